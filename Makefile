@@ -1,0 +1,61 @@
+# coursekit: two commands set up and run everything.
+#   make run     execute every notebook (full mode) into build/, with a summary table
+#   make test    lint, unit tests and every notebook re-executed by nbval (smoke mode)
+# Both create .venv on first use (and refresh it when pyproject.toml changes).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.coursekit-installed
+# The CPU build of torch, installed before the package so that the loose `torch>=2.2` in
+# pyproject.toml is already satisfied and pip never pulls a multi-GB CUDA build.
+# On a machine with an NVIDIA GPU: make run TORCH=torch
+TORCH  ?= torch==2.13.0
+MODE   ?= $(or $(COURSEKIT_MODE),full)
+WEEK   ?=
+# Tests never touch the network and always run the notebooks in smoke mode.
+TEST_ENV := COURSEKIT_OFFLINE=1 COURSEKIT_MODE=smoke MPLBACKEND=Agg PYTHONWARNINGS=ignore::DeprecationWarning
+
+.PHONY: help venv run test test-unit test-keras-torch lint lab outputs clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "coursekit needs Python >= 3.10, this is " + sys.version.split()[0]'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -e ".[dev,lab]"
+	touch $@
+
+venv: $(STAMP)  ## create or update .venv
+
+run: $(STAMP)  ## run the course: doctor, then every notebook into build/ (MODE=smoke, WEEK=1 narrow it)
+	$(BIN)/coursekit doctor
+	$(BIN)/coursekit run --mode $(MODE) $(if $(WEEK),--week $(WEEK))
+
+test: lint test-unit test-keras-torch  ## the whole suite: ruff, unit tests + nbval, Keras tests on the torch backend
+
+lint: $(STAMP)  ## ruff
+	$(BIN)/ruff check coursekit tests benchmarks notebooks
+
+test-unit: $(STAMP)  ## unit tests and every notebook re-executed by nbval, Keras on tensorflow
+	$(TEST_ENV) $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+
+test-keras-torch: $(STAMP)  ## the Keras tests again, on the torch backend
+	$(TEST_ENV) KERAS_BACKEND=torch $(BIN)/python -m pytest tests -m keras -p no:cacheprovider
+
+lab: $(STAMP)  ## start JupyterLab on the notebooks
+	$(BIN)/jupyter lab notebooks
+
+outputs: $(STAMP)  ## maintainers: re-execute the notebooks in full mode and commit their outputs
+	$(BIN)/jupytext --sync notebooks/week*/*.py
+	$(BIN)/coursekit run --mode full --in-place $(if $(WEEK),--week $(WEEK))
+
+clean:  ## remove build outputs (keeps .venv)
+	rm -rf build .pytest_cache .ruff_cache

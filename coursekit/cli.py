@@ -1,0 +1,126 @@
+"""The ``coursekit`` command: ``doctor``, ``data`` and ``run``.
+
+Errors a user can fix (a bad mode, an unknown week, data that cannot be had) print one line
+``coursekit: error: ...`` and exit with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from coursekit import config
+
+DATASETS = ("mnist", "fashion_mnist")
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from coursekit.doctor import print_report
+
+    print_report()
+    return 0
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from coursekit import data
+
+    if args.action == "list":
+        print(f"cache folder: {data.cache_dir()}")
+        network = "allowed" if data.network_allowed() else f"off: {data.offline_reason()}"
+        print(f"network: {network}")
+        for name in DATASETS:
+            print(f"\n{name}")
+            for split in ("train", "test"):
+                print(f"  {split:<5}  {data.source(name, split)}")
+            for filename, path in data.cached(name).items():
+                print(f"  {filename:<28} {path if path else '-'}")
+        return 0
+    names = args.names or list(DATASETS)
+    unknown = [n for n in names if n not in DATASETS]
+    if unknown:
+        raise ValueError(f"unknown data set {unknown[0]!r}; expected one of {', '.join(DATASETS)}.")
+    for name in names:
+        paths = data.fetch(name)
+        print(f"{name}: {len(paths)} files verified")
+        for path in paths:
+            print(f"  {path}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from coursekit.runner import run_course
+
+    results = run_course(
+        mode=args.mode,
+        week=args.week,
+        root=Path(args.notebooks),
+        build=Path(args.build),
+        in_place=args.in_place,
+        timeout=args.timeout,
+    )
+    return 0 if all(r.status == "ok" for r in results) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and documentation)."""
+    parser = argparse.ArgumentParser(
+        prog="coursekit",
+        description="Deep generative models course: environment check, data and notebook runs.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    doctor = sub.add_parser("doctor", help="print the environment report")
+    doctor.set_defaults(func=_cmd_doctor)
+
+    data = sub.add_parser("data", help="list or fetch the data sets")
+    data.add_argument("action", choices=("list", "fetch"))
+    data.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help=f"data sets to fetch: {', '.join(DATASETS)} (default: all)",
+    )
+    data.set_defaults(func=_cmd_data)
+
+    run = sub.add_parser("run", help="execute the notebooks into build/ and print a summary")
+    run.add_argument(
+        "--mode",
+        choices=config.MODES,
+        default=None,
+        help=f"full or smoke (default: ${config.MODE_ENV}, else full)",
+    )
+    run.add_argument("--week", default=None, help="only this week, e.g. 1 or week1")
+    run.add_argument(
+        "--notebooks", default="notebooks", help="notebook folder (default: notebooks)"
+    )
+    run.add_argument("--build", default="build", help="output folder (default: build)")
+    run.add_argument(
+        "--in-place",
+        action="store_true",
+        help="write the outputs back into the source notebooks (maintainers, full mode)",
+    )
+    run.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+    run.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``coursekit`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from coursekit.data import DataError
+
+    try:
+        return args.func(args)
+    except (ValueError, DataError) as exc:
+        print(f"coursekit: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("coursekit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""``coursekit doctor``: one report of everything that decides whether the notebooks will run.
+
+Python and package versions, whether torch and Keras really import (and how long that takes),
+the Keras backend, threads, the device, the mode, and which data each loader will use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata as md
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+from coursekit import config
+from coursekit._env import quiet_native_stderr
+
+PACKAGES = (
+    "coursekit",
+    "numpy",
+    "matplotlib",
+    "torch",
+    "tensorflow",
+    "keras",
+    "pooch",
+    "mlxtend",
+    "jupytext",
+    "nbclient",
+    "nbval",
+    "jupyterlab",
+)
+
+
+def package_version(name: str) -> str | None:
+    """Installed version of a distribution, or None; ``tensorflow`` finds ``tensorflow-cpu`` too."""
+    candidates = [name] + (["tensorflow-cpu"] if name == "tensorflow" else [])
+    for dist in candidates:
+        try:
+            return md.version(dist)
+        except md.PackageNotFoundError:
+            continue
+    return None
+
+
+def keras_backend() -> str:
+    """The backend Keras 3 will use, read the way Keras reads it (environment, then keras.json)."""
+    env = os.environ.get("KERAS_BACKEND")
+    if env:
+        return env
+    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    try:
+        return json.loads((keras_home / "keras.json").read_text())["backend"]
+    except (OSError, ValueError, KeyError):
+        return "tensorflow"
+
+
+def _import_check(module: str) -> str:
+    start = time.perf_counter()
+    try:
+        with quiet_native_stderr():
+            importlib.import_module(module)
+    except Exception as exc:  # report any failure, the point of a doctor
+        return f"FAILED: {type(exc).__name__}: {exc}"
+    return f"ok ({time.perf_counter() - start:.1f} s)"
+
+
+def report() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The report as sections of (key, value) rows."""
+    from coursekit import data
+
+    python = [
+        ("python", f"{platform.python_version()} ({sys.executable})"),
+        ("platform", f"{platform.system()} {platform.machine()}"),
+        ("colab", "yes" if "google.colab" in sys.modules else "no"),
+    ]
+    versions = [(name, package_version(name) or "not installed") for name in PACKAGES]
+    imports = [(name, _import_check(name)) for name in ("torch", "keras")]
+    try:
+        mode = config.mode()
+    except ValueError as exc:
+        mode = f"INVALID: {exc}"
+    runtime = [
+        ("mode", f"{mode}  (set {config.MODE_ENV}=full|smoke)"),
+        ("keras backend", f"{keras_backend()}  (set KERAS_BACKEND=tensorflow|torch)"),
+        ("cpus available", str(config.available_cpus())),
+        ("threads", f"{config.num_threads()}  (set {config.THREADS_ENV} to change)"),
+        ("device", config.device()),
+    ]
+    datasets = [
+        ("cache folder", f"{data.cache_dir()}  (set COURSEKIT_DATA to move it)"),
+        ("network", "allowed" if data.network_allowed() else f"off: {data.offline_reason()}"),
+    ]
+    for name in ("mnist", "fashion_mnist"):
+        for split in ("train", "test"):
+            datasets.append((f"{name} {split}", data.source(name, split)))
+    return [
+        ("Python", python),
+        ("Packages", versions),
+        ("Imports", imports),
+        ("Runtime", runtime),
+        ("Data", datasets),
+    ]
+
+
+def format_report(sections: list[tuple[str, list[tuple[str, str]]]]) -> str:
+    """Render the report as aligned plain text."""
+    width = max(len(key) for _, rows in sections for key, _ in rows)
+    lines = ["coursekit doctor"]
+    for title, rows in sections:
+        lines.append("")
+        lines.append(f"[{title}]")
+        lines.extend(f"  {key:<{width}}  {value}" for key, value in rows)
+    return "\n".join(lines)
+
+
+def print_report() -> None:
+    """Print the report."""
+    print(format_report(report()))

@@ -1,0 +1,13 @@
+"""Keras 3 code of the course. Importing it re-applies ``coursekit.seed_everything``'s seed."""
+
+from coursekit._env import quiet_native_stderr  # sets KERAS_BACKEND before keras is imported
+
+with quiet_native_stderr():  # TensorFlow's C++ start-up noise
+    import keras  # noqa: F401
+
+from coursekit.config import reapply_seed  # noqa: E402
+from coursekit.keras.data import make_dataset  # noqa: E402
+
+reapply_seed("keras")
+
+__all__ = ["make_dataset"]

@@ -1,0 +1,668 @@
+"""Figures for the course notebooks: image mosaics, training curves and pixel statistics.
+
+Every function returns a :class:`matplotlib.figure.Figure` (or the figure that owns the ``ax``
+it was given), so a notebook can show it, tweak it, or hand it to :func:`save_figure`::
+
+    import coursekit.plotting as ckp
+    ckp.use_style()
+    fig = ckp.image_grid(x_batch[:64])            # torch [64,1,28,28] or tf [64,28,28,1]
+    fig = ckp.plot_curves(history)                 # dict of lists or a Keras History
+    ckp.save_figure(fig, "figures/week2/samples.png")
+
+The module is framework-free: it never imports torch, TensorFlow or Keras. Tensors are
+recognised by duck typing in :func:`to_numpy`.
+
+Image layout conventions accepted by :func:`image_grid` and :func:`class_grid` (``n`` images of
+``H`` x ``W`` pixels):
+
+* ``[n, H, W]``                     grey-scale batch
+* ``[n, 1, H, W]`` / ``[n, 3, H, W]`` channels first (PyTorch, NCHW)
+* ``[n, H, W, 1]`` / ``[n, H, W, 3]`` channels last (TensorFlow/Keras, NHWC)
+* ``[n, H*W]``                      flattened batch; ``H = W`` is inferred when ``H*W`` is a perfect
+  square, otherwise pass ``image_shape=(H, W)``
+* ``[H, W]`` with ``H == W``        one square image (a non-square one: pass ``image[None]``)
+* ``[H*W]``                         one flattened square image
+
+A 2-D array is read as a *single* image only when it is square; any other 2-D array is read as a
+flattened batch ``[n, H*W]``. Pass ``image_shape`` to override the inference.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+from cycler import cycler
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from coursekit._io import atomic_path
+
+__all__ = [
+    "COURSE_STYLE",
+    "class_grid",
+    "image_grid",
+    "pixel_histogram",
+    "plot_curves",
+    "save_figure",
+    "to_numpy",
+    "use_style",
+]
+
+#: Okabe-Ito colour-blind-safe palette (yellow last: it is hard to read on white).
+PALETTE: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#E69F00",  # orange
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#000000",  # black
+    "#F0E442",  # yellow
+)
+
+#: rcParams applied by :func:`use_style`: sizes readable on a projector, light grid, no top/right
+#: spines, constrained layout, grey-scale images and the colour-blind-safe :data:`PALETTE`.
+COURSE_STYLE: dict[str, Any] = {
+    "figure.figsize": (6.4, 4.2),
+    "figure.dpi": 100,
+    "figure.titlesize": 16,
+    "figure.constrained_layout.use": True,
+    "savefig.dpi": 200,
+    "savefig.bbox": "tight",
+    "font.size": 13,
+    "axes.titlesize": 15,
+    "axes.labelsize": 14,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.prop_cycle": cycler(color=list(PALETTE)),
+    "grid.color": "#b0b0b0",
+    "grid.alpha": 0.35,
+    "grid.linewidth": 0.8,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
+    "legend.fontsize": 12,
+    "legend.frameon": False,
+    "lines.linewidth": 2.0,
+    "image.cmap": "gray",
+    "image.interpolation": "nearest",
+}
+
+# Padding between mosaic cells is NaN (grey-scale) or alpha 0 (colour): it is drawn transparent,
+# so it shows the axes background whatever the colour map, and it never looks like a pixel value.
+_GREY_FILL = np.nan
+
+
+def use_style() -> None:
+    """Apply :data:`COURSE_STYLE` to matplotlib's global rcParams. Calling it again is harmless.
+
+    Inside Jupyter it also switches inline figures to double-resolution PNG ("retina"), so they
+    stay sharp on a projector and in the slide decks built from the notebooks.
+    """
+    mpl.rcParams.update(COURSE_STYLE)
+    shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        try:
+            from matplotlib_inline.backend_inline import set_matplotlib_formats
+        except ImportError:  # pragma: no cover - ships with ipykernel
+            return
+        set_matplotlib_formats("retina")
+
+
+# --------------------------------------------------------------------------------------------
+# Conversion
+# --------------------------------------------------------------------------------------------
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """Convert an array-like or a framework tensor to a NumPy array (same shape).
+
+    * objects with ``.detach()`` (PyTorch tensors, also with ``requires_grad`` or on a GPU):
+      ``x.detach().cpu().numpy()``; bfloat16 and other dtypes NumPy lacks become float32;
+    * objects with a ``.numpy()`` method (TensorFlow eager tensors and variables): ``x.numpy()``;
+    * anything else: ``np.asarray(x)``.
+    """
+    if hasattr(x, "detach"):
+        t = x.detach().cpu()
+        try:
+            return np.asarray(t.numpy())
+        except TypeError:  # e.g. torch.bfloat16 has no NumPy equivalent
+            return np.asarray(t.float().numpy())
+    numpy_method = getattr(x, "numpy", None)
+    if callable(numpy_method) and not isinstance(x, np.ndarray):
+        return np.asarray(numpy_method())
+    return np.asarray(x)
+
+
+def _to_array(images: Any, name: str) -> np.ndarray:
+    """``images`` as one array; a list/tuple of arrays or tensors is stacked on a new axis 0."""
+    if isinstance(images, (list, tuple)):
+        if len(images) == 0:
+            raise ValueError(f"{name} is empty")
+        try:
+            return np.stack([to_numpy(im) for im in images])
+        except ValueError as err:
+            raise ValueError(f"{name}: the items of the list differ in shape ({err})") from err
+    return to_numpy(images)
+
+
+def _is_square(k: int) -> bool:
+    return k > 0 and math.isqrt(k) ** 2 == k
+
+
+def _as_batch(
+    images: Any, image_shape: Sequence[int] | None = None, *, name: str = "images"
+) -> np.ndarray:
+    """Bring any supported image layout to ``[n, H, W, C]`` with ``C`` in {1, 3}.
+
+    The dtype is left unchanged so that the value range can still be inferred from it.
+    """
+    arr = _to_array(images, name)
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape})")
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold numbers, got dtype {arr.dtype}")
+
+    if image_shape is not None:
+        shape = tuple(int(s) for s in image_shape)
+        if len(shape) not in (2, 3) or min(shape) <= 0:
+            raise ValueError(
+                f"image_shape must be (H, W), (H, W, C) or (C, H, W) with positive sizes, "
+                f"got {tuple(image_shape)}"
+            )
+        per_image = math.prod(shape)
+        if arr.size % per_image != 0:
+            raise ValueError(
+                f"image_shape={shape} holds {per_image} values per image, which does not divide "
+                f"the {arr.size} values of {name} with shape {arr.shape}"
+            )
+        arr = arr.reshape((-1, *shape))
+    elif arr.ndim == 1:
+        if not _is_square(arr.size):
+            raise ValueError(
+                f"{name}: a 1-D array is read as one flattened square image, but its "
+                f"{arr.size} values are not a perfect square; pass image_shape=(H, W)"
+            )
+        side = math.isqrt(arr.size)
+        arr = arr.reshape(1, side, side)
+    elif arr.ndim == 2:
+        rows, cols = arr.shape
+        if rows == cols:
+            arr = arr[None]  # a single square image [H, W]
+        elif _is_square(cols):
+            side = math.isqrt(cols)
+            arr = arr.reshape(rows, side, side)
+        else:
+            raise ValueError(
+                f"{name} with shape {arr.shape} is read as {rows} flattened images of {cols} "
+                f"pixels, which is not a perfect square: pass image_shape=(H, W) "
+                f"(or image[None] for one non-square image)"
+            )
+
+    if arr.ndim == 3:
+        return arr[..., None]
+    if arr.ndim == 4:
+        if arr.shape[1] in (1, 3):  # NCHW (PyTorch); preferred when both readings fit
+            return arr.transpose(0, 2, 3, 1)
+        if arr.shape[-1] in (1, 3):  # NHWC (TensorFlow/Keras)
+            return arr
+        raise ValueError(
+            f"{name} with shape {arr.shape}: a 4-D batch needs 1 or 3 channels, on axis 1 "
+            f"([n, C, H, W]) or on the last axis ([n, H, W, C])"
+        )
+    raise ValueError(
+        f"{name} must have 1 to 4 dimensions ([H*W], [H, W], [n, H*W], [n, H, W], "
+        f"[n, C, H, W] or [n, H, W, C]), got shape {arr.shape}"
+    )
+
+
+def _value_range(arr: np.ndarray, value_range: Sequence[float] | None) -> tuple[float, float]:
+    """The (low, high) data values that map to black and white.
+
+    Inferred when ``value_range`` is None: bool -> (0, 1); uint8 -> (0, 255); other integers ->
+    (-1, 1) if any value is negative, else (0, 1) if all are 0/1, else (0, 255); floats -> (-1, 1)
+    if any finite value is negative, else (0, 1).
+    """
+    if value_range is not None:
+        try:
+            lo, hi = (float(v) for v in value_range)
+        except (TypeError, ValueError) as err:
+            raise ValueError(
+                f"value_range must be two numbers (low, high), got {value_range!r}"
+            ) from err
+        if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
+            raise ValueError(f"value_range must have finite low < high, got {value_range!r}")
+        return lo, hi
+    kind = arr.dtype.kind
+    if kind == "b":
+        return 0.0, 1.0
+    if arr.dtype == np.uint8:
+        return 0.0, 255.0
+    if kind in "iu":
+        if arr.min() < 0:
+            return -1.0, 1.0
+        return (0.0, 1.0) if arr.max() <= 1 else (0.0, 255.0)
+    finite = arr[np.isfinite(arr)]
+    if finite.size and finite.min() < 0:
+        return -1.0, 1.0
+    return 0.0, 1.0
+
+
+def _normalise(arr: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Map ``[lo, hi]`` linearly to ``[0, 1]`` as float32, clipping outside values (NaN stays)."""
+    out = (arr.astype(np.float32) - np.float32(lo)) / np.float32(hi - lo)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _tile(
+    cells: np.ndarray,
+    nrows: int,
+    ncols: int,
+    pad: int,
+    slots: np.ndarray | None = None,
+) -> np.ndarray:
+    """Lay ``cells`` ``[n, H, W, C]`` (values in [0, 1]) out in one mosaic array.
+
+    ``slots`` gives the row-major cell index of each image (default ``0..n-1``); cells without an
+    image and the ``pad`` pixels between cells are NaN (grey) or transparent (colour).
+
+    Returns ``[nrows*(H+pad)-pad, ncols*(W+pad)-pad]`` for grey-scale input, or the same with a
+    trailing RGBA axis of 4 for colour input.
+    """
+    n, h, w, c = cells.shape
+    if c == 3:  # colour: add an alpha channel so that the padding can be transparent
+        alpha = np.ones((n, h, w, 1), dtype=np.float32)
+        cells = np.concatenate([np.nan_to_num(cells, nan=0.0), alpha], axis=-1)
+        c, fill = 4, 0.0
+    else:
+        fill = _GREY_FILL
+    if slots is None:
+        slots = np.arange(n)
+    grid = np.full((nrows * ncols, h + pad, w + pad, c), fill, dtype=np.float32)
+    grid[slots, :h, :w] = cells
+    mosaic = (
+        grid.reshape(nrows, ncols, h + pad, w + pad, c)
+        .transpose(0, 2, 1, 3, 4)
+        .reshape(nrows * (h + pad), ncols * (w + pad), c)
+    )
+    mosaic = mosaic[: nrows * (h + pad) - pad, : ncols * (w + pad) - pad]
+    return mosaic[..., 0] if c == 1 else mosaic
+
+
+def _strip_axes(ax: Axes) -> None:
+    """Remove ticks, spines and grid: an image axes shows only the image."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def _figure_of(ax: Axes) -> Figure:
+    """The top-level figure of ``ax`` (also when ``ax`` lives in a sub-figure)."""
+    fig: Any = ax.figure
+    while not isinstance(fig, Figure):
+        fig = fig.figure
+    return fig
+
+
+def _mosaic_figsize(
+    height_px: int, width_px: int, ncols: int, extra_width: float = 0.0
+) -> tuple[float, float]:
+    """Figure size in inches for a mosaic: about one inch per column, 2.5 to 10 inches wide."""
+    width = float(np.clip(ncols * 1.0, 2.5, 10.0))
+    height = float(np.clip(width * height_px / width_px, 1.0, 12.0))
+    return width + extra_width, height + 0.4  # a little room for a title
+
+
+def _positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Image figures
+# --------------------------------------------------------------------------------------------
+
+
+def image_grid(
+    images: Any,
+    *,
+    ncols: int | None = None,
+    titles: Sequence[str] | None = None,
+    value_range: Sequence[float] | None = None,
+    image_shape: Sequence[int] | None = None,
+    ax: Axes | None = None,
+    cmap: str = "gray",
+    title: str | None = None,
+    pad: int = 1,
+) -> Figure:
+    """Show a batch of images as one grid.
+
+    Args:
+        images: NumPy array, PyTorch or TensorFlow tensor, or a list of them, in any layout of
+            the module docstring: ``[n, H, W]``, ``[n, H*W]``, ``[n, 1|3, H, W]``,
+            ``[n, H, W, 1|3]``, or a single image ``[H, W]``.
+        ncols: grid columns; default ``ceil(sqrt(n))``, and never more than ``n``.
+        titles: one title per image. Then every image gets its own subplot (slower; meant for
+            a handful of images) and ``ax`` must be None.
+        value_range: ``(low, high)`` data values shown as black and white; values outside are
+            clipped. None infers it: uint8 -> (0, 255); floats with a negative value ->
+            (-1, 1); other floats -> (0, 1).
+        image_shape: ``(H, W)`` (or ``(H, W, C)`` / ``(C, H, W)``) to reshape each image to,
+            needed for flattened non-square images.
+        ax: draw into this axes instead of a new figure (mosaic mode only).
+        cmap: colour map for grey-scale images (ignored for colour images).
+        title: title of the axes (mosaic mode) or of the figure (``titles`` mode).
+        pad: pixels between neighbouring images; they are drawn transparent.
+
+    Returns:
+        The figure (the one that owns ``ax`` if given). In mosaic mode ``ax.images[0]`` holds
+        one array of shape ``[nrows*(H+pad)-pad, ncols*(W+pad)-pad]`` (grey, values in [0, 1],
+        padding masked) or the same ``x 4`` (RGBA, padding alpha 0).
+
+    Raises:
+        ValueError: empty input, an unsupported shape, or bad ``ncols``/``pad``/``titles``/
+            ``value_range``/``image_shape``; the message names the argument.
+    """
+    batch = _as_batch(images, image_shape)
+    n, h, w, _ = batch.shape
+    lo, hi = _value_range(batch, value_range)
+    cells = _normalise(batch, lo, hi)
+
+    ncols = math.ceil(math.sqrt(n)) if ncols is None else _positive_int(ncols, "ncols")
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    if isinstance(pad, bool) or not isinstance(pad, (int, np.integer)) or pad < 0:
+        raise ValueError(f"pad must be a non-negative integer, got {pad!r}")
+    pad = int(pad)
+
+    if titles is not None:
+        if ax is not None:
+            raise ValueError("titles needs one subplot per image, so it cannot be used with ax")
+        if isinstance(titles, str) or len(titles) != n:
+            raise ValueError(f"titles must be a sequence of {n} strings (one per image)")
+        return _titled_grid(cells, titles, nrows, ncols, cmap=cmap, title=title)
+
+    mosaic = _tile(cells, nrows, ncols, pad)
+    if ax is None:
+        fig, ax = plt.subplots(
+            figsize=_mosaic_figsize(mosaic.shape[0], mosaic.shape[1], ncols), layout="constrained"
+        )
+    else:
+        fig = _figure_of(ax)
+    ax.imshow(mosaic, cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
+    _strip_axes(ax)
+    if title is not None:
+        ax.set_title(title)
+    return fig
+
+
+def _titled_grid(
+    cells: np.ndarray,
+    titles: Sequence[str],
+    nrows: int,
+    ncols: int,
+    *,
+    cmap: str,
+    title: str | None,
+) -> Figure:
+    """One subplot per image of ``cells`` ``[n, H, W, C]`` (values in [0, 1]), with titles."""
+    n = cells.shape[0]
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(min(1.6 * ncols, 12.0), min(1.8 * nrows, 14.0)),
+        layout="constrained",
+        squeeze=False,
+    )
+    for i, ax in enumerate(axes.flat):
+        if i >= n:
+            ax.set_axis_off()
+            continue
+        img = cells[i, ..., 0] if cells.shape[-1] == 1 else np.nan_to_num(cells[i], nan=0.0)
+        ax.imshow(img, cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
+        ax.set_title(str(titles[i]), fontsize="small")
+        _strip_axes(ax)
+    if title is not None:
+        fig.suptitle(title)
+    return fig
+
+
+def class_grid(
+    images: Any,
+    labels: Any,
+    *,
+    n_per_class: int = 8,
+    class_names: Sequence[str] | Mapping[Any, str] | None = None,
+    value_range: Sequence[float] | None = None,
+) -> Figure:
+    """One row per class showing the first ``n_per_class`` images of that class.
+
+    Args:
+        images: ``n`` images in any layout :func:`image_grid` accepts.
+        labels: ``[n]`` class labels (array, tensor or list); rows are the sorted unique labels.
+        n_per_class: images per row; a class with fewer leaves its remaining cells empty.
+        class_names: row labels, indexed by label value (a sequence, for integer labels
+            ``0..K-1``) or a mapping label -> name. Default: ``str(label)``.
+        value_range: as in :func:`image_grid`, shared by all images.
+
+    Returns:
+        The figure; its single axes holds one mosaic of shape
+        ``[K*(H+1)-1, n_per_class*(W+1)-1]`` for ``K`` classes, with the class names as y tick
+        labels at the row centres.
+    """
+    batch = _as_batch(images)
+    n, h, w, _ = batch.shape
+    labels_arr = _to_array(labels, "labels")
+    if labels_arr.ndim != 1 or labels_arr.shape[0] != n:
+        raise ValueError(
+            f"labels must have shape [n] = [{n}] to match images, got {labels_arr.shape}"
+        )
+    n_per_class = _positive_int(n_per_class, "n_per_class")
+    lo, hi = _value_range(batch, value_range)
+
+    classes = np.unique(labels_arr)
+    names = [_class_name(c, class_names) for c in classes]
+    picked: list[np.ndarray] = []
+    slots: list[np.ndarray] = []
+    for row, c in enumerate(classes):
+        idx = np.flatnonzero(labels_arr == c)[:n_per_class]
+        picked.append(idx)
+        slots.append(row * n_per_class + np.arange(idx.size))
+    index = np.concatenate(picked)
+    cells = _normalise(batch[index], lo, hi)
+    pad = 1
+    mosaic = _tile(cells, len(classes), n_per_class, pad, slots=np.concatenate(slots))
+
+    fig, ax = plt.subplots(
+        figsize=_mosaic_figsize(mosaic.shape[0], mosaic.shape[1], n_per_class, extra_width=1.5),
+        layout="constrained",
+    )
+    ax.imshow(mosaic, vmin=0.0, vmax=1.0, cmap="gray", interpolation="nearest")
+    _strip_axes(ax)
+    ax.set_yticks(np.arange(len(classes)) * (h + pad) + (h - 1) / 2, labels=names)
+    ax.tick_params(axis="y", length=0)
+    return fig
+
+
+def _class_name(label: Any, class_names: Sequence[str] | Mapping[Any, str] | None) -> str:
+    if class_names is None:
+        return str(label)
+    key = label.item() if isinstance(label, np.generic) else label
+    if isinstance(class_names, Mapping):
+        return str(class_names.get(key, key))
+    try:
+        return str(class_names[int(key)])
+    except (IndexError, TypeError, ValueError) as err:
+        raise ValueError(
+            f"class_names has no entry for label {key!r}: a sequence is indexed by integer "
+            f"label; use a mapping for other labels"
+        ) from err
+
+
+# --------------------------------------------------------------------------------------------
+# Curves and statistics
+# --------------------------------------------------------------------------------------------
+
+
+def _history_mapping(history: Any) -> Mapping[Any, Any]:
+    inner = getattr(history, "history", None)  # keras.callbacks.History
+    if isinstance(inner, Mapping):
+        return inner
+    if isinstance(history, Mapping):
+        return history
+    raise TypeError(
+        f"history must be a mapping name -> list of values or a Keras History, "
+        f"got {type(history).__name__}"
+    )
+
+
+def _series(values: Any, key: Any) -> np.ndarray:
+    """One history entry as a float ``[T]`` array; None becomes NaN; tensors are accepted."""
+    if isinstance(values, (str, bytes)):
+        raise ValueError(f"history[{key!r}] must be a sequence of numbers, got a string")
+    if isinstance(values, Sequence):
+        try:  # fast path: a list of Python or NumPy numbers
+            return np.asarray(values, dtype=float).reshape(-1)
+        except (TypeError, ValueError, RuntimeError):
+            out = np.empty(len(values), dtype=float)
+            for i, v in enumerate(values):
+                a = np.asarray(np.nan if v is None else to_numpy(v), dtype=float).reshape(-1)
+                if a.size != 1:
+                    raise ValueError(
+                        f"history[{key!r}][{i}] must be a single number, got shape {a.shape}"
+                    ) from None
+                out[i] = a[0]
+            return out
+    return np.asarray(to_numpy(values), dtype=float).reshape(-1)
+
+
+def plot_curves(
+    history: Any,
+    *,
+    ax: Axes | None = None,
+    xlabel: str = "epoch",
+    ylabel: str | None = None,
+    logy: bool = False,
+    title: str | None = None,
+) -> Figure:
+    """Plot training curves, one line per key, x = 1, 2, ..., T.
+
+    Args:
+        history: mapping name -> ``[T]`` values (list, array or tensor; entries may be NaN or
+            None, lengths may differ), e.g. ``{"train loss": [...], "test loss": [...]}``, or a
+            Keras ``History`` (its ``.history`` dict is used). Keys with no values are skipped.
+        ax: draw into this axes instead of a new figure.
+        xlabel, ylabel, title: axis labels and title.
+        logy: logarithmic y axis.
+
+    Returns:
+        The figure, with one ``Line2D`` per non-empty key, in key order, and a legend.
+
+    Raises:
+        ValueError: no key has any value.
+    """
+    data = _history_mapping(history)
+    series = {str(k): y for k, v in data.items() if (y := _series(v, k)).size > 0}
+    if not series:
+        raise ValueError(f"history has nothing to plot (keys: {list(data.keys())!r})")
+
+    if ax is None:
+        fig, ax = plt.subplots(layout="constrained")
+    else:
+        fig = _figure_of(ax)
+    for name, y in series.items():
+        x = np.arange(1, y.size + 1)
+        # markers keep a short (smoke-mode) or NaN-broken curve visible
+        ax.plot(x, y, label=name, marker="o" if y.size <= 30 else "", markersize=4)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if title is not None:
+        ax.set_title(title)
+    ax.legend()
+    return fig
+
+
+def pixel_histogram(
+    images: Any,
+    *,
+    ax: Axes | None = None,
+    bins: int | Sequence[float] = 50,
+    log: bool = True,
+) -> Figure:
+    """Histogram of all pixel values of ``images`` (any shape; array, tensor or list).
+
+    Values are counted as given (not rescaled); NaN and infinite values are left out. For
+    integer data with an integer ``bins``, bin edges fall between integers (no comb artefacts).
+
+    Returns:
+        The figure; the axes holds one bar per bin whose heights sum to the number of finite
+        pixel values. ``log`` gives a logarithmic count axis.
+    """
+    arr = _to_array(images, "images")
+    if arr.dtype.kind == "b":
+        arr = arr.astype(np.uint8)
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"images must hold numbers, got dtype {arr.dtype}")
+    values = arr.reshape(-1)
+    if values.dtype.kind == "f":
+        values = values[np.isfinite(values)]
+    if values.size == 0:
+        raise ValueError("images has no finite pixel values to histogram")
+
+    edges: int | Sequence[float] | np.ndarray = bins
+    if values.dtype.kind in "iu" and isinstance(bins, (int, np.integer)):
+        lo, hi = int(values.min()), int(values.max())
+        width = max(1, math.ceil((hi - lo + 1) / int(bins)))
+        edges = np.arange(lo, hi + width + 1, width) - 0.5
+
+    if ax is None:
+        fig, ax = plt.subplots(layout="constrained")
+    else:
+        fig = _figure_of(ax)
+    ax.hist(values, bins=edges, log=log, color=PALETTE[0])
+    ax.set_xlabel("pixel value")
+    ax.set_ylabel("count")
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Saving
+# --------------------------------------------------------------------------------------------
+
+
+def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
+    """Save ``fig`` to ``path`` atomically; the format comes from the suffix (.png, .pdf, .svg).
+
+    Parent folders are created. The figure is written to a temporary file in the same folder
+    and moved into place with :func:`os.replace`, so a reader never sees a half-written file
+    and a failed save leaves any earlier file untouched.
+
+    Returns:
+        ``path`` as a :class:`pathlib.Path`.
+    """
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower()
+    supported = fig.canvas.get_supported_filetypes()
+    if fmt not in supported:
+        raise ValueError(
+            f"path must end in one of {sorted('.' + s for s in supported)}, got {str(path)!r}"
+        )
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=fmt)
+    return path

@@ -1,0 +1,8 @@
+"""PyTorch code of the course. Importing it re-applies ``coursekit.seed_everything``'s seed."""
+
+from coursekit.config import reapply_seed
+from coursekit.torch.data import make_loader
+
+reapply_seed("torch")
+
+__all__ = ["make_loader"]

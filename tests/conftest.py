@@ -1,0 +1,39 @@
+"""Shared test set-up: markers, the repository root, and an isolated environment per test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+# Real MNIST files kept beside the project (not in it): used when present, skipped otherwise.
+SHARED_MNIST = Path(
+    os.environ.get("COURSEKIT_SHARED_MNIST", REPO.parent / "shared" / "data" / "mnist")
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "keras: Keras tests; `make test` runs them on the tensorflow and torch backends"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
+    """No test sees the user's cache, mode or network: offline, smoke, a private cache folder."""
+    monkeypatch.setenv("COURSEKIT_OFFLINE", "1")
+    monkeypatch.setenv("COURSEKIT_DATA", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.delenv("COURSEKIT_MODE", raising=False)
+    monkeypatch.delenv("COURSEKIT_THREADS", raising=False)
+    from coursekit import data
+
+    data.reset_network_state()
+    yield
+    data.reset_network_state()
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO

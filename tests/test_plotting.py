@@ -1,0 +1,446 @@
+"""Tests for coursekit.plotting: mosaic pixel values, input layouts, curves, saving, style."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything can import TensorFlow
+
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib as mpl  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from coursekit.plotting import (  # noqa: E402
+    COURSE_STYLE,
+    class_grid,
+    image_grid,
+    pixel_histogram,
+    plot_curves,
+    save_figure,
+    to_numpy,
+    use_style,
+)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MODULE_PATH = Path(__file__).resolve().parents[1] / "coursekit" / "plotting.py"
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def mosaic(fig) -> np.ma.MaskedArray:
+    """The array drawn by the (single) image of the figure's first axes."""
+    images = fig.axes[0].images
+    assert len(images) == 1
+    return np.ma.asarray(images[0].get_array())
+
+
+def constant_images(values, h: int = 2, w: int = 2) -> np.ndarray:
+    """``[n, h, w]`` float32 images, image i filled with values[i]."""
+    v = np.asarray(values, dtype=np.float32)
+    return np.broadcast_to(v[:, None, None], (v.size, h, w)).copy()
+
+
+def random_batch(n: int = 6, h: int = 4, w: int = 4, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).random((n, h, w), dtype=np.float32)
+
+
+# ----------------------------------------------------------------------------------------------
+# image_grid: mosaic values
+# ----------------------------------------------------------------------------------------------
+
+
+def test_mosaic_values_and_padding():
+    fig = image_grid(constant_images([0.0, 0.25, 0.5, 1.0]), pad=1)
+    arr = mosaic(fig)
+    assert arr.shape == (5, 5)  # 2x2 grid of 2x2 images, one pad row/column between
+
+    expected_mask = np.zeros((5, 5), dtype=bool)
+    expected_mask[2, :] = True
+    expected_mask[:, 2] = True
+    np.testing.assert_array_equal(np.ma.getmaskarray(arr), expected_mask)
+
+    data = np.ma.getdata(arr)
+    np.testing.assert_allclose(data[0:2, 0:2], 0.0)
+    np.testing.assert_allclose(data[0:2, 3:5], 0.25)
+    np.testing.assert_allclose(data[3:5, 0:2], 0.5)
+    np.testing.assert_allclose(data[3:5, 3:5], 1.0)
+    # the image is drawn on a fixed 0..1 scale, so constant images are not stretched
+    assert fig.axes[0].images[0].get_clim() == (0.0, 1.0)
+
+
+def test_default_ncols_leaves_empty_cells_masked():
+    arr = mosaic(image_grid(constant_images([0.1] * 5, 3, 3)))  # ncols = ceil(sqrt(5)) = 3
+    assert arr.shape == (2 * 4 - 1, 3 * 4 - 1)
+    mask = np.ma.getmaskarray(arr)
+    assert mask[4:7, 8:11].all()  # sixth cell: no image
+    assert not mask[4:7, 4:7].any()  # fifth cell: an image
+    np.testing.assert_allclose(np.ma.getdata(arr)[4:7, 4:7], 0.1)
+
+
+def test_ncols_and_pad_zero():
+    arr = mosaic(image_grid(constant_images([0.0, 1.0, 0.5]), ncols=3, pad=0))
+    assert arr.shape == (2, 6)
+    assert not np.ma.getmaskarray(arr).any()
+    np.testing.assert_allclose(arr, [[0, 0, 1, 1, 0.5, 0.5]] * 2)
+    # more columns than images: clamped to n
+    assert mosaic(image_grid(constant_images([0.0, 1.0]), ncols=10)).shape == (2, 5)
+
+
+def test_minus_one_to_one_maps_to_unit_interval():
+    arr = mosaic(image_grid(constant_images([-1.0, 0.0, 1.0, 3.0]), pad=0))
+    np.testing.assert_allclose(arr[:2, :2], 0.0)
+    np.testing.assert_allclose(arr[:2, 2:], 0.5)
+    np.testing.assert_allclose(arr[2:, :2], 1.0)
+    np.testing.assert_allclose(arr[2:, 2:], 1.0)  # 3.0 clipped
+
+
+def test_explicit_value_range_clips():
+    arr = mosaic(image_grid(constant_images([-0.5, 0.5]), value_range=(0, 1), pad=0))
+    np.testing.assert_allclose(arr, [[0, 0, 0.5, 0.5]] * 2)
+
+
+def test_uint8_input():
+    images = constant_images([0, 51, 255, 102]).astype(np.uint8)
+    arr = mosaic(image_grid(images, pad=0))
+    np.testing.assert_allclose(arr, [[0, 0, 0.2, 0.2]] * 2 + [[1, 1, 0.4, 0.4]] * 2, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["nhw", "nchw", "nhwc", "flat", "list", "nchw_flat_shape"],
+)
+def test_layouts_give_identical_mosaics(layout):
+    base = random_batch()
+    reference = mosaic(image_grid(base))
+    variants = {
+        "nhw": lambda: image_grid(base),
+        "nchw": lambda: image_grid(base[:, None]),
+        "nhwc": lambda: image_grid(base[..., None]),
+        "flat": lambda: image_grid(base.reshape(6, 16)),
+        "list": lambda: image_grid(list(base)),
+        "nchw_flat_shape": lambda: image_grid(base.reshape(6, 16), image_shape=(1, 4, 4)),
+    }
+    arr = mosaic(variants[layout]())
+    np.testing.assert_array_equal(np.ma.getmaskarray(arr), np.ma.getmaskarray(reference))
+    np.testing.assert_allclose(arr.filled(-1), reference.filled(-1))
+
+
+def test_non_square_flat_needs_image_shape():
+    base = random_batch(4, 2, 3)
+    arr = mosaic(image_grid(base.reshape(4, 6), image_shape=(2, 3)))
+    np.testing.assert_allclose(arr.filled(-1), mosaic(image_grid(base)).filled(-1))
+    with pytest.raises(ValueError, match="image_shape"):
+        image_grid(base.reshape(4, 6))
+
+
+def test_single_image():
+    img = np.arange(9, dtype=np.float32).reshape(3, 3) / 8
+    arr = mosaic(image_grid(img))
+    assert arr.shape == (3, 3)
+    assert not np.ma.getmaskarray(arr).any()
+    np.testing.assert_allclose(arr, img)
+
+
+def test_colour_images_nchw_and_nhwc():
+    rgb = np.zeros((2, 2, 2, 3), dtype=np.float32)  # NHWC
+    rgb[0, ..., 0] = 1.0  # red
+    rgb[1, ..., 2] = 0.5  # half blue
+    a = np.asarray(mosaic(image_grid(rgb, pad=1)))
+    b = np.asarray(mosaic(image_grid(rgb.transpose(0, 3, 1, 2), pad=1)))
+    assert a.shape == (2, 5, 4)  # RGBA
+    np.testing.assert_allclose(a, b)
+    np.testing.assert_allclose(a[:, :2], np.broadcast_to([1, 0, 0, 1], (2, 2, 4)))
+    np.testing.assert_allclose(a[:, 3:], np.broadcast_to([0, 0, 0.5, 1], (2, 2, 4)))
+    np.testing.assert_allclose(a[:, 2, 3], 0.0)  # padding is transparent
+
+
+def test_draws_into_given_axes():
+    fig, (ax0, ax1) = plt.subplots(1, 2)
+    out = image_grid(random_batch(), ax=ax1, title="samples")
+    assert out is fig
+    assert len(ax1.images) == 1 and len(ax0.images) == 0
+    assert ax1.get_title() == "samples"
+
+
+def test_titles_use_one_subplot_per_image():
+    fig = image_grid(constant_images([0.0, 0.5, 1.0]), titles=["a", "b", "c"], title="top")
+    shown = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in shown] == ["a", "b", "c"]
+    np.testing.assert_allclose(np.asarray(shown[1].images[0].get_array()), 0.5)
+    assert fig.get_suptitle() == "top"
+
+
+def test_many_images_one_imshow():
+    fig = image_grid(np.random.default_rng(1).random((256, 28, 28)))
+    assert len(fig.axes) == 1
+    assert mosaic(fig).shape == (16 * 29 - 1, 16 * 29 - 1)
+
+
+# ----------------------------------------------------------------------------------------------
+# image_grid: tensors and errors
+# ----------------------------------------------------------------------------------------------
+
+
+def test_torch_tensor_with_grad():
+    torch = pytest.importorskip("torch")
+    base = random_batch()
+    t = torch.tensor(base[:, None], requires_grad=True) * 2 - 1  # NCHW in [-1, 1]
+    assert t.requires_grad
+    arr = mosaic(image_grid(t))
+    np.testing.assert_allclose(arr.filled(-1), mosaic(image_grid(base)).filled(-1), atol=1e-6)
+
+
+def test_tensorflow_tensor():
+    tf = pytest.importorskip("tensorflow")
+    base = random_batch()
+    arr = mosaic(image_grid(tf.constant(base[..., None])))  # NHWC
+    np.testing.assert_allclose(arr.filled(-1), mosaic(image_grid(base)).filled(-1))
+    np.testing.assert_array_equal(to_numpy(tf.Variable([1.0, 2.0])), [1.0, 2.0])
+
+
+def test_to_numpy():
+    a = np.arange(3)
+    assert to_numpy(a) is a
+    np.testing.assert_array_equal(to_numpy([1, 2]), [1, 2])
+    torch = pytest.importorskip("torch")
+    t = torch.ones(2, requires_grad=True)
+    out = to_numpy(t * 3)
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_array_equal(out, [3.0, 3.0])
+    np.testing.assert_array_equal(to_numpy(torch.ones(2, dtype=torch.bfloat16)), [1.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("images", "kwargs", "argument"),
+    [
+        (np.zeros((3, 2, 4, 4)), {}, "images"),  # 4-D with 2 channels
+        (np.zeros((5, 10)), {}, "image_shape"),  # flat, 10 is not a square
+        (np.zeros((0, 4, 4)), {}, "images"),  # empty
+        ([], {}, "images"),  # empty list
+        (np.zeros((2, 1, 1, 4, 4)), {}, "images"),  # 5-D
+        (np.zeros(7), {}, "image_shape"),  # 1-D, not a square
+        (np.array(["a", "b"]), {}, "images"),  # not numbers
+        (np.zeros((4, 16)), {"image_shape": (3, 3)}, "image_shape"),
+        (np.zeros((4, 4, 4)), {"ncols": 0}, "ncols"),
+        (np.zeros((4, 4, 4)), {"pad": -1}, "pad"),
+        (np.zeros((4, 4, 4)), {"titles": ["a"]}, "titles"),
+        (np.zeros((4, 4, 4)), {"value_range": (1, 0)}, "value_range"),
+    ],
+)
+def test_bad_arguments_raise_value_error_naming_them(images, kwargs, argument):
+    with pytest.raises(ValueError, match=argument):
+        image_grid(images, **kwargs)
+
+
+def test_titles_with_ax_is_rejected():
+    _, ax = plt.subplots()
+    with pytest.raises(ValueError, match="titles"):
+        image_grid(np.zeros((2, 3, 3)), titles=["a", "b"], ax=ax)
+
+
+# ----------------------------------------------------------------------------------------------
+# class_grid
+# ----------------------------------------------------------------------------------------------
+
+
+def test_class_grid_rows_are_classes():
+    labels = np.array([2, 0, 1, 0, 1, 0, 1])
+    # image value = label / 2 + 0.1 * (order within class), so position checks are exact
+    values = [0.0] * labels.size
+    seen: dict[int, int] = {}
+    for i, c in enumerate(labels):
+        values[i] = c / 2 + 0.1 * seen.get(c, 0)
+        seen[c] = seen.get(c, 0) + 1
+    images = constant_images(values, 3, 3)
+
+    fig = class_grid(images, list(labels), n_per_class=2, class_names=["zero", "one", "two"])
+    arr = mosaic(fig)
+    assert arr.shape == (3 * 4 - 1, 2 * 4 - 1)  # 3 classes x 2 per class, pad 1
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["zero", "one", "two"]
+    np.testing.assert_allclose(ax.get_yticks(), [1.0, 5.0, 9.0])  # row centres
+
+    for row, c in enumerate([0, 1, 2]):
+        r0 = row * 4
+        np.testing.assert_allclose(arr[r0 : r0 + 3, 0:3], c / 2)
+    np.testing.assert_allclose(arr[0:3, 4:7], 0.1)  # second image of class 0
+    np.testing.assert_allclose(arr[4:7, 4:7], 0.6)  # second image of class 1
+    assert np.ma.getmaskarray(arr)[8:11, 4:7].all()  # class 2 has one image only
+
+
+def test_class_grid_names_mapping_and_bad_labels():
+    images = np.zeros((4, 1, 5, 5), dtype=np.uint8)
+    fig = class_grid(images, np.array([3, 7, 3, 7]), class_names={7: "seven"})
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["3", "seven"]
+    with pytest.raises(ValueError, match="labels"):
+        class_grid(images, [0, 1, 2])
+
+
+# ----------------------------------------------------------------------------------------------
+# plot_curves
+# ----------------------------------------------------------------------------------------------
+
+
+def test_plot_curves_two_keys():
+    history = {"train loss": [3.0, 2.0, np.nan, 1.0], "test loss": [3.5, 2.5, 2.0, 1.5]}
+    fig = plot_curves(history, ylabel="loss", logy=True, title="VAE")
+    ax = fig.axes[0]
+    lines = ax.get_lines()
+    assert len(lines) == 2
+    np.testing.assert_array_equal(lines[0].get_ydata(), history["train loss"])
+    np.testing.assert_array_equal(lines[1].get_ydata(), history["test loss"])
+    np.testing.assert_array_equal(lines[0].get_xdata(), [1, 2, 3, 4])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train loss", "test loss"]
+    assert ax.get_yscale() == "log"
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("epoch", "loss", "VAE")
+
+
+def test_plot_curves_keras_history_like_and_empty_key_skipped():
+    class FakeHistory:  # what keras.Model.fit returns: .history is a dict of lists
+        def __init__(self):
+            self.history = {"loss": [0.9, 0.5], "val_loss": [], "accuracy": [0.6, 0.8]}
+
+    _, ax = plt.subplots()
+    fig = plot_curves(FakeHistory(), ax=ax)
+    assert fig is ax.figure
+    assert [line.get_label() for line in ax.get_lines()] == ["loss", "accuracy"]
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), [0.6, 0.8])
+
+
+def test_plot_curves_accepts_tensors_and_none():
+    torch = pytest.importorskip("torch")
+    w = torch.ones((), requires_grad=True)
+    fig = plot_curves({"loss": [w * 2, w * 1.5, None], "kl": torch.tensor([0.5, 0.25])})
+    lines = fig.axes[0].get_lines()
+    np.testing.assert_allclose(lines[0].get_ydata(), [2.0, 1.5, np.nan])
+    np.testing.assert_allclose(lines[1].get_ydata(), [0.5, 0.25])
+
+
+@pytest.mark.parametrize("history", [{}, {"loss": []}, {"loss": [], "val_loss": ()}])
+def test_plot_curves_nothing_to_plot(history):
+    with pytest.raises(ValueError, match="nothing to plot"):
+        plot_curves(history)
+
+
+def test_plot_curves_rejects_non_mapping():
+    with pytest.raises(TypeError, match="history"):
+        plot_curves([1.0, 2.0])
+
+
+# ----------------------------------------------------------------------------------------------
+# pixel_histogram
+# ----------------------------------------------------------------------------------------------
+
+
+def test_pixel_histogram_counts_all_finite_pixels():
+    images = np.random.default_rng(2).normal(size=(10, 1, 8, 8)).astype(np.float32)
+    images[0, 0, 0, 0] = np.nan
+    fig = pixel_histogram(images, bins=20)
+    ax = fig.axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    assert len(heights) == 20
+    assert sum(heights) == images.size - 1
+    assert ax.get_yscale() == "log"
+    assert pixel_histogram(images, log=False).axes[0].get_yscale() == "linear"
+
+
+def test_pixel_histogram_uint8_bins_align_with_integers():
+    images = np.array([[0, 1, 1, 2, 255]], dtype=np.uint8)
+    ax = pixel_histogram(images, bins=300, log=False).axes[0]  # more bins than values
+    heights = np.array([p.get_height() for p in ax.patches])
+    assert heights.sum() == 5
+    assert heights.size == 256  # one bin per integer 0..255
+    np.testing.assert_array_equal(heights[:3], [1, 2, 1])
+
+
+def test_pixel_histogram_empty_raises():
+    with pytest.raises(ValueError, match="images"):
+        pixel_histogram(np.full((2, 2), np.nan))
+
+
+# ----------------------------------------------------------------------------------------------
+# save_figure and style
+# ----------------------------------------------------------------------------------------------
+
+
+def test_save_figure_png_atomic(tmp_path):
+    fig = image_grid(random_batch())
+    target = tmp_path / "figures" / "week1" / "grid.png"
+    out = save_figure(fig, target)
+    assert out == target
+    data = target.read_bytes()
+    assert len(data) > 100
+    assert data[:8] == PNG_SIGNATURE
+    assert sorted(p.name for p in target.parent.iterdir()) == ["grid.png"]
+
+    # overwriting works too, and the suffix picks the format
+    save_figure(fig, target)
+    pdf = save_figure(fig, str(tmp_path / "figures" / "grid.PDF"))
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_save_figure_failure_keeps_old_file_and_no_temp(tmp_path, monkeypatch):
+    fig = plot_curves({"loss": [1.0, 0.5]})
+    target = tmp_path / "curve.png"
+    target.write_bytes(b"old")
+
+    def broken_savefig(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(fig, "savefig", broken_savefig)
+    with pytest.raises(RuntimeError, match="disk full"):
+        save_figure(fig, target)
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["curve.png"]
+
+
+def test_save_figure_unknown_suffix(tmp_path):
+    fig = plot_curves({"loss": [1.0]})
+    with pytest.raises(ValueError, match="path"):
+        save_figure(fig, tmp_path / "sub" / "figure.xyz")
+    assert not (tmp_path / "sub").exists()
+
+
+def test_use_style_sets_rcparams_idempotently():
+    with mpl.rc_context():
+        use_style()
+        first = {k: mpl.rcParams[k] for k in COURSE_STYLE}
+        use_style()
+        assert {k: mpl.rcParams[k] for k in COURSE_STYLE} == first
+        assert mpl.rcParams["figure.dpi"] == 100
+        assert mpl.rcParams["savefig.dpi"] == 200
+        assert mpl.rcParams["image.cmap"] == "gray"
+        assert mpl.rcParams["axes.spines.top"] is False
+        assert mpl.rcParams["axes.spines.right"] is False
+        assert mpl.rcParams["axes.grid"] is True
+        assert mpl.rcParams["font.size"] >= 12
+        colours = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
+        assert len(colours) >= 6
+        assert colours == COURSE_STYLE["axes.prop_cycle"].by_key()["color"]
+        assert mpl.rcParams["figure.constrained_layout.use"] is True
+
+
+def test_module_imports_no_framework():
+    code = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('ckplot', {str(MODULE_PATH)!r})\n"
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "bad = [m for m in ('torch', 'tensorflow', 'keras') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, env={**os.environ, "MPLBACKEND": "Agg"}
+    )
