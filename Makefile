@@ -20,7 +20,7 @@ WEEK   ?=
 # Tests never touch the network and always run the notebooks in smoke mode.
 TEST_ENV := COURSEKIT_OFFLINE=1 COURSEKIT_MODE=smoke MPLBACKEND=Agg PYTHONWARNINGS=ignore::DeprecationWarning
 
-.PHONY: help venv run test test-unit test-keras-torch lint lab outputs clean
+.PHONY: help venv run test test-unit test-keras-torch lint lab outputs slides bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ test-unit: $(STAMP)  ## unit tests and every notebook re-executed by nbval, Kera
 
 test-keras-torch: $(STAMP)  ## the Keras tests again, on the torch backend
 	$(TEST_ENV) KERAS_BACKEND=torch $(BIN)/python -m pytest tests -m keras -p no:cacheprovider
+
+slides: $(STAMP)  ## offline lecture decks into build/slides/ (WEEK=1 narrows; CDN=1 builds without npm)
+	$(BIN)/coursekit slides $(WEEK) $(if $(CDN),--cdn)
 
 lab: $(STAMP)  ## start JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks

@@ -103,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
     run.set_defaults(func=_cmd_run)
+
+    from coursekit.slides import add_slides_parser
+
+    add_slides_parser(sub)
     return parser
 
 

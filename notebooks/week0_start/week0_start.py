@@ -14,7 +14,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # Week 0: getting started
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/coursekit/coursekit/blob/main/notebooks/week0_start/week0_start.ipynb)
@@ -37,13 +37,13 @@
 # This notebook checks that your set-up works, shows the two run modes, and takes a first look
 # at the data every later week uses.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ## 0. Running on Colab
 #
 # On your own machine, `make lab` (see the README) gives you everything. On Colab the next cell
 # installs `coursekit` into the session; everywhere else it does nothing.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import sys
 
 if "google.colab" in sys.modules:  # only acts on Colab
@@ -57,7 +57,7 @@ if "google.colab" in sys.modules:  # only acts on Colab
         check=True,
     )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Parameters
 #
 # Every notebook starts with one cell of parameters. Sizes that decide the run time are chosen
@@ -77,7 +77,7 @@ ck.plotting.use_style()
 ck.seed_everything(SEED)
 print(f"coursekit {ck.__version__}, mode: {ck.mode()}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The environment check
 #
 # `ck.doctor()` (or `coursekit doctor` in a terminal) reports the Python and package versions,
@@ -85,10 +85,10 @@ print(f"coursekit {ck.__version__}, mode: {ck.mode()}")
 # set will come from**. If something below says `FAILED`, the README's troubleshooting section
 # says what to do.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 ck.doctor()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Two modes: full and smoke
 #
 # Every notebook runs in one of two modes, chosen by the environment variable `COURSEKIT_MODE`:
@@ -99,7 +99,7 @@ ck.doctor()
 #
 # In a notebook the switch is one call, `ck.by_mode(full=..., smoke=...)`:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 print("mode:", ck.mode())
 print("epochs this run would train for:", ck.by_mode(full=30, smoke=1))
 
@@ -107,7 +107,7 @@ print("epochs this run would train for:", ck.by_mode(full=30, smoke=1))
 # To run everything in smoke mode from a terminal: `make run MODE=smoke`; inside a notebook,
 # `%env COURSEKIT_MODE=smoke` before the parameters cell.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. MNIST at a glance
 #
 # MNIST holds $28\times 28$ grey-scale images of handwritten digits, 60,000 for training and
@@ -122,11 +122,11 @@ print(f"images: {images.shape} {images.dtype}, labels: {labels.shape} {labels.dt
 print("from:", ck.data.source("mnist", "train"))
 print("images per class:", np.bincount(labels, minlength=10).tolist())
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 ck.plotting.class_grid(images, labels, n_per_class=N_PER_CLASS,
-                       class_names=ck.data.CLASS_NAMES["mnist"])
+                       class_names=ck.data.CLASS_NAMES["mnist"]);
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Pixel statistics
 #
 # Before modelling a distribution, look at it. The mean image of class $c$,
@@ -137,17 +137,17 @@ ck.plotting.class_grid(images, labels, n_per_class=N_PER_CLASS,
 # nearly binary: most pixels are exactly 0 (background) and most of the rest are close to 255.
 # That is why week 1 models MNIST with **binary** visible units $x_i\in\{0,1\}$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 subset = images[:N_STATS] if N_STATS else images
 sub_labels = labels[: len(subset)]
 x = ck.data.to_float(subset)  # [n, 28, 28] in [0, 1]
 class_means = np.stack([x[sub_labels == c].mean(axis=0) for c in range(10)])
-ck.plotting.image_grid(class_means, ncols=10, title="mean image per class")
+ck.plotting.image_grid(class_means, ncols=10, title="mean image per class");
 
-# %%
-ck.plotting.pixel_histogram(subset)
+# %% slideshow={"slide_type": "subslide"}
+ck.plotting.pixel_histogram(subset);
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 share_zero = float((subset == 0).mean())
 share_dark_or_bright = float(((subset == 0) | (subset >= 200)).mean())
 ink = x.reshape(len(x), -1).mean(axis=1)
@@ -156,11 +156,11 @@ print(f"pixels 0 or >= 200:        {share_dark_or_bright:.1%}")
 print(f"mean intensity in [0, 1]:  {x.mean():.3f}")
 print("mean ink per class:       ", [round(float(ink[sub_labels == c].mean()), 3) for c in range(10)])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # The digit 1 uses the least ink and 0 and 8 the most: a first hint that a generative model has
 # to learn *different* amounts of structure for different classes.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Preprocessing for the weeks ahead
 #
 # The same images feed every model, in the form each model's likelihood expects:
@@ -175,7 +175,7 @@ print("mean ink per class:       ", [round(float(ink[sub_labels == c].mean()), 3
 # Dynamic binarisation treats each grey value as the probability of a black pixel, so the model
 # sees a new binary image each epoch; the expected value of a sample is the grey image itself.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 demo = subset[:8]
 rows = np.concatenate([
     ck.data.to_float(demo),
@@ -184,9 +184,9 @@ rows = np.concatenate([
     ck.data.dynamic_binarize(demo, rng=SEED),
 ])
 ck.plotting.image_grid(rows, ncols=8,
-                       title="rows: [0,1], [-1,1], static binary, dynamic binary")
+                       title="rows: [0,1], [-1,1], static binary, dynamic binary");
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The helpers are exact, so their output can be checked. A pixel of 127 is below one half
 # ($127/255 < 0.5$) and 128 above it:
 
@@ -197,14 +197,14 @@ print(ck.data.to_float(tiny))
 print(ck.data.to_float(tiny, (-1, 1)))
 print(ck.data.binarize(tiny))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Fashion-MNIST
 #
 # Fashion-MNIST (Xiao, Rasul and Vollgraf, 2017) has the same format as MNIST, with ten classes
 # of clothing instead of digits; it is harder to model and makes a good second data set. On
 # Debian and Ubuntu, `apt install dataset-fashion-mnist` provides it offline.
 
-# %%
+# %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
 try:
     f_images, f_labels = ck.data.load_fashion_mnist("train")
 except ck.data.DataError as err:
@@ -212,9 +212,9 @@ except ck.data.DataError as err:
 else:
     print(f"{len(f_images):,} images from", ck.data.source("fashion_mnist", "train"))
     ck.plotting.class_grid(f_images, f_labels, n_per_class=N_PER_CLASS,
-                           class_names=ck.data.CLASS_NAMES["fashion_mnist"])
+                           class_names=ck.data.CLASS_NAMES["fashion_mnist"]);
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Reproducibility
 #
 # `ck.seed_everything(seed)` seeds Python, NumPy, torch and Keras, so a notebook gives the same
@@ -230,7 +230,7 @@ import torch
 ck.seed_everything(SEED)
 print(round(random.random(), 6), torch.rand(3).numpy().round(6))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. What next
 #
 # Week 1 starts with the restricted Boltzmann machine: its energy, its conditionals, and how

@@ -1,0 +1,44 @@
+"""The benchmark harness: timing, the matmul bound, result files. (No speed is asserted here.)"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import harness  # noqa: E402
+
+
+def test_time_it_counts_warmup_and_repeats():
+    calls = []
+    timing = harness.time_it("noop", lambda: calls.append(1), repeats=4, warmup=2)
+    assert len(calls) == 6
+    assert len(timing.samples) == 4
+    assert timing.spread[0] <= timing.median <= timing.spread[1]
+    with pytest.raises(ValueError, match="repeats"):
+        harness.time_it("bad", lambda: None, repeats=0)
+
+
+def test_bound_uses_the_fastest_library_per_shape():
+    rates = {"2,3,4": {"numpy": 2e-6, "torch": 1e-6}, "4,3,2": {"numpy": 3e-6}}
+    seconds, gflops = harness.bound_seconds([(2, 3, 4), (4, 3, 2)], rates, count=10)
+    assert seconds == pytest.approx(10 * (1e-6 + 3e-6))
+    assert gflops["2,3,4"] == pytest.approx(harness.gemm_flops(2, 3, 4) / 1e-6 / 1e9)
+
+
+def test_matmul_seconds_measures_each_shape():
+    rates = harness.matmul_seconds([(8, 16, 4)], repeats=2, inner=2)
+    assert set(rates) == {"8,16,4"}
+    assert "numpy" in rates["8,16,4"] and all(v > 0 for v in rates["8,16,4"].values())
+
+
+def test_write_results_writes_json_and_markdown(tmp_path):
+    table = harness.markdown_table(["a", "b"], [[1, 2]])
+    assert table.splitlines()[0] == "| a | b |"
+    json_path, md_path = harness.write_results("demo", {"x": 1}, table, out=tmp_path)
+    assert json.loads(json_path.read_text()) == {"x": 1}
+    assert md_path.read_text() == table + "\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.json", "demo.md"]
