@@ -52,6 +52,7 @@ __all__ = [
     "image_grid",
     "pixel_histogram",
     "plot_curves",
+    "plot_distributions",
     "save_figure",
     "to_numpy",
     "use_style",
@@ -298,8 +299,14 @@ def _tile(
     return mosaic[..., 0] if c == 1 else mosaic
 
 
+#: Colour of the gaps between images in a mosaic (the padding is transparent): a mid grey that
+#: separates both black-background digits and white-background patterns.
+GAP_COLOUR = "#8c8c8c"
+
+
 def _strip_axes(ax: Axes) -> None:
-    """Remove ticks, spines and grid: an image axes shows only the image."""
+    """Remove ticks, spines and grid: an image axes shows only the image, on the gap colour."""
+    ax.set_facecolor(GAP_COLOUR)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
@@ -596,6 +603,50 @@ def plot_curves(
         ax.set_title(title)
     ax.legend()
     return fig
+
+
+def plot_distributions(
+    distributions: Mapping[str, Any],
+    *,
+    ax: Axes | None = None,
+    highlight: Any = None,
+    xlabel: str = "state index",
+    log: bool = False,
+    title: str | None = None,
+) -> Figure:
+    """Probability mass functions over the same enumerated states, one stem plot each.
+
+    ``distributions`` maps a label to a 1-D array of probabilities [n_states] (e.g. the data
+    distribution and an RBM's exact model distribution). ``highlight`` (indices or a boolean
+    mask [n_states]) shades those states, e.g. the ones the data occupies.
+    """
+    if not distributions:
+        raise ValueError("distributions must name at least one distribution.")
+    arrays = {name: to_numpy(p).astype(float).ravel() for name, p in distributions.items()}
+    sizes = {p.size for p in arrays.values()}
+    if len(sizes) != 1:
+        raise ValueError(f"distributions must all have the same length, got sizes {sorted(sizes)}.")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(9, 3.6))
+    states = np.arange(sizes.pop())
+    if highlight is not None:
+        mask = np.zeros(states.size, dtype=bool)
+        mask[np.asarray(highlight)] = True
+        for s in states[mask]:
+            ax.axvspan(s - 0.5, s + 0.5, color="#E69F00", alpha=0.25, lw=0)
+    for i, (name, p) in enumerate(arrays.items()):
+        marker, stem, base = ax.stem(states, p, label=name, basefmt=" ")
+        colour = PALETTE[i % len(PALETTE)]
+        plt.setp(stem, color=colour, alpha=0.8, linewidth=1.2)
+        plt.setp(marker, color=colour, markersize=3)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("probability")
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return _figure_of(ax)
 
 
 def pixel_histogram(

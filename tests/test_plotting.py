@@ -444,3 +444,21 @@ def test_module_imports_no_framework():
     subprocess.run(
         [sys.executable, "-c", code], check=True, env={**os.environ, "MPLBACKEND": "Agg"}
     )
+
+
+def test_plot_distributions_draws_each_pmf_and_highlights():
+    from coursekit.plotting import plot_distributions
+
+    p = np.array([0.5, 0.0, 0.5, 0.0])
+    q = np.array([0.25, 0.25, 0.25, 0.25])
+    fig = plot_distributions({"data": p, "model": q}, highlight=[0, 2])
+    ax = fig.axes[0]
+    stems = [c for c in ax.containers if hasattr(c, "markerline")]
+    assert len(stems) == 2
+    np.testing.assert_allclose(stems[0].markerline.get_ydata(), p)
+    np.testing.assert_allclose(stems[1].markerline.get_ydata(), q)
+    assert len(ax.patches) == 2  # two shaded states
+    with pytest.raises(ValueError, match="same length"):
+        plot_distributions({"a": p, "b": q[:3]})
+    with pytest.raises(ValueError, match="at least one"):
+        plot_distributions({})
