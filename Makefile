@@ -53,6 +53,9 @@ test-keras-torch: $(STAMP)  ## the Keras tests again, on the torch backend
 slides: $(STAMP)  ## offline lecture decks into build/slides/ (WEEK=1 narrows; CDN=1 builds without npm)
 	$(BIN)/coursekit slides $(WEEK) $(if $(CDN),--cdn)
 
+bench: $(STAMP)  ## benchmarks: tables and JSON records under benchmarks/results/
+	$(BIN)/python benchmarks/rbm.py
+
 lab: $(STAMP)  ## start JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks
 

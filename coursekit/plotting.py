@@ -49,6 +49,7 @@ from coursekit._io import atomic_path
 __all__ = [
     "COURSE_STYLE",
     "class_grid",
+    "filter_grid",
     "image_grid",
     "pixel_histogram",
     "plot_curves",
@@ -558,18 +559,21 @@ def _series(values: Any, key: Any) -> np.ndarray:
 def plot_curves(
     history: Any,
     *,
+    x: Any = None,
     ax: Axes | None = None,
     xlabel: str = "epoch",
     ylabel: str | None = None,
     logy: bool = False,
     title: str | None = None,
 ) -> Figure:
-    """Plot training curves, one line per key, x = 1, 2, ..., T.
+    """Plot training curves, one line per key, against ``x`` (default 1, 2, ..., T).
 
     Args:
         history: mapping name -> ``[T]`` values (list, array or tensor; entries may be NaN or
             None, lengths may differ), e.g. ``{"train loss": [...], "test loss": [...]}``, or a
             Keras ``History`` (its ``.history`` dict is used). Keys with no values are skipped.
+        x: the x values [T] shared by every key (e.g. the epochs at which a quantity was
+            monitored); a key with fewer values uses the first ones.
         ax: draw into this axes instead of a new figure.
         xlabel, ylabel, title: axis labels and title.
         logy: logarithmic y axis.
@@ -589,10 +593,14 @@ def plot_curves(
         fig, ax = plt.subplots(layout="constrained")
     else:
         fig = _figure_of(ax)
+    shared = None if x is None else to_numpy(x).astype(float).ravel()
+    longest = max(y.size for y in series.values())
+    if shared is not None and shared.size < longest:
+        raise ValueError(f"x has {shared.size} values but a curve in history has {longest}.")
     for name, y in series.items():
-        x = np.arange(1, y.size + 1)
+        xs = np.arange(1, y.size + 1) if shared is None else shared[: y.size]
         # markers keep a short (smoke-mode) or NaN-broken curve visible
-        ax.plot(x, y, label=name, marker="o" if y.size <= 30 else "", markersize=4)
+        ax.plot(xs, y, label=name, marker="o" if y.size <= 30 else "", markersize=4)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(xlabel)
     if ylabel is not None:
@@ -603,6 +611,31 @@ def plot_curves(
         ax.set_title(title)
     ax.legend()
     return fig
+
+
+def filter_grid(
+    W: Any,
+    *,
+    n: int | None = 100,
+    image_shape: tuple[int, int] | None = None,
+    ncols: int | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """The receptive fields of hidden units: column ``j`` of ``W`` [n_v, n_h] as an image.
+
+    Each filter is scaled by its own largest absolute weight and drawn with a diverging map
+    (red positive, blue negative, white zero), so weak and strong filters are both readable.
+    ``n`` limits how many filters are shown (the first ``n``; None: all).
+    """
+    w = to_numpy(W).astype(np.float64)
+    if w.ndim != 2:
+        raise ValueError(f"W must be 2-D [n_visible, n_hidden], got shape {w.shape}.")
+    filters = w.T[:n] if n is not None else w.T
+    scale = np.abs(filters).max(axis=1, keepdims=True)
+    scaled = 0.5 + 0.5 * filters / np.where(scale > 0, scale, 1.0)  # [-max, max] -> [0, 1]
+    return image_grid(scaled, ncols=ncols, value_range=(0.0, 1.0), image_shape=image_shape,
+                      cmap="RdBu_r", title=title, ax=ax)
 
 
 def plot_distributions(

@@ -91,6 +91,8 @@ def execute_notebook(
     )
     saved = os.environ.get(config.MODE_ENV)
     os.environ[config.MODE_ENV] = mode  # the kernel inherits this process's environment
+    # Progress bars in a saved notebook are noise: at most one refresh per 30 s.
+    os.environ.setdefault("TQDM_MININTERVAL", "30")
     start = time.perf_counter()
     status, error = "ok", ""
     try:

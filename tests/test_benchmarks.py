@@ -42,3 +42,34 @@ def test_write_results_writes_json_and_markdown(tmp_path):
     assert json.loads(json_path.read_text()) == {"x": 1}
     assert md_path.read_text() == table + "\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.json", "demo.md"]
+
+
+def test_rbm_benchmark_script_runs_and_records(tmp_path):
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "rbm.py"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--quick",
+            "--impl",
+            "torch",
+            "keras",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    record = json.loads((tmp_path / "rbm.json").read_text())
+    impls = {(row["impl"], row["method"]) for row in record["rows"]}
+    assert ("torch", "cd") in impls and ("torch", "pcd") in impls
+    assert any(impl.startswith("keras[") for impl, _ in impls)
+    for row in record["rows"]:
+        assert row["bound_seconds"] > 0 and row["ratio"] == pytest.approx(
+            row["timing"]["median"] / row["bound_seconds"]
+        )
+    assert "| implementation | rule |" in (tmp_path / "rbm.md").read_text()

@@ -462,3 +462,29 @@ def test_plot_distributions_draws_each_pmf_and_highlights():
         plot_distributions({"a": p, "b": q[:3]})
     with pytest.raises(ValueError, match="at least one"):
         plot_distributions({})
+
+
+def test_filter_grid_scales_each_filter_to_its_own_range():
+    from coursekit.plotting import filter_grid
+
+    W = np.zeros((4, 3))
+    W[:, 0] = [1.0, -1.0, 0.5, 0.0]
+    W[:, 1] = [10.0, 0.0, 0.0, -10.0]  # ten times stronger, same display range
+    fig = filter_grid(W, n=2, ncols=2)
+    mosaic = np.ma.filled(fig.axes[0].images[0].get_array(), np.nan)
+    first = mosaic[0:2, 0:2]
+    np.testing.assert_allclose(first, [[1.0, 0.0], [0.75, 0.5]])
+    second = mosaic[0:2, 3:5]
+    np.testing.assert_allclose(second, [[1.0, 0.5], [0.5, 0.0]])
+    assert fig.axes[0].images[0].get_cmap().name == "RdBu_r"
+    with pytest.raises(ValueError, match="W must be 2-D"):
+        filter_grid(np.zeros(5))
+
+
+def test_plot_curves_against_given_x():
+    fig = plot_curves({"pll": [-120.0, -100.0, -95.0]}, x=[5, 10, 15])
+    line = fig.axes[0].lines[0]
+    np.testing.assert_allclose(line.get_xdata(), [5, 10, 15])
+    np.testing.assert_allclose(line.get_ydata(), [-120.0, -100.0, -95.0])
+    with pytest.raises(ValueError, match="x has 2 values"):
+        plot_curves({"pll": [1.0, 2.0, 3.0]}, x=[1, 2])

@@ -109,9 +109,14 @@ def logsumexp(x, axis=None):
     return float(out) if out.ndim == 0 else out
 
 
-def _bernoulli(p, rng):
-    """Binary float64 sample with ``P(1) = p``, elementwise."""
-    return (rng.random(p.shape) < p).astype(np.float64)
+def _bernoulli(p, rng, u=None):
+    """Binary float64 sample with ``P(1) = p``, elementwise: ``u < p`` with ``u ~ U[0, 1)``.
+
+    ``u`` (same shape as ``p``) supplies the uniforms explicitly; otherwise ``rng`` draws them.
+    """
+    if u is None:
+        u = rng.random(p.shape)
+    return (u < p).astype(np.float64)
 
 
 def _as_rng(rng):
@@ -184,6 +189,28 @@ def _check_x(x, W, *, binary, name="x"):
 
 def _check_h(h, W, *, binary, name="h"):
     return _check_units(h, W.shape[1], name, binary=binary, layer="hidden", against="W.shape[1]")
+
+
+def _check_uniforms(uniforms, shape_h, shape_x):
+    """Validate ``uniforms = (u_h, u_x)`` against the expected shapes -> two float64 arrays.
+
+    Each must have exactly its shape and hold values in [0, 1) (a Bernoulli(p) sample is
+    ``u < p``). Passing the uniforms makes a sampler deterministic and comparable across
+    implementations (NumPy, PyTorch, Keras).
+    """
+    if not isinstance(uniforms, (tuple, list)) or len(uniforms) != 2:
+        raise ValueError(
+            f"uniforms must be a pair (u_h, u_x) of arrays with shapes {shape_h} and {shape_x}"
+        )
+    out = []
+    for u, shape, name in zip(uniforms, (shape_h, shape_x), ("u_h", "u_x"), strict=True):
+        u = np.asarray(u, dtype=np.float64)
+        if u.shape != shape:
+            raise ValueError(f"uniforms: {name} must have shape {shape}, got shape {u.shape}")
+        if not np.all((u >= 0.0) & (u < 1.0)):
+            raise ValueError(f"uniforms: {name} must hold values in [0, 1)")
+        out.append(u)
+    return out
 
 
 def _check_enum_size(n, what):
@@ -473,21 +500,28 @@ def empirical_distribution(x):
 # --------------------------------------------------------------------------------------------
 
 
-def gibbs_step(x, W, a, b, rng=None):
+def gibbs_step(x, W, a, b, rng=None, uniforms=None):
     """One full block-Gibbs step ``x -> h -> x_new`` with sampled (binary) units.
 
     ``h ~ p(h | x)``, then ``x_new ~ p(x | h)``. ``x`` [n, n_v] binary (or probabilities in
     [0, 1], used as given). Returns ``(h [n, n_h], x_new [n, n_v])``, float64 of 0s and 1s.
-    ``rng``: None, an int seed or a ``np.random.Generator``.
+    ``rng``: None, an int seed or a ``np.random.Generator``. ``uniforms``: optionally the pair
+    ``(u_h [n, n_h], u_x [n, n_v])`` of U[0, 1) numbers to use instead of ``rng``:
+    ``h = (u_h < p(h | x))``, ``x_new = (u_x < p(x | h))``.
     """
     W, a, b = _check_params(W, a, b)
     x = _check_x(x, W, binary=False)
-    rng = _as_rng(rng)
-    h = _bernoulli(sigmoid(x @ W + b), rng)
-    return h, _bernoulli(sigmoid(h @ W.T + a), rng)
+    if uniforms is None:
+        rng = _as_rng(rng)
+        u_h = u_x = None
+    else:
+        n, (n_v, n_h) = x.shape[0], W.shape
+        u_h, u_x = _check_uniforms(uniforms, (n, n_h), (n, n_v))
+    h = _bernoulli(sigmoid(x @ W + b), rng, u_h)
+    return h, _bernoulli(sigmoid(h @ W.T + a), rng, u_x)
 
 
-def cd_gradient(x, W, a, b, k=1, rng=None, persistent=None):
+def cd_gradient(x, W, a, b, k=1, rng=None, persistent=None, uniforms=None):
     """CD-k (or PCD-k) estimate of the mean log-likelihood gradient.
 
     Returns ``(dW [n_v, n_h], da [n_v], db [n_h], chain [m, n_v])``.
@@ -502,6 +536,12 @@ def cd_gradient(x, W, a, b, k=1, rng=None, persistent=None):
       ``<x_k p(h|x_k)^T>``, ``<x_k>``, ``<p(h|x_k)>``, averaged over the ``m`` chains.
     * ``chain`` is ``x_k``: pass it back as ``persistent`` for the next PCD update.
 
+    * ``uniforms``: optionally the pair ``(u_h [k, m, n_h], u_x [k, m, n_v])`` of U[0, 1)
+      numbers to use instead of ``rng`` (``m`` = number of chains: rows of ``x`` for CD, of
+      ``persistent`` for PCD); Gibbs step ``s`` sets ``h = (u_h[s] < p(h | x))`` and then
+      ``x = (u_x[s] < p(x | h))``. This is how other implementations are checked against
+      this one.
+
     Ascent: ``W += eta * dW``. ``k`` must be an int >= 1.
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
@@ -513,13 +553,17 @@ def cd_gradient(x, W, a, b, k=1, rng=None, persistent=None):
         chain = x
     else:
         chain = _check_x(persistent, W, binary=True, name="persistent")
-    n = x.shape[0]
+    n, m = x.shape[0], chain.shape[0]
+    if uniforms is None:
+        u_h = u_x = [None] * int(k)
+    else:
+        (n_v, n_h), k = W.shape, int(k)
+        u_h, u_x = _check_uniforms(uniforms, (k, m, n_h), (k, m, n_v))
     ph_data = sigmoid(x @ W + b)
-    for _ in range(int(k)):
-        h = _bernoulli(sigmoid(chain @ W + b), rng)
-        chain = _bernoulli(sigmoid(h @ W.T + a), rng)
+    for s in range(int(k)):
+        h = _bernoulli(sigmoid(chain @ W + b), rng, u_h[s])
+        chain = _bernoulli(sigmoid(h @ W.T + a), rng, u_x[s])
     ph_model = sigmoid(chain @ W + b)
-    m = chain.shape[0]
     dW = x.T @ ph_data / n - chain.T @ ph_model / m
     da = x.mean(axis=0) - chain.mean(axis=0)
     db = ph_data.mean(axis=0) - ph_model.mean(axis=0)

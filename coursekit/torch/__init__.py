@@ -2,7 +2,8 @@
 
 from coursekit.config import reapply_seed
 from coursekit.torch.data import make_loader
+from coursekit.torch.rbm import RBM
 
 reapply_seed("torch")
 
-__all__ = ["make_loader"]
+__all__ = ["RBM", "make_loader"]

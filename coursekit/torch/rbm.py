@@ -1,0 +1,836 @@
+"""A binary-binary restricted Boltzmann machine in PyTorch, trained with CD-k or PCD-k (week 1).
+
+Notation (the lecture's): visible units ``x`` in {0,1}^n_v, hidden units ``h`` in {0,1}^n_h,
+weights ``W`` [n_v, n_h], visible bias ``a`` [n_v], hidden bias ``b`` [n_h]::
+
+    E(x, h)         = -a^T x - b^T h - x^T W h
+    p(h_j = 1 | x)  = sigma(b_j + x^T W[:, j])
+    p(x_i = 1 | h)  = sigma(a_i + W[i, :] h)
+    F(x)            = -a^T x - sum_j softplus(b_j + x^T W[:, j])
+
+A batch is a 2-D tensor with one example per row: ``x`` [n, n_v], ``h`` [n, n_h]. Parameters
+are float32. The maths follows :mod:`coursekit.reference.rbm` (NumPy, float64) exactly, and the
+tests check one against the other::
+
+    from coursekit.torch import RBM
+    rbm = RBM(784, 500, k=1, eta=0.05, seed=0)
+    history = rbm.fit(x_train, epochs=10)          # x_train: float32 [n, 784] in [0, 1]
+    images = rbm.sample(16, steps=1000)            # p(x | h) after 1000 Gibbs steps [16, 784]
+
+**Sampling convention.** A Bernoulli(p) unit is ``(u < p)`` with ``u ~ U[0, 1)``. Every sampler
+takes the uniforms ``u`` as an optional argument (otherwise it draws them from the RBM's own
+seeded ``torch.Generator``), which makes the PyTorch, Keras and NumPy implementations
+comparable number for number.
+
+**Learning rule** (Hinton 2010, "A practical guide to training restricted Boltzmann machines",
+UTML TR 2010-003): with the CD-k / PCD-k gradient estimate ``(dW, da, db)`` of the mean
+log-likelihood (uphill),
+
+    vW <- momentum vW + eta (dW - weight_decay W);   W <- W + vW
+    va <- momentum va + eta da;                      a <- a + va     (likewise b, vb)
+
+Everything runs without autograd: the parameters do not require gradients and the updates are
+in-place tensor operations.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as nnf
+from tqdm import tqdm
+
+from coursekit._io import atomic_path
+
+__all__ = ["RBM"]
+
+#: What ``fit(binarize=...)`` accepts.
+BINARIZE_MODES = ("dynamic", "static", None)
+#: Rows of the training set that ``fit`` monitors when no validation set is given.
+MONITOR_ROWS = 1000
+#: Tag stored in saved files.
+FILE_FORMAT = "coursekit.torch.RBM/1"
+# Elements of the [n, block, n_h] temporary of the exact pseudo-log-likelihood.
+_PLL_BUDGET = 1 << 22
+_HYPERPARAMETERS = (
+    "n_visible",
+    "n_hidden",
+    "k",
+    "persistent",
+    "n_chains",
+    "eta",
+    "momentum",
+    "weight_decay",
+    "init_std",
+    "seed",
+)
+
+Array = Any  # a NumPy array, a torch tensor or nested lists
+
+
+# --------------------------------------------------------------------------------------------
+# Argument checks (ValueError naming the argument)
+# --------------------------------------------------------------------------------------------
+
+
+def _int_at_least(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _real(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return value
+
+
+def _seed(value: Any, name: str = "seed") -> int | None:
+    return None if value is None else _int_at_least(value, name, 0)
+
+
+def _as_numpy(x: Array) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _is_binary(x: torch.Tensor) -> bool:
+    return bool(((x == 0) | (x == 1)).all())
+
+
+class RBM(nn.Module):
+    """Restricted Boltzmann machine with binary visible and hidden units.
+
+    Args:
+        n_visible: number of visible units ``n_v`` (784 for MNIST).
+        n_hidden: number of hidden units ``n_h``.
+        k: Gibbs steps per gradient estimate (CD-k / PCD-k), an int >= 1.
+        persistent: False for contrastive divergence (chains start at the data batch), True
+            for persistent CD (chains carried over from one update to the next).
+        n_chains: number of persistent chains; None uses the size of the first batch.
+        eta: step size (learning rate), > 0.
+        momentum: in [0, 1).
+        weight_decay: L2 penalty on ``W`` (not on the biases), >= 0.
+        init_std: ``W ~ N(0, init_std^2)`` at the start; ``a = b = 0`` (Hinton's guide, sec. 8).
+        seed: seeds the RBM's ``torch.Generator`` (initial weights, sampling, shuffling,
+            binarisation); None draws the seed from torch's global generator, so
+            ``coursekit.seed_everything`` still makes runs repeatable.
+
+    Attributes:
+        W: weights, float32 [n_v, n_h]. a: visible bias [n_v]. b: hidden bias [n_h].
+        vW, va, vb: the momentum "velocities", same shapes.
+    """
+
+    def __init__(
+        self,
+        n_visible: int,
+        n_hidden: int,
+        *,
+        k: int = 1,
+        persistent: bool = False,
+        n_chains: int | None = None,
+        eta: float = 0.05,
+        momentum: float = 0.5,
+        weight_decay: float = 1e-4,
+        init_std: float = 0.01,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.n_visible = _int_at_least(n_visible, "n_visible", 1)
+        self.n_hidden = _int_at_least(n_hidden, "n_hidden", 1)
+        self.k = k
+        self.eta = eta
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        if not isinstance(persistent, (bool, np.bool_)):
+            raise ValueError(f"persistent must be True or False, got {persistent!r}")
+        self.persistent = bool(persistent)
+        self.n_chains = None if n_chains is None else _int_at_least(n_chains, "n_chains", 1)
+        self.init_std = _real(init_std, "init_std")
+        if self.init_std < 0:
+            raise ValueError(f"init_std must be >= 0, got {init_std!r}")
+        self.seed = _seed(seed)
+        start = self.seed if self.seed is not None else int(torch.randint(0, 2**62, (1,)))
+        self._gen = torch.Generator().manual_seed(start)
+
+        n_v, n_h = self.n_visible, self.n_hidden
+        W = torch.randn(n_v, n_h, generator=self._gen) * self.init_std
+        self.W = nn.Parameter(W, requires_grad=False)
+        self.a = nn.Parameter(torch.zeros(n_v), requires_grad=False)
+        self.b = nn.Parameter(torch.zeros(n_h), requires_grad=False)
+        self.register_buffer("vW", torch.zeros(n_v, n_h))
+        self.register_buffer("va", torch.zeros(n_v))
+        self.register_buffer("vb", torch.zeros(n_h))
+        self.register_buffer("chains", None)  # persistent chains [m, n_v], made on first use
+
+    # ----------------------------------------------------------------------------------------
+    # Hyperparameters (checked when set)
+    # ----------------------------------------------------------------------------------------
+
+    @property
+    def k(self) -> int:
+        """Gibbs steps per gradient estimate (int >= 1)."""
+        return self._k
+
+    @k.setter
+    def k(self, value: int) -> None:
+        self._k = _int_at_least(value, "k", 1)
+
+    @property
+    def eta(self) -> float:
+        """Step size (> 0)."""
+        return self._eta
+
+    @eta.setter
+    def eta(self, value: float) -> None:
+        value = _real(value, "eta")
+        if value <= 0:
+            raise ValueError(f"eta must be > 0, got {value!r}")
+        self._eta = value
+
+    @property
+    def momentum(self) -> float:
+        """Momentum coefficient in [0, 1)."""
+        return self._momentum
+
+    @momentum.setter
+    def momentum(self, value: float) -> None:
+        value = _real(value, "momentum")
+        if not 0 <= value < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {value!r}")
+        self._momentum = value
+
+    @property
+    def weight_decay(self) -> float:
+        """L2 weight decay on ``W`` (>= 0)."""
+        return self._weight_decay
+
+    @weight_decay.setter
+    def weight_decay(self, value: float) -> None:
+        value = _real(value, "weight_decay")
+        if value < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {value!r}")
+        self._weight_decay = value
+
+    def extra_repr(self) -> str:
+        kind = f"PCD-{self.k}" if self.persistent else f"CD-{self.k}"
+        return (
+            f"n_visible={self.n_visible}, n_hidden={self.n_hidden}, {kind}, eta={self.eta:g}, "
+            f"momentum={self.momentum:g}, weight_decay={self.weight_decay:g}"
+        )
+
+    # ----------------------------------------------------------------------------------------
+    # Weights in and out (NumPy)
+    # ----------------------------------------------------------------------------------------
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """Float32 NumPy copies ``{"W": [n_v, n_h], "a": [n_v], "b": [n_h]}``."""
+        return {name: getattr(self, name).detach().cpu().numpy().copy() for name in "Wab"}
+
+    def set_weights(
+        self, W: Array | None = None, a: Array | None = None, b: Array | None = None
+    ) -> None:
+        """Overwrite any of ``W`` [n_v, n_h], ``a`` [n_v], ``b`` [n_h] (shapes checked)."""
+        shapes = {
+            "W": (self.n_visible, self.n_hidden),
+            "a": (self.n_visible,),
+            "b": (self.n_hidden,),
+        }
+        new = {}
+        for name, value in (("W", W), ("a", a), ("b", b)):
+            if value is None:
+                continue
+            arr = _as_numpy(value).astype(np.float32)
+            if arr.shape != shapes[name]:
+                raise ValueError(f"{name} must have shape {shapes[name]}, got shape {arr.shape}")
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"{name} contains NaN or inf")
+            new[name] = arr
+        for name, arr in new.items():
+            getattr(self, name).copy_(torch.from_numpy(arr))
+
+    def init_visible_bias(self, x: Array) -> None:
+        """Set ``a_i = log(p_i / (1 - p_i))`` from the pixel means ``p_i`` of ``x`` [n, n_v].
+
+        Then ``p(x_i = 1 | h = 0)`` matches the data's mean (Hinton's guide, sec. 8). The means
+        are clipped to [1e-3, 1 - 1e-3] so that always-off pixels get a large negative, not
+        infinite, bias. ``x``: float in [0, 1].
+        """
+        x = self._check_data(x, "x")
+        p = np.clip(x.mean(axis=0, dtype=np.float64), 1e-3, 1.0 - 1e-3)
+        self.set_weights(a=np.log(p / (1.0 - p)))
+
+    @property
+    def persistent_chains(self) -> np.ndarray | None:
+        """The persistent chains' visible states [m, n_v] (NumPy copy), or None before use.
+
+        Assign a binary array [m, n_v] to set them (``m`` must equal ``n_chains`` if that was
+        given), or None to have them drawn afresh at the next PCD update.
+        """
+        return None if self.chains is None else self.chains.cpu().numpy().copy()
+
+    @persistent_chains.setter
+    def persistent_chains(self, value: Array | None) -> None:
+        if value is None:
+            self.chains = None
+            return
+        chains = self._tensor(value, "visible", "persistent_chains")
+        if not _is_binary(chains):
+            raise ValueError("persistent_chains must be binary (every value 0 or 1)")
+        if self.n_chains is not None and chains.shape[0] != self.n_chains:
+            raise ValueError(
+                f"persistent_chains has {chains.shape[0]} rows but n_chains={self.n_chains}"
+            )
+        self.chains = chains.clone()
+
+    # ----------------------------------------------------------------------------------------
+    # Conversions and the random generator
+    # ----------------------------------------------------------------------------------------
+
+    def _rng(self) -> torch.Generator:
+        """The RBM's generator, on the device of the parameters (moved there when needed)."""
+        device = self.W.device
+        if self._gen.device != device:
+            seed = int(torch.randint(0, 2**62, (1,), generator=self._gen))
+            self._gen = torch.Generator(device=device).manual_seed(seed)
+        return self._gen
+
+    def _tensor(self, x: Array, layer: str, name: str) -> torch.Tensor:
+        """``x`` as float32 [n, n_<layer>] on the parameters' device; ``layer``: visible|hidden."""
+        n_cols = self.n_visible if layer == "visible" else self.n_hidden
+        t = torch.as_tensor(x)
+        if t.ndim != 2:
+            raise ValueError(f"{name} must be 2-D [n, n_{layer}], got shape {tuple(t.shape)}")
+        if t.shape[1] != n_cols:
+            raise ValueError(f"{name} has {t.shape[1]} columns but the RBM has n_{layer}={n_cols}")
+        return t.to(device=self.W.device, dtype=torch.float32)
+
+    def _uniforms(
+        self, u: Any, steps: int, m: int
+    ) -> tuple[list[torch.Tensor | None], list[torch.Tensor | None]]:
+        """Check ``u = (u_h [steps, m, n_h], u_x [steps, m, n_v])``; None -> lists of None."""
+        if u is None:
+            return [None] * steps, [None] * steps
+        shapes = ((steps, m, self.n_hidden), (steps, m, self.n_visible))
+        if not isinstance(u, (tuple, list)) or len(u) != 2:
+            raise ValueError(f"uniforms must be a pair (u_h, u_x) with shapes {shapes}")
+        out = []
+        for value, shape, name in zip(u, shapes, ("u_h", "u_x"), strict=True):
+            t = torch.as_tensor(value).to(device=self.W.device, dtype=torch.float32)
+            if tuple(t.shape) != shape:
+                raise ValueError(f"uniforms: {name} must have shape {shape}, got {tuple(t.shape)}")
+            if not bool(((t >= 0) & (t < 1)).all()):
+                raise ValueError(f"uniforms: {name} must hold values in [0, 1)")
+            out.append(list(t.unbind(0)))
+        return out[0], out[1]
+
+    def _bernoulli(self, p: torch.Tensor, u: torch.Tensor | None = None) -> torch.Tensor:
+        """Binary float32 sample ``(u < p)``; ``u ~ U[0, 1)`` from the generator if not given."""
+        if u is None:
+            return torch.rand(p.shape, generator=self._rng(), device=p.device).lt_(p)
+        return (u < p).to(p.dtype)
+
+    # ----------------------------------------------------------------------------------------
+    # Energies and conditionals
+    # ----------------------------------------------------------------------------------------
+
+    def _p_h(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.addmm(self.b, x, self.W).sigmoid_()  # sigma(b + x W)
+
+    def _p_x(self, h: torch.Tensor) -> torch.Tensor:
+        return torch.addmm(self.a, h, self.W.T).sigmoid_()  # sigma(a + h W^T)
+
+    def _free_energy(self, x: torch.Tensor) -> torch.Tensor:
+        return -(x @ self.a) - nnf.softplus(torch.addmm(self.b, x, self.W)).sum(dim=1)
+
+    def p_h(self, x: Array) -> torch.Tensor:
+        """``p(h_j = 1 | x) = sigma(b_j + x^T W[:, j])``: ``x`` [n, n_v] -> [n, n_h]."""
+        return self._p_h(self._tensor(x, "visible", "x"))
+
+    def p_x(self, h: Array) -> torch.Tensor:
+        """``p(x_i = 1 | h) = sigma(a_i + W[i, :] h)``: ``h`` [n, n_h] -> [n, n_v]."""
+        return self._p_x(self._tensor(h, "hidden", "h"))
+
+    def energy(self, x: Array, h: Array) -> torch.Tensor:
+        """``E(x, h) = -a^T x - b^T h - x^T W h`` per row: ``x`` [n, n_v], ``h`` [n, n_h] -> [n]."""
+        x = self._tensor(x, "visible", "x")
+        h = self._tensor(h, "hidden", "h")
+        if x.shape[0] != h.shape[0]:
+            raise ValueError(f"x and h must have the same number of rows, got {len(x)}, {len(h)}")
+        return -(x @ self.a) - (h @ self.b) - ((x @ self.W) * h).sum(dim=1)
+
+    def free_energy(self, x: Array) -> torch.Tensor:
+        """``F(x) = -a^T x - sum_j softplus(b_j + x^T W[:, j])``: ``x`` [n, n_v] -> [n]."""
+        return self._free_energy(self._tensor(x, "visible", "x"))
+
+    # ----------------------------------------------------------------------------------------
+    # Sampling
+    # ----------------------------------------------------------------------------------------
+
+    def sample_h(self, x: Array, u: Array | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(p_h [n, n_h], h [n, n_h])`` with ``h = (u < p(h | x))``; ``u`` [n, n_h] optional."""
+        p = self.p_h(x)
+        return p, self._bernoulli(p, self._single_uniform(u, p.shape))
+
+    def sample_x(self, h: Array, u: Array | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(p_x [n, n_v], x [n, n_v])`` with ``x = (u < p(x | h))``; ``u`` [n, n_v] optional."""
+        p = self.p_x(h)
+        return p, self._bernoulli(p, self._single_uniform(u, p.shape))
+
+    def _single_uniform(self, u: Array | None, shape: torch.Size) -> torch.Tensor | None:
+        if u is None:
+            return None
+        t = torch.as_tensor(u).to(device=self.W.device, dtype=torch.float32)
+        if t.shape != shape:
+            raise ValueError(f"u must have shape {tuple(shape)}, got {tuple(t.shape)}")
+        return t
+
+    def gibbs(
+        self,
+        x0: Array,
+        steps: int,
+        *,
+        u: Any = None,
+        return_chain: bool = False,
+        every: int = 1,
+    ) -> torch.Tensor | tuple[torch.Tensor, np.ndarray]:
+        """Run ``steps`` block-Gibbs steps ``x -> h ~ p(h|x) -> x ~ p(x|h)`` from ``x0`` [n, n_v].
+
+        Args:
+            x0: start states [n, n_v] (binary, or probabilities used as given).
+            steps: number of Gibbs steps (>= 0).
+            u: optional uniforms ``(u_h [steps, n, n_h], u_x [steps, n, n_v])``.
+            return_chain: also return the "mean images" ``p(x | h)`` after steps ``every``,
+                ``2 every``, ... as a NumPy array [steps // every, n, n_v].
+            every: snapshot spacing (int >= 1).
+
+        Returns:
+            The final binary states ``x`` [n, n_v] (a tensor), and with ``return_chain`` the
+            snapshots.
+        """
+        x = self._tensor(x0, "visible", "x0")
+        steps = _int_at_least(steps, "steps", 0)
+        every = _int_at_least(every, "every", 1)
+        u_h, u_x = self._uniforms(u, steps, x.shape[0])
+        snapshots = []
+        for s in range(steps):
+            h = self._bernoulli(self._p_h(x), u_h[s])
+            p_x = self._p_x(h)
+            x = self._bernoulli(p_x, u_x[s])
+            if return_chain and (s + 1) % every == 0:
+                snapshots.append(p_x)
+        if not return_chain:
+            return x
+        if not snapshots:
+            return x, np.zeros((0, x.shape[0], self.n_visible), dtype=np.float32)
+        return x, torch.stack(snapshots).cpu().numpy()
+
+    def sample(
+        self,
+        n: int,
+        *,
+        steps: int,
+        start: str | Array = "noise",
+        every: int | None = None,
+        u: Any = None,
+    ) -> np.ndarray:
+        """Draw ``n`` samples by running Gibbs chains for ``steps`` steps.
+
+        Args:
+            n: number of chains.
+            steps: Gibbs steps (>= 1).
+            start: ``"noise"`` (each visible unit Bernoulli(0.5)) or a binary array [n, n_v] to
+                start from (e.g. test images).
+            every: None to return the last step only; else the snapshot spacing.
+            u: optional uniforms ``(u_h [steps, n, n_h], u_x [steps, n, n_v])``.
+
+        Returns:
+            ``p(x | h)`` of the last step, float32 [n, n_v], or with ``every`` the snapshots
+            [steps // every, n, n_v].
+        """
+        n = _int_at_least(n, "n", 1)
+        steps = _int_at_least(steps, "steps", 1)
+        if isinstance(start, str):
+            if start != "noise":
+                raise ValueError(f"start must be 'noise' or an array [n, n_v], got {start!r}")
+            p = torch.full((n, self.n_visible), 0.5, device=self.W.device)
+            x0 = self._bernoulli(p)
+        else:
+            x0 = self._tensor(start, "visible", "start")
+            if x0.shape[0] != n:
+                raise ValueError(f"start has {x0.shape[0]} rows but n={n}")
+            if not _is_binary(x0):
+                raise ValueError("start must be binary (every value 0 or 1)")
+        _, chain = self.gibbs(x0, steps, u=u, return_chain=True, every=every or steps)
+        return chain[-1] if every is None else chain
+
+    # ----------------------------------------------------------------------------------------
+    # Learning
+    # ----------------------------------------------------------------------------------------
+
+    def _start_chains(self, m: int) -> torch.Tensor:
+        """The persistent chains, drawn as Bernoulli(0.5) noise on first use."""
+        if self.chains is None:
+            m = self.n_chains or m
+            p = torch.full((m, self.n_visible), 0.5, device=self.W.device)
+            self.chains = self._bernoulli(p)
+        return self.chains
+
+    def _phases(
+        self, x: torch.Tensor, uniforms: Any
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Statistics of CD-k / PCD-k for a binary batch ``x`` [n, n_v].
+
+        Returns ``(p_h_data [n, n_h], x_k [m, n_v], p_h_model [m, n_h], p_x_1)``: the positive
+        phase ``p(h | x)``, the chain end ``x_k`` after ``k`` sampled Gibbs steps and
+        ``p(h | x_k)``; ``p_x_1`` is ``p(x | h_1)`` of the first step (a reconstruction of the
+        data for CD; None for PCD). Advances and stores the persistent chains.
+        """
+        p_h_data = self._p_h(x)
+        if self.persistent:
+            chain = self._start_chains(x.shape[0])
+            p_h = self._p_h(chain)
+        else:
+            chain, p_h = x, p_h_data  # the chain starts at the data: p(h | x_0) is known
+        u_h, u_x = self._uniforms(uniforms, self.k, chain.shape[0])
+        p_x_1 = None
+        for s in range(self.k):
+            h = self._bernoulli(p_h, u_h[s])
+            p_x = self._p_x(h)
+            chain = self._bernoulli(p_x, u_x[s])
+            p_h = self._p_h(chain)
+            if s == 0 and not self.persistent:
+                p_x_1 = p_x
+        if self.persistent:
+            self.chains = chain
+        return p_h_data, chain, p_h, p_x_1
+
+    def gradient(
+        self, x: Array, *, uniforms: Any = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """CD-k (or PCD-k) estimate of the mean log-likelihood gradient (uphill).
+
+        ``dW = <x p(h|x)^T>_data - <x_k p(h|x_k)^T>_chains``, ``da = <x>_data - <x_k>_chains``,
+        ``db = <p(h|x)>_data - <p(h|x_k)>_chains``, as :func:`coursekit.reference.rbm.cd_gradient`.
+
+        Args:
+            x: binary batch [n, n_v].
+            uniforms: optional ``(u_h [k, m, n_h], u_x [k, m, n_v])``, ``m`` = n (CD) or the
+                number of persistent chains (PCD).
+
+        Returns:
+            ``(dW [n_v, n_h], da [n_v], db [n_h])``. ``W, a, b`` are not changed; persistent
+            chains are advanced.
+        """
+        x = self._tensor(x, "visible", "x")
+        p_h_data, chain, p_h_model, _ = self._phases(x, uniforms)
+        n, m = x.shape[0], chain.shape[0]
+        dW = x.T @ p_h_data / n - chain.T @ p_h_model / m
+        da = x.mean(dim=0) - chain.mean(dim=0)
+        db = p_h_data.mean(dim=0) - p_h_model.mean(dim=0)
+        return dW, da, db
+
+    def update(self, x: Array, *, uniforms: Any = None) -> dict[str, torch.Tensor]:
+        """One learning step on the binary batch ``x`` [n, n_v] (momentum, weight decay).
+
+        ``vW <- momentum vW + eta (dW - weight_decay W)``, ``W <- W + vW``; the biases
+        likewise without decay. ``uniforms`` as in :meth:`gradient`. Only the shape of ``x``
+        is checked (no look at its values, to stay fast).
+
+        Returns:
+            For CD, ``{"recon_error": e}``: the batch's mean squared error of the one-step
+            reconstruction ``p(x | h_1)``, ``h_1 ~ p(h | x)``, a 0-d tensor computed from
+            quantities at hand (``float(e)`` reads it). For PCD, ``{}``.
+        """
+        x = self._tensor(x, "visible", "x")
+        p_x_1 = self._step(x, uniforms)
+        if p_x_1 is None:
+            return {}
+        return {"recon_error": (x - p_x_1).square_().sum(dim=1).mean()}
+
+    def _step(self, x: torch.Tensor, uniforms: Any = None) -> torch.Tensor | None:
+        """The update on a float32 batch already on the device; returns ``p_x_1``."""
+        p_h_data, chain, p_h_model, p_x_1 = self._phases(x, uniforms)
+        n, m = x.shape[0], chain.shape[0]
+        eta, momentum = self.eta, self.momentum
+        # vW <- momentum vW + eta (<x p_h^T>_data - <x_k p_h^T>_model - weight_decay W)
+        vW = self.vW.mul_(momentum)
+        vW.addmm_(x.T, p_h_data, alpha=eta / n).addmm_(chain.T, p_h_model, alpha=-eta / m)
+        if self.weight_decay:
+            vW.add_(self.W, alpha=-eta * self.weight_decay)
+        self.W.add_(vW)
+        va = self.va.mul_(momentum)
+        va.add_(x.sum(dim=0), alpha=eta / n).add_(chain.sum(dim=0), alpha=-eta / m)
+        self.a.add_(va)
+        vb = self.vb.mul_(momentum)
+        vb.add_(p_h_data.sum(dim=0), alpha=eta / n).add_(p_h_model.sum(dim=0), alpha=-eta / m)
+        self.b.add_(vb)
+        return p_x_1
+
+    # ----------------------------------------------------------------------------------------
+    # Training loop
+    # ----------------------------------------------------------------------------------------
+
+    def _check_data(self, x: Array, name: str, binarize: str | None = "dynamic") -> np.ndarray:
+        """Validate training-like data: float [n, n_v] in [0, 1] -> float32 NumPy array."""
+        arr = _as_numpy(x)
+        if arr.dtype == np.uint8:
+            raise ValueError(
+                f"{name} has dtype uint8; the RBM wants floats in [0, 1]: convert images with "
+                f"ck.data.to_float({name}) and ck.data.flatten(...), or 0/1 data with "
+                f"{name}.astype(np.float32)"
+            )
+        if arr.dtype != np.bool_ and not np.issubdtype(arr.dtype, np.floating):
+            raise ValueError(f"{name} must be floating point in [0, 1], got dtype {arr.dtype}")
+        if arr.ndim != 2:
+            hint = " (flatten images with ck.data.flatten)" if arr.ndim > 2 else ""
+            raise ValueError(f"{name} must be 2-D [n, n_visible], got shape {arr.shape}{hint}")
+        if arr.shape[1] != self.n_visible:
+            raise ValueError(
+                f"{name} has {arr.shape[1]} columns but the RBM has n_visible={self.n_visible}"
+            )
+        if arr.shape[0] == 0:
+            raise ValueError(f"{name} has no rows")
+        arr = np.ascontiguousarray(arr, dtype=np.float32)
+        if np.isnan(arr).any():
+            raise ValueError(f"{name} contains NaN")
+        lo, hi = float(arr.min()), float(arr.max())
+        if lo < 0.0 or hi > 1.0:
+            raise ValueError(f"{name} must have values in [0, 1]; got values in [{lo:g}, {hi:g}]")
+        if binarize is None:
+            off = (arr != 0.0) & (arr != 1.0)
+            if off.any():
+                raise ValueError(
+                    f"{name} must be binary (0/1) when binarize=None; got values in "
+                    f"[{lo:g}, {hi:g}] (e.g. {arr[off][0]:g}); pass binarize='dynamic' or "
+                    "'static'"
+                )
+        return arr
+
+    def _train_epoch(
+        self, data: torch.Tensor, batch_size: int, shuffle: bool, dynamic: bool
+    ) -> None:
+        """One pass over ``data`` [N, n_v] in minibatches (a fresh random order if ``shuffle``).
+
+        Each batch is one ``index_select`` of its rows (cheaper than reordering all of ``data``
+        while it is still in the cache), and dynamic binarisation one comparison per batch.
+        """
+        gen = self._rng()
+        if shuffle:
+            order = torch.randperm(len(data), generator=gen, device=data.device)
+            batches = (data.index_select(0, rows) for rows in order.split(batch_size))
+        else:
+            batches = data.split(batch_size)
+        for x in batches:
+            if dynamic:  # x_i ~ Bernoulli(intensity_i), fresh every epoch
+                x = torch.rand(x.shape, generator=gen, device=x.device).lt_(x)
+            self._step(x)
+
+    def _check_finite(self, epoch: int) -> None:
+        finite = torch.stack([torch.isfinite(t).all() for t in (self.W, self.a, self.b)]).cpu()
+        for name, ok in zip("Wab", finite.tolist(), strict=True):
+            if not ok:
+                raise FloatingPointError(
+                    f"training diverged in epoch {epoch}: {name} contains NaN or inf; "
+                    f"try a smaller eta (now {self.eta:g})"
+                )
+
+    def fit(
+        self,
+        x: Array,
+        *,
+        epochs: int,
+        batch_size: int = 100,
+        binarize: str | None = "dynamic",
+        shuffle: bool = True,
+        validation: Array | None = None,
+        monitor_every: int = 1,
+        progress: bool = True,
+        seed: int | None = None,
+    ) -> dict[str, list[float]]:
+        """Train with CD-k / PCD-k on ``x`` [n, n_v] (float in [0, 1]) for ``epochs`` epochs.
+
+        Args:
+            x: training data, float [n, n_v] in [0, 1] (not uint8: see ``ck.data.to_float``).
+            epochs: passes over the data.
+            batch_size: rows per update (the last batch may be smaller).
+            binarize: ``"dynamic"`` (each pixel 1 with probability its intensity, drawn anew
+                every epoch), ``"static"`` (``x >= 0.5``), or None (``x`` must be 0/1 already).
+            shuffle: reshuffle the rows every epoch.
+            validation: optional data [n_val, n_v] in [0, 1] to monitor; otherwise a fixed
+                random subset of at most 1,000 training rows. Monitored rows are binarised
+                statically (``>= 0.5``) so that epochs are comparable.
+            monitor_every: monitor after every ``monitor_every``-th epoch and after the last.
+            progress: show a tqdm bar over epochs.
+            seed: if given, reseeds the RBM's generator first (shuffling, binarisation, Gibbs
+                sampling), so that a fresh RBM and ``fit`` with the same seeds repeat exactly.
+
+        Returns:
+            History, one entry per monitored epoch: ``"epoch"`` (1-based), ``"recon_error"``
+            (mean-field reconstruction error, as ``reference.reconstruction_error``),
+            ``"pll"`` (stochastic pseudo-log-likelihood, one flipped bit per row, the same
+            bits every epoch), ``"seconds"`` (cumulative training time, monitoring excluded).
+
+        Raises:
+            ValueError: bad data or arguments. FloatingPointError: the parameters became NaN
+            or inf (checked once per epoch).
+        """
+        if binarize not in BINARIZE_MODES:
+            raise ValueError(f"binarize must be 'dynamic', 'static' or None, got {binarize!r}")
+        data_np = self._check_data(x, "x", binarize)
+        epochs = _int_at_least(epochs, "epochs", 1)
+        batch_size = _int_at_least(batch_size, "batch_size", 1)
+        monitor_every = _int_at_least(monitor_every, "monitor_every", 1)
+        seed = _seed(seed)
+        if seed is not None:
+            self._gen = torch.Generator(device=self.W.device).manual_seed(seed)
+        gen = self._rng()
+        device = self.W.device
+
+        data = torch.from_numpy(data_np).to(device)
+        if binarize == "static":
+            data = (data >= 0.5).float()
+        if validation is not None:
+            monitor = torch.from_numpy(self._check_data(validation, "validation")).to(device)
+        else:
+            rows = torch.randperm(len(data), generator=gen, device=device)[:MONITOR_ROWS]
+            monitor = data[rows.sort().values]
+        monitor = (monitor >= 0.5).float()
+        pll_seed = int(torch.randint(0, 2**62, (1,), generator=gen, device=device))
+
+        history: dict[str, list[float]] = {"epoch": [], "recon_error": [], "pll": [], "seconds": []}
+        seconds = 0.0
+        bar = tqdm(range(1, epochs + 1), desc="RBM", unit="epoch", disable=not progress)
+        for epoch in bar:
+            start = time.perf_counter()
+            self._train_epoch(data, batch_size, bool(shuffle), binarize == "dynamic")
+            self._check_finite(epoch)  # also waits for the device to finish the epoch
+            seconds += time.perf_counter() - start
+            if epoch % monitor_every and epoch != epochs:
+                continue
+            pll_gen = torch.Generator(device=device).manual_seed(pll_seed)
+            recon = self._reconstruction_error(monitor)
+            pll = self._pll_stochastic(monitor, pll_gen)
+            for key, value in zip(history, (epoch, recon, pll, seconds), strict=True):
+                history[key].append(value)
+            bar.set_postfix(recon=f"{recon:.3g}", pll=f"{pll:.4g}")
+        bar.close()
+        return history
+
+    # ----------------------------------------------------------------------------------------
+    # Monitoring
+    # ----------------------------------------------------------------------------------------
+
+    def _reconstruction_error(self, x: torch.Tensor) -> float:
+        r = self._p_x(self._p_h(x))
+        return float((x - r).square_().sum(dim=1).mean())
+
+    def _pll_stochastic(self, x: torch.Tensor, gen: torch.Generator) -> float:
+        n, n_v = x.shape
+        i = torch.randint(0, n_v, (n,), generator=gen, device=x.device)
+        rows = torch.arange(n, device=x.device)
+        x_flip = x.clone()
+        x_flip[rows, i] = 1.0 - x_flip[rows, i]
+        delta = self._free_energy(x_flip) - self._free_energy(x)  # log p(x) - log p(x~)
+        return n_v * float(nnf.logsigmoid(delta).mean())
+
+    def _pll_exact(self, x: torch.Tensor) -> float:
+        c = torch.addmm(self.b, x, self.W)  # [n, n_h] hidden input b + x W
+        softplus_c = nnf.softplus(c).sum(dim=1)
+        d = 1.0 - 2.0 * x  # +1 turns a 0 on, -1 turns a 1 off
+        n, n_v = x.shape
+        block = max(1, _PLL_BUDGET // max(1, n * self.n_hidden))
+        total = torch.zeros(n, dtype=torch.float64, device=x.device)
+        for i0 in range(0, n_v, block):
+            sl = slice(i0, min(i0 + block, n_v))
+            c_flip = c[:, None, :] + d[:, sl, None] * self.W[None, sl, :]  # [n, block, n_h]
+            delta = -d[:, sl] * self.a[sl] + softplus_c[:, None] - nnf.softplus(c_flip).sum(2)
+            total += nnf.logsigmoid(delta).sum(dim=1)
+        return float(total.mean())
+
+    def reconstruct(self, x: Array) -> np.ndarray:
+        """Mean-field reconstruction ``p(x | h = p(h | x))``: ``x`` [n, n_v] in [0, 1] -> NumPy."""
+        x = torch.from_numpy(self._check_data(x, "x")).to(self.W.device)
+        return self._p_x(self._p_h(x)).cpu().numpy()
+
+    def reconstruction_error(self, x: Array) -> float:
+        """``(1/n) sum_rows sum_i (x_i - r_i)^2`` with ``r`` = :meth:`reconstruct` ``(x)``."""
+        x = torch.from_numpy(self._check_data(x, "x")).to(self.W.device)
+        return self._reconstruction_error(x)
+
+    def pseudo_log_likelihood(self, x: Array, *, exact: bool = False) -> float:
+        """Mean pseudo-log-likelihood of the binary rows of ``x`` [n, n_v].
+
+        ``exact=False``: one random bit per row, scaled by n_v (scikit-learn's
+        ``BernoulliRBM.score_samples``; draws from the RBM's generator). ``exact=True``: the
+        sum over all bits, as ``reference.pseudo_log_likelihood``.
+        """
+        x = torch.from_numpy(self._check_data(x, "x", binarize=None)).to(self.W.device)
+        return self._pll_exact(x) if exact else self._pll_stochastic(x, self._rng())
+
+    # ----------------------------------------------------------------------------------------
+    # Saving and loading
+    # ----------------------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write weights, velocities, persistent chains, hyperparameters to ``path`` (.npz).
+
+        Written atomically (a temporary file beside ``path`` is renamed over it), to exactly
+        ``path`` (no ``.npz`` is appended). Returns the path.
+        """
+        arrays: dict[str, np.ndarray] = {"format": np.array(FILE_FORMAT)}
+        for name in ("W", "a", "b", "vW", "va", "vb"):
+            arrays[name] = getattr(self, name).detach().cpu().numpy()
+        if self.chains is not None:
+            arrays["persistent_chains"] = self.chains.cpu().numpy()
+        for name in _HYPERPARAMETERS:
+            value = getattr(self, name)
+            arrays[name] = np.array(-1 if value is None else value)
+        if self._gen.device.type == "cpu":
+            arrays["rng_state"] = self._gen.get_state().numpy()
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> RBM:
+        """Restore an RBM written by :meth:`save` (on the CPU; ``.to(device)`` moves it)."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no saved RBM at {path}")
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                z = {name: npz[name] for name in npz.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+            raise ValueError(f"cannot read the RBM file {path}: {err}") from err
+        if "format" not in z or str(z["format"]) != FILE_FORMAT:
+            raise ValueError(f"{path} is not an RBM saved by coursekit.torch.RBM.save")
+        try:
+            hyper = {name: z[name].item() for name in _HYPERPARAMETERS}
+            for name in ("n_chains", "seed"):
+                hyper[name] = None if hyper[name] == -1 else hyper[name]
+            rbm = cls(hyper.pop("n_visible"), hyper.pop("n_hidden"), **hyper)
+            rbm.set_weights(W=z["W"], a=z["a"], b=z["b"])
+            for name in ("vW", "va", "vb"):
+                velocity = getattr(rbm, name)
+                velocity.copy_(torch.from_numpy(z[name]).reshape(velocity.shape))
+            if "persistent_chains" in z:
+                rbm.persistent_chains = z["persistent_chains"]
+            if "rng_state" in z:
+                rbm._gen.set_state(torch.from_numpy(z["rng_state"]))
+        except (KeyError, ValueError, RuntimeError) as err:
+            raise ValueError(f"the RBM file {path} is incomplete or inconsistent: {err}") from err
+        return rbm
