@@ -6,12 +6,20 @@ images and ``H, W`` for their height and width (28 x 28 for MNIST).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["as_images", "binarize", "check_images", "dynamic_binarize", "flatten", "to_float"]
+__all__ = [
+    "as_images",
+    "binarize",
+    "check_images",
+    "check_loader_inputs",
+    "dynamic_binarize",
+    "flatten",
+    "to_float",
+]
 
 _RANGES = {"[0,1]": (0.0, 1.0), "[-1,1]": (-1.0, 1.0)}
 _LAYOUTS = ("NHW", "NCHW", "NHWC")
@@ -210,3 +218,36 @@ def check_images(images: Any, labels: Any = None) -> tuple[np.ndarray, np.ndarra
             f"{arr.dtype} array of shape {arr.shape}"
         )
     return images, arr.astype(np.int64)
+
+
+def check_loader_inputs(
+    images: Any,
+    labels: Any,
+    transform: str | None,
+    batch_size: Any,
+    transforms: Collection[str | None],
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Validate the arguments of the torch and Keras loaders (``make_loader``, ``make_dataset``).
+
+    Args:
+        images, labels: as :func:`check_images`.
+        transform: must be one of ``transforms`` (the loader's ``TRANSFORMS``).
+        batch_size: a positive integer (not a bool).
+
+    Returns:
+        ``check_images(images, labels)``.
+
+    Raises:
+        ValueError: naming the argument and what is expected.
+    """
+    images, labels = check_images(images, labels)
+    if transform not in transforms:
+        known = ", ".join(repr(t) for t in transforms)
+        raise ValueError(f"transform must be one of {known}, got {transform!r}")
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or (batch_size < 1)
+    ):
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    return images, labels

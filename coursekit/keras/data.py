@@ -13,12 +13,11 @@ and the torch backend alike::
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import keras
 import numpy as np
 
-from coursekit.data.preprocess import binarize, check_images, dynamic_binarize, to_float
+from coursekit.data.preprocess import binarize, check_loader_inputs, dynamic_binarize, to_float
 
 __all__ = ["TRANSFORMS", "ArrayDataset", "make_dataset"]
 
@@ -137,21 +136,5 @@ def make_dataset(
         (uint8 for ``transform=None``) and ``y`` int64 ``[b]``; ``len(ds)`` is the number of
         batches per epoch.
     """
-    images, labels = _check_inputs(images, labels, transform, batch_size)
+    images, labels = check_loader_inputs(images, labels, transform, batch_size, TRANSFORMS)
     return ArrayDataset(images, labels, batch_size, shuffle, transform, seed, flatten)
-
-
-def _check_inputs(
-    images: Any, labels: Any, transform: str | None, batch_size: int
-) -> tuple[np.ndarray, np.ndarray | None]:
-    images, labels = check_images(images, labels)
-    if transform not in TRANSFORMS:
-        known = ", ".join(repr(t) for t in TRANSFORMS)
-        raise ValueError(f"transform must be one of {known}, got {transform!r}")
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, (int, np.integer))
-        or (batch_size < 1)
-    ):
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    return images, labels

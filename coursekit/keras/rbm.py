@@ -28,7 +28,6 @@ uniforms come from the RBM's own seeded generator.
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 import time
@@ -43,13 +42,21 @@ from keras import ops
 from tqdm import tqdm
 
 from coursekit._io import atomic_path
+from coursekit.rbm_checks import (
+    check_hyperparameter,
+    check_hyperparameters,
+    check_int,
+    check_rows,
+    check_seed,
+    check_training_data,
+    check_weights,
+)
 
 __all__ = ["RBM"]
 
 #: Tag stored in every saved file, checked by :meth:`RBM.load`.
 FILE_FORMAT = "coursekit.keras.RBM/1"
 
-_BINARIZE = ("dynamic", "static", None)
 _MONITOR_ROWS = 1000
 _PLL_BUDGET = 1 << 22  # float32 elements of the temporaries of the exact PLL
 
@@ -57,24 +64,8 @@ Uniforms = tuple[Any, Any]
 
 
 # --------------------------------------------------------------------------------------------
-# Validation helpers
+# Helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _check_int(value: Any, name: str, minimum: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} ({what}) must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_float(value: Any, name: str, what: str, ok: Callable[[float], bool], rule: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} ({what}) must be a number {rule}, got {value!r}") from None
-    if isinstance(value, bool) or not math.isfinite(v) or not ok(v):
-        raise ValueError(f"{name} ({what}) must be a number {rule}, got {value!r}")
-    return v
 
 
 def _to_numpy(t: Any) -> np.ndarray:
@@ -82,6 +73,11 @@ def _to_numpy(t: Any) -> np.ndarray:
     if isinstance(t, keras.Variable):
         t = t.value
     return np.asarray(ops.convert_to_numpy(t))
+
+
+def _host(x: Any) -> Any:
+    """``x`` unchanged if it is a NumPy array, else as one (for the checks of rbm_checks)."""
+    return x if isinstance(x, np.ndarray) else _to_numpy(x)
 
 
 def _bernoulli(p: Any, u: Any) -> Any:
@@ -93,18 +89,6 @@ def _rows(t: Any) -> Any:
     """Number of rows of ``t`` as a float: a Python number when static, else a 0-d tensor."""
     n = t.shape[0]
     return float(n) if n is not None else ops.cast(ops.shape(t)[0], "float32")
-
-
-def _check_images_hint(x: np.ndarray, name: str) -> None:
-    if x.dtype == np.uint8:
-        raise ValueError(
-            f"{name} has dtype uint8 (pixel intensities 0..255); the RBM needs floats in [0, 1] "
-            f"of shape [n, n_visible]: use ck.data.flatten(ck.data.to_float({name}))"
-        )
-    if x.dtype == np.bool_:
-        return
-    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
-        raise ValueError(f"{name} must hold numbers in [0, 1], got dtype {x.dtype}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,19 +139,24 @@ class RBM:
         init_std: float = 0.01,
         seed: int | None = None,
     ) -> None:
-        n_v = _check_int(n_visible, "n_visible", 1, "number of visible units")
-        n_h = _check_int(n_hidden, "n_hidden", 1, "number of hidden units")
-        self._k = _check_int(k, "k", 1, "number of Gibbs steps")
-        if not isinstance(persistent, (bool, np.bool_)):
-            raise ValueError(f"persistent must be True or False, got {persistent!r}")
-        self._persistent = bool(persistent)
-        if n_chains is not None:
-            n_chains = _check_int(n_chains, "n_chains", 1, "number of persistent chains")
-        self._n_chains = n_chains
-        self._init_std = _check_float(init_std, "init_std", "initial weight scale", _nonneg, ">= 0")
-        if seed is None:
-            seed = random.randrange(2**31)
-        self._seed = _check_int(seed, "seed", 0, "random seed")
+        hyper = check_hyperparameters(
+            n_visible,
+            n_hidden,
+            k=k,
+            persistent=persistent,
+            n_chains=n_chains,
+            eta=eta,
+            momentum=momentum,
+            weight_decay=weight_decay,
+            init_std=init_std,
+            seed=seed,
+        )
+        n_v, n_h = hyper["n_visible"], hyper["n_hidden"]
+        self._k = hyper["k"]
+        self._persistent = hyper["persistent"]
+        self._n_chains = hyper["n_chains"]
+        self._init_std = hyper["init_std"]
+        self._seed = random.randrange(2**31) if hyper["seed"] is None else hyper["seed"]
 
         # Host-side generator: initial weights, shuffling, monitoring rows and PLL bits.
         self._rng = np.random.default_rng(self._seed)
@@ -185,9 +174,9 @@ class RBM:
         self._eta = self._variable(np.float32(1.0), "eta")
         self._momentum = self._variable(np.float32(0.0), "momentum")
         self._weight_decay = self._variable(np.float32(0.0), "weight_decay")
-        self.eta = eta
-        self.momentum = momentum
-        self.weight_decay = weight_decay
+        self.eta = hyper["eta"]
+        self.momentum = hyper["momentum"]
+        self.weight_decay = hyper["weight_decay"]
         self._chains: keras.Variable | None = None  # PCD state [m, n_v], made on first use
         self._compiled: dict[str, Callable[..., Any]] = {}
 
@@ -229,7 +218,7 @@ class RBM:
 
     @k.setter
     def k(self, value: int) -> None:
-        self._k = _check_int(value, "k", 1, "number of Gibbs steps")
+        self._k = check_hyperparameter("k", value)
         self._compiled.clear()
 
     @property
@@ -251,7 +240,7 @@ class RBM:
 
     @eta.setter
     def eta(self, value: float) -> None:
-        self._eta.assign(_check_float(value, "eta", "step size", _pos, "> 0"))
+        self._eta.assign(check_hyperparameter("eta", value))
 
     @property
     def momentum(self) -> float:
@@ -260,8 +249,7 @@ class RBM:
 
     @momentum.setter
     def momentum(self, value: float) -> None:
-        v = _check_float(value, "momentum", "momentum", lambda m: 0.0 <= m < 1.0, "in [0, 1)")
-        self._momentum.assign(v)
+        self._momentum.assign(check_hyperparameter("momentum", value))
 
     @property
     def weight_decay(self) -> float:
@@ -270,9 +258,7 @@ class RBM:
 
     @weight_decay.setter
     def weight_decay(self, value: float) -> None:
-        self._weight_decay.assign(
-            _check_float(value, "weight_decay", "L2 penalty on W", _nonneg, ">= 0")
-        )
+        self._weight_decay.assign(check_hyperparameter("weight_decay", value))
 
     @property
     def persistent_chains(self) -> np.ndarray | None:
@@ -288,7 +274,7 @@ class RBM:
             self._chains = None
             self._compiled.clear()
             return
-        chains = self._check_rows(value, "persistent_chains", binary=True)
+        chains = check_rows(_host(value), self.n_visible, "persistent_chains", binary=True)
         if self._chains is not None and tuple(self._chains.shape) == chains.shape:
             self._chains.assign(chains)
         else:
@@ -314,20 +300,9 @@ class RBM:
 
         The momentum velocities are left as they are.
         """
-        new = {}
-        for name, value, shape in (
-            ("W", W, (self.n_visible, self.n_hidden)),
-            ("a", a, (self.n_visible,)),
-            ("b", b, (self.n_hidden,)),
-        ):
-            if value is None:
-                continue
-            arr = np.asarray(_to_numpy(value), dtype=np.float32)
-            if arr.shape != shape:
-                raise ValueError(f"{name} must have shape {shape}, got shape {arr.shape}")
-            if not np.all(np.isfinite(arr)):
-                raise ValueError(f"{name} contains NaN or inf")
-            new[name] = arr
+        weights = {"W": W, "a": a, "b": b}
+        weights = {name: None if v is None else _host(v) for name, v in weights.items()}
+        new = check_weights(self.n_visible, self.n_hidden, **weights)
         for name, arr in new.items():  # all checked before any is changed
             getattr(self, f"_{name}").assign(arr)
 
@@ -337,7 +312,7 @@ class RBM:
         ``x`` [n, n_v] in [0, 1]; the means are clipped to ``[clip, 1 - clip]`` so that always-off
         pixels get a large negative, finite bias (Hinton's guide, section 8).
         """
-        x = self._check_data(x, "x")
+        x = self._data(x, "x")
         p = np.clip(x.mean(axis=0, dtype=np.float64), clip, 1.0 - clip)
         self._a.assign(np.log(p / (1.0 - p)).astype(np.float32))
 
@@ -345,34 +320,6 @@ class RBM:
         return [("W", self._W), ("a", self._a), ("b", self._b)]
 
     # ---------------------------------------------------------------------- input checks
-
-    def _check_rows(
-        self,
-        v: Any,
-        name: str,
-        *,
-        width: int | None = None,
-        binary: bool = False,
-        check_values: bool = True,
-    ) -> np.ndarray:
-        """NumPy float32 [n, width] (default n_v), binary or in [0, 1] (if ``check_values``)."""
-        width = self.n_visible if width is None else width
-        layer = "n_visible" if width == self.n_visible else "n_hidden"
-        arr = np.asarray(_to_numpy(v) if not isinstance(v, np.ndarray) else v)
-        _check_images_hint(arr, name)
-        if arr.ndim != 2:
-            raise ValueError(f"{name} must be 2-D [n, {width}] (one row each), got {arr.shape}")
-        if arr.shape[1] != width:
-            raise ValueError(f"{name} has {arr.shape[1]} columns but the RBM has {layer}={width}")
-        arr = arr.astype(np.float32, copy=False)
-        if not check_values:
-            return arr
-        if binary:
-            if not np.all((arr == 0.0) | (arr == 1.0)):
-                raise ValueError(f"{name} must be binary (every value 0 or 1)")
-        elif arr.size and not (arr.min() >= 0.0 and arr.max() <= 1.0):  # NaN fails too
-            raise ValueError(f"{name} must have values in [0, 1], got [{arr.min()}, {arr.max()}]")
-        return arr
 
     def _tensor(self, v: Any, name: str, width: int) -> Any:
         """A float32 backend tensor [n, width]; only the shape is checked (no host sync)."""
@@ -487,8 +434,8 @@ class RBM:
             The final binary states [n, n_v] (NumPy), and with ``return_chain`` the snapshots
             ``p(x | h)`` [steps // every, n, n_v] as a second NumPy array.
         """
-        steps = _check_int(steps, "steps", 0, "number of Gibbs steps")
-        every = _check_int(every, "every", 1, "snapshot interval")
+        steps = check_int(steps, "steps", 0)
+        every = check_int(every, "every", 1)
         x = self._x(x0, "x0")
         uniforms = self._uniforms(u, steps, int(x.shape[0]))
         snapshots = []
@@ -524,14 +471,14 @@ class RBM:
         Returns:
             NumPy float32 ``p(x | h)``: the "mean images", nicer to look at than binary states.
         """
-        n = _check_int(n, "n", 1, "number of samples")
-        steps = _check_int(steps, "steps", 1, "number of Gibbs steps")
+        n = check_int(n, "n", 1)
+        steps = check_int(steps, "steps", 1)
         if isinstance(start, str):
             if start != "noise":
                 raise ValueError(f"start must be 'noise' or an array [n, n_v], got {start!r}")
             x0 = _bernoulli(0.5, keras.random.uniform((n, self.n_visible), seed=self._seed_gen))
         else:
-            x0 = self._check_rows(start, "start", binary=True)
+            x0 = check_rows(_host(start), self.n_visible, "start", binary=True)
             if x0.shape[0] != n:
                 raise ValueError(f"start has {x0.shape[0]} rows but n={n}")
         _, chain = self.gibbs(x0, steps, u=u, return_chain=True, every=every or 1)
@@ -556,7 +503,7 @@ class RBM:
         ``BernoulliRBM.score_samples``; unbiased, noisy). ``exact=True``: the sum over all bits,
         as :func:`coursekit.reference.rbm.pseudo_log_likelihood`.
         """
-        x = self._check_rows(x, "x", binary=True)
+        x = self._data(x, "x", binarize=None)
         if exact:
             return self._pll_exact(x)
         bits = self._rng.integers(self.n_visible, size=x.shape[0])
@@ -739,8 +686,10 @@ class RBM:
         x, u = self._prepare(x, uniforms)
         return dict(self._fn("update")(x, u))
 
-    def _check_data(self, x: Any, name: str) -> np.ndarray:
-        return self._check_rows(x, name)
+    def _data(self, x: Any, name: str, binarize: str | None = "dynamic") -> np.ndarray:
+        """Training-like data as float32 NumPy, checked by
+        :func:`~coursekit.rbm_checks.check_training_data`."""
+        return check_training_data(_host(x), self.n_visible, name, binarize)
 
     def fit(
         self,
@@ -781,37 +730,24 @@ class RBM:
         Raises:
             FloatingPointError: a parameter became NaN or inf (checked after every epoch).
         """
-        epochs = _check_int(epochs, "epochs", 1, "number of passes over x")
-        batch_size = _check_int(batch_size, "batch_size", 1, "rows per update")
-        if binarize not in _BINARIZE:
-            raise ValueError(f"binarize must be 'dynamic', 'static' or None, got {binarize!r}")
+        epochs = check_int(epochs, "epochs", 1)
+        batch_size = check_int(batch_size, "batch_size", 1)
         monitor_every = 0 if monitor_every is None else monitor_every
-        monitor_every = _check_int(monitor_every, "monitor_every", 0, "epochs between monitors")
+        monitor_every = check_int(monitor_every, "monitor_every", 0)
+        data = self._data(x, "x", binarize)
+        seed = check_seed(seed)
         if seed is not None:
-            seed = _check_int(seed, "seed", 0, "random seed")
             self._rng = np.random.default_rng(seed)
             self._seed_gen.state.assign(
                 ops.convert_to_tensor([seed, 0], dtype=self._seed_gen.state.dtype)
             )
-        if binarize is None:  # one pass over x when it is binary, as it should be
-            data = self._check_rows(x, "x", check_values=False)
-            if not np.all((data == 0.0) | (data == 1.0)):
-                self._check_rows(data, "x")  # outside [0, 1]: that error first
-                raise ValueError(
-                    "x must be binary (0/1) when binarize=None; got values in "
-                    f"[{data.min():g}, {data.max():g}]"
-                )
-        else:
-            data = self._check_rows(x, "x")
         n = data.shape[0]
-        if n == 0:
-            raise ValueError("x has no rows")
         if binarize == "static":
             data = (data >= 0.5).astype(np.float32)
 
         # Monitoring rows, binarised statically so that the monitors are comparable.
         if validation is not None:
-            monitor = self._check_data(validation, "validation")
+            monitor = self._data(validation, "validation")
         else:
             monitor = data[np.sort(self._rng.choice(n, min(n, _MONITOR_ROWS), replace=False))]
         monitor = ops.convert_to_tensor((monitor >= 0.5).astype(np.float32))
@@ -932,11 +868,3 @@ class RBM:
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as err:
             raise ValueError(f"{path} is not a readable coursekit RBM file: {err}") from err
         return rbm
-
-
-def _pos(v: float) -> bool:
-    return v > 0.0
-
-
-def _nonneg(v: float) -> bool:
-    return v >= 0.0

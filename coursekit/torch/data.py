@@ -14,13 +14,12 @@ transforms a whole batch with one tensor operation each (no per-sample Python wo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
 
-from coursekit.data.preprocess import check_images
+from coursekit.data.preprocess import check_loader_inputs
 
 __all__ = ["TRANSFORMS", "BatchDataset", "make_loader"]
 
@@ -32,22 +31,6 @@ TRANSFORMS: dict[str | None, str] = {
     "dynamic": "float32 0/1, Bernoulli(pixel / 255) drawn afresh for every batch",
     None: "uint8 0..255, unchanged",
 }
-
-
-def _check_inputs(
-    images: Any, labels: Any, transform: str | None, batch_size: int
-) -> tuple[np.ndarray, np.ndarray | None]:
-    images, labels = check_images(images, labels)
-    if transform not in TRANSFORMS:
-        known = ", ".join(repr(t) for t in TRANSFORMS)
-        raise ValueError(f"transform must be one of {known}, got {transform!r}")
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, (int, np.integer))
-        or (batch_size < 1)
-    ):
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    return images, labels
 
 
 class BatchDataset(Dataset):
@@ -135,7 +118,7 @@ def make_loader(
         of shape ``[b, H, W]`` or ``[b, H*W]``, ``y`` int64 ``[b]``. ``len(loader)`` is the
         number of batches.
     """
-    images, labels = _check_inputs(images, labels, transform, batch_size)
+    images, labels = check_loader_inputs(images, labels, transform, batch_size, TRANSFORMS)
     dev = torch.device(device) if device is not None else torch.device("cpu")
     order_gen = pixel_gen = None
     if seed is not None:

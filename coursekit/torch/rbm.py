@@ -35,7 +35,6 @@ in-place tensor operations.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 import zipfile
@@ -50,11 +49,18 @@ from torch.nn import functional as nnf
 from tqdm import tqdm
 
 from coursekit._io import atomic_path
+from coursekit.rbm_checks import BINARIZE_MODES as BINARIZE_MODES  # what fit(binarize=) takes
+from coursekit.rbm_checks import (
+    check_hyperparameter,
+    check_hyperparameters,
+    check_int,
+    check_seed,
+    check_training_data,
+    check_weights,
+)
 
 __all__ = ["RBM"]
 
-#: What ``fit(binarize=...)`` accepts.
-BINARIZE_MODES = ("dynamic", "static", None)
 #: Rows of the training set that ``fit`` monitors when no validation set is given.
 MONITOR_ROWS = 1000
 #: Tag stored in saved files.
@@ -75,30 +81,6 @@ _HYPERPARAMETERS = (
 )
 
 Array = Any  # a NumPy array, a torch tensor or nested lists
-
-
-# --------------------------------------------------------------------------------------------
-# Argument checks (ValueError naming the argument)
-# --------------------------------------------------------------------------------------------
-
-
-def _int_at_least(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _real(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return value
-
-
-def _seed(value: Any, name: str = "seed") -> int | None:
-    return None if value is None else _int_at_least(value, name, 0)
 
 
 def _as_numpy(x: Array) -> np.ndarray:
@@ -149,20 +131,28 @@ class RBM(nn.Module):
         seed: int | None = None,
     ) -> None:
         super().__init__()
-        self.n_visible = _int_at_least(n_visible, "n_visible", 1)
-        self.n_hidden = _int_at_least(n_hidden, "n_hidden", 1)
-        self.k = k
-        self.eta = eta
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        if not isinstance(persistent, (bool, np.bool_)):
-            raise ValueError(f"persistent must be True or False, got {persistent!r}")
-        self.persistent = bool(persistent)
-        self.n_chains = None if n_chains is None else _int_at_least(n_chains, "n_chains", 1)
-        self.init_std = _real(init_std, "init_std")
-        if self.init_std < 0:
-            raise ValueError(f"init_std must be >= 0, got {init_std!r}")
-        self.seed = _seed(seed)
+        hyper = check_hyperparameters(
+            n_visible,
+            n_hidden,
+            k=k,
+            persistent=persistent,
+            n_chains=n_chains,
+            eta=eta,
+            momentum=momentum,
+            weight_decay=weight_decay,
+            init_std=init_std,
+            seed=seed,
+        )
+        self.n_visible = hyper["n_visible"]
+        self.n_hidden = hyper["n_hidden"]
+        self.k = hyper["k"]
+        self.eta = hyper["eta"]
+        self.momentum = hyper["momentum"]
+        self.weight_decay = hyper["weight_decay"]
+        self.persistent = hyper["persistent"]
+        self.n_chains = hyper["n_chains"]
+        self.init_std = hyper["init_std"]
+        self.seed = hyper["seed"]
         start = self.seed if self.seed is not None else int(torch.randint(0, 2**62, (1,)))
         self._gen = torch.Generator().manual_seed(start)
 
@@ -187,7 +177,7 @@ class RBM(nn.Module):
 
     @k.setter
     def k(self, value: int) -> None:
-        self._k = _int_at_least(value, "k", 1)
+        self._k = check_hyperparameter("k", value)
 
     @property
     def eta(self) -> float:
@@ -196,10 +186,7 @@ class RBM(nn.Module):
 
     @eta.setter
     def eta(self, value: float) -> None:
-        value = _real(value, "eta")
-        if value <= 0:
-            raise ValueError(f"eta must be > 0, got {value!r}")
-        self._eta = value
+        self._eta = check_hyperparameter("eta", value)
 
     @property
     def momentum(self) -> float:
@@ -208,10 +195,7 @@ class RBM(nn.Module):
 
     @momentum.setter
     def momentum(self, value: float) -> None:
-        value = _real(value, "momentum")
-        if not 0 <= value < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {value!r}")
-        self._momentum = value
+        self._momentum = check_hyperparameter("momentum", value)
 
     @property
     def weight_decay(self) -> float:
@@ -220,10 +204,7 @@ class RBM(nn.Module):
 
     @weight_decay.setter
     def weight_decay(self, value: float) -> None:
-        value = _real(value, "weight_decay")
-        if value < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {value!r}")
-        self._weight_decay = value
+        self._weight_decay = check_hyperparameter("weight_decay", value)
 
     def extra_repr(self) -> str:
         kind = f"PCD-{self.k}" if self.persistent else f"CD-{self.k}"
@@ -244,21 +225,9 @@ class RBM(nn.Module):
         self, W: Array | None = None, a: Array | None = None, b: Array | None = None
     ) -> None:
         """Overwrite any of ``W`` [n_v, n_h], ``a`` [n_v], ``b`` [n_h] (shapes checked)."""
-        shapes = {
-            "W": (self.n_visible, self.n_hidden),
-            "a": (self.n_visible,),
-            "b": (self.n_hidden,),
-        }
-        new = {}
-        for name, value in (("W", W), ("a", a), ("b", b)):
-            if value is None:
-                continue
-            arr = _as_numpy(value).astype(np.float32)
-            if arr.shape != shapes[name]:
-                raise ValueError(f"{name} must have shape {shapes[name]}, got shape {arr.shape}")
-            if not np.all(np.isfinite(arr)):
-                raise ValueError(f"{name} contains NaN or inf")
-            new[name] = arr
+        weights = {"W": W, "a": a, "b": b}
+        weights = {name: None if v is None else _as_numpy(v) for name, v in weights.items()}
+        new = check_weights(self.n_visible, self.n_hidden, **weights)
         for name, arr in new.items():
             getattr(self, name).copy_(torch.from_numpy(arr))
 
@@ -269,7 +238,7 @@ class RBM(nn.Module):
         are clipped to [1e-3, 1 - 1e-3] so that always-off pixels get a large negative, not
         infinite, bias. ``x``: float in [0, 1].
         """
-        x = self._check_data(x, "x")
+        x = check_training_data(_as_numpy(x), self.n_visible, "x")
         p = np.clip(x.mean(axis=0, dtype=np.float64), 1e-3, 1.0 - 1e-3)
         self.set_weights(a=np.log(p / (1.0 - p)))
 
@@ -422,8 +391,8 @@ class RBM(nn.Module):
             snapshots.
         """
         x = self._tensor(x0, "visible", "x0")
-        steps = _int_at_least(steps, "steps", 0)
-        every = _int_at_least(every, "every", 1)
+        steps = check_int(steps, "steps", 0)
+        every = check_int(every, "every", 1)
         u_h, u_x = self._uniforms(u, steps, x.shape[0])
         snapshots = []
         for s in range(steps):
@@ -461,8 +430,8 @@ class RBM(nn.Module):
             ``p(x | h)`` of the last step, float32 [n, n_v], or with ``every`` the snapshots
             [steps // every, n, n_v].
         """
-        n = _int_at_least(n, "n", 1)
-        steps = _int_at_least(steps, "steps", 1)
+        n = check_int(n, "n", 1)
+        steps = check_int(steps, "steps", 1)
         if isinstance(start, str):
             if start != "noise":
                 raise ValueError(f"start must be 'noise' or an array [n, n_v], got {start!r}")
@@ -584,41 +553,11 @@ class RBM(nn.Module):
     # Training loop
     # ----------------------------------------------------------------------------------------
 
-    def _check_data(self, x: Array, name: str, binarize: str | None = "dynamic") -> np.ndarray:
-        """Validate training-like data: float [n, n_v] in [0, 1] -> float32 NumPy array."""
-        arr = _as_numpy(x)
-        if arr.dtype == np.uint8:
-            raise ValueError(
-                f"{name} has dtype uint8; the RBM wants floats in [0, 1]: convert images with "
-                f"ck.data.to_float({name}) and ck.data.flatten(...), or 0/1 data with "
-                f"{name}.astype(np.float32)"
-            )
-        if arr.dtype != np.bool_ and not np.issubdtype(arr.dtype, np.floating):
-            raise ValueError(f"{name} must be floating point in [0, 1], got dtype {arr.dtype}")
-        if arr.ndim != 2:
-            hint = " (flatten images with ck.data.flatten)" if arr.ndim > 2 else ""
-            raise ValueError(f"{name} must be 2-D [n, n_visible], got shape {arr.shape}{hint}")
-        if arr.shape[1] != self.n_visible:
-            raise ValueError(
-                f"{name} has {arr.shape[1]} columns but the RBM has n_visible={self.n_visible}"
-            )
-        if arr.shape[0] == 0:
-            raise ValueError(f"{name} has no rows")
-        arr = np.ascontiguousarray(arr, dtype=np.float32)
-        if np.isnan(arr).any():
-            raise ValueError(f"{name} contains NaN")
-        lo, hi = float(arr.min()), float(arr.max())
-        if lo < 0.0 or hi > 1.0:
-            raise ValueError(f"{name} must have values in [0, 1]; got values in [{lo:g}, {hi:g}]")
-        if binarize is None:
-            off = (arr != 0.0) & (arr != 1.0)
-            if off.any():
-                raise ValueError(
-                    f"{name} must be binary (0/1) when binarize=None; got values in "
-                    f"[{lo:g}, {hi:g}] (e.g. {arr[off][0]:g}); pass binarize='dynamic' or "
-                    "'static'"
-                )
-        return arr
+    def _data(self, x: Array, name: str, binarize: str | None = "dynamic") -> torch.Tensor:
+        """Training-like data, checked by :func:`~coursekit.rbm_checks.check_training_data`,
+        as a float32 tensor on the parameters' device."""
+        arr = check_training_data(_as_numpy(x), self.n_visible, name, binarize)
+        return torch.from_numpy(arr).to(self.W.device)
 
     def _train_epoch(
         self, data: torch.Tensor, batch_size: int, shuffle: bool, dynamic: bool
@@ -688,23 +627,20 @@ class RBM(nn.Module):
             ValueError: bad data or arguments. FloatingPointError: the parameters became NaN
             or inf (checked once per epoch).
         """
-        if binarize not in BINARIZE_MODES:
-            raise ValueError(f"binarize must be 'dynamic', 'static' or None, got {binarize!r}")
-        data_np = self._check_data(x, "x", binarize)
-        epochs = _int_at_least(epochs, "epochs", 1)
-        batch_size = _int_at_least(batch_size, "batch_size", 1)
-        monitor_every = _int_at_least(monitor_every, "monitor_every", 1)
-        seed = _seed(seed)
+        epochs = check_int(epochs, "epochs", 1)
+        batch_size = check_int(batch_size, "batch_size", 1)
+        monitor_every = check_int(monitor_every, "monitor_every", 1)
+        data = self._data(x, "x", binarize)
+        seed = check_seed(seed)
         if seed is not None:
             self._gen = torch.Generator(device=self.W.device).manual_seed(seed)
         gen = self._rng()
         device = self.W.device
 
-        data = torch.from_numpy(data_np).to(device)
         if binarize == "static":
             data = (data >= 0.5).float()
         if validation is not None:
-            monitor = torch.from_numpy(self._check_data(validation, "validation")).to(device)
+            monitor = self._data(validation, "validation")
         else:
             rows = torch.randperm(len(data), generator=gen, device=device)[:MONITOR_ROWS]
             monitor = data[rows.sort().values]
@@ -763,12 +699,12 @@ class RBM(nn.Module):
 
     def reconstruct(self, x: Array) -> np.ndarray:
         """Mean-field reconstruction ``p(x | h = p(h | x))``: ``x`` [n, n_v] in [0, 1] -> NumPy."""
-        x = torch.from_numpy(self._check_data(x, "x")).to(self.W.device)
+        x = self._data(x, "x")
         return self._p_x(self._p_h(x)).cpu().numpy()
 
     def reconstruction_error(self, x: Array) -> float:
         """``(1/n) sum_rows sum_i (x_i - r_i)^2`` with ``r`` = :meth:`reconstruct` ``(x)``."""
-        x = torch.from_numpy(self._check_data(x, "x")).to(self.W.device)
+        x = self._data(x, "x")
         return self._reconstruction_error(x)
 
     def pseudo_log_likelihood(self, x: Array, *, exact: bool = False) -> float:
@@ -778,7 +714,7 @@ class RBM(nn.Module):
         ``BernoulliRBM.score_samples``; draws from the RBM's generator). ``exact=True``: the
         sum over all bits, as ``reference.pseudo_log_likelihood``.
         """
-        x = torch.from_numpy(self._check_data(x, "x", binarize=None)).to(self.W.device)
+        x = self._data(x, "x", binarize=None)
         return self._pll_exact(x) if exact else self._pll_stochastic(x, self._rng())
 
     # ----------------------------------------------------------------------------------------

@@ -74,8 +74,9 @@ ck.seed_everything(SEED)
 # $\boldsymbol{h}\in\{0,1\}^{n_h}$ (features), weights $\boldsymbol{W}\in\mathbb{R}^{n_v\times n_h}$,
 # visible bias $\boldsymbol{a}$, hidden bias $\boldsymbol{b}$:
 #
-# $$E(\boldsymbol{x},\boldsymbol{h}) = -\boldsymbol{a}^T\boldsymbol{x} - \boldsymbol{b}^T\boldsymbol{h} - \boldsymbol{x}^T\boldsymbol{W}\boldsymbol{h},
-# \qquad p(\boldsymbol{x},\boldsymbol{h}) = \frac{e^{-E(\boldsymbol{x},\boldsymbol{h})}}{Z},
+# $$E(\boldsymbol{x},\boldsymbol{h}) = -\boldsymbol{a}^T\boldsymbol{x} - \boldsymbol{b}^T\boldsymbol{h} - \boldsymbol{x}^T\boldsymbol{W}\boldsymbol{h},$$
+#
+# $$p(\boldsymbol{x},\boldsymbol{h}) = \frac{e^{-E(\boldsymbol{x},\boldsymbol{h})}}{Z},
 # \qquad Z = \sum_{\boldsymbol{x},\boldsymbol{h}} e^{-E(\boldsymbol{x},\boldsymbol{h})}.$$
 #
 # "Restricted": no visible-visible and no hidden-hidden couplings. The partition function $Z$
@@ -86,8 +87,9 @@ ck.seed_everything(SEED)
 #
 # Summing out the hidden units one at a time (each $h_j$ appears in one factor):
 #
-# $$p(\boldsymbol{x}) = \sum_{\boldsymbol{h}} p(\boldsymbol{x},\boldsymbol{h}) = \frac{e^{-F(\boldsymbol{x})}}{Z},
-# \qquad F(\boldsymbol{x}) = -\boldsymbol{a}^T\boldsymbol{x} - \sum_{j=1}^{n_h} \log\left(1 + e^{\,b_j + \boldsymbol{x}^T\boldsymbol{W}_{:j}}\right).$$
+# $$p(\boldsymbol{x}) = \sum_{\boldsymbol{h}} p(\boldsymbol{x},\boldsymbol{h}) = \frac{e^{-F(\boldsymbol{x})}}{Z},$$
+#
+# $$F(\boldsymbol{x}) = -\boldsymbol{a}^T\boldsymbol{x} - \sum_{j=1}^{n_h} \log\left(1 + e^{\,b_j + \boldsymbol{x}^T\boldsymbol{W}_{:j}}\right).$$
 #
 # $F$ is the **free energy**. The same trick with the roles swapped gives $Z$ by enumerating only
 # the *smaller* layer, which is how `ref.log_partition` computes it exactly. A check against the
@@ -126,8 +128,8 @@ print("sigmoid    :", np.round(ref.p_h_given_x(xs[5:6], W, b)[0], 6))
 # Let $f(\boldsymbol{x})$ be the data distribution. For binary $\boldsymbol{x}$ the integral of
 # the lecture notes is a sum:
 #
-# $$\mathrm{KL}(f\,\|\,p) = \sum_{\boldsymbol{x}} f(\boldsymbol{x})\log\frac{f(\boldsymbol{x})}{p(\boldsymbol{x})}
-# = \underbrace{\langle \log f\rangle_f}_{\text{no parameters}} + \langle F(\boldsymbol{x})\rangle_{f} + \log Z .$$
+# $$\begin{aligned}\mathrm{KL}(f\,\|\,p) &= \sum_{\boldsymbol{x}} f(\boldsymbol{x})\log\frac{f(\boldsymbol{x})}{p(\boldsymbol{x})}\\
+# &= \underbrace{\langle \log f\rangle_f}_{\text{no parameters}} + \langle F(\boldsymbol{x})\rangle_{f} + \log Z .\end{aligned}$$
 #
 # The first term does not depend on $\boldsymbol{W},\boldsymbol{a},\boldsymbol{b}$, so minimising
 # the KL divergence **is** maximising the mean log-likelihood $\langle\log p(\boldsymbol{x})\rangle_f$.
@@ -143,9 +145,10 @@ print("sigmoid    :", np.round(ref.p_h_given_x(xs[5:6], W, b)[0], 6))
 #
 # Differentiating $\log p(\boldsymbol{x}) = -F(\boldsymbol{x}) - \log Z$:
 #
-# $$\frac{\partial \langle\log p\rangle_f}{\partial W_{ij}} = \underbrace{\langle x_i\,h_j\rangle_{f(\boldsymbol{x})p(\boldsymbol{h}|\boldsymbol{x})}}_{\text{positive phase (data)}} - \underbrace{\langle x_i\,h_j\rangle_{p(\boldsymbol{x},\boldsymbol{h})}}_{\text{negative phase (model)}},
-# \qquad \frac{\partial}{\partial a_i}: \langle x_i\rangle_f - \langle x_i\rangle_p,
-# \qquad \frac{\partial}{\partial b_j}: \langle h_j\rangle_f - \langle h_j\rangle_p .$$
+# $$\frac{\partial \langle\log p\rangle_f}{\partial W_{ij}} = \underbrace{\langle x_i\,h_j\rangle_{f(\boldsymbol{x})p(\boldsymbol{h}|\boldsymbol{x})}}_{\text{positive phase (data)}} - \underbrace{\langle x_i\,h_j\rangle_{p(\boldsymbol{x},\boldsymbol{h})}}_{\text{negative phase (model)}},$$
+#
+# $$\frac{\partial \langle\log p\rangle_f}{\partial a_i} = \langle x_i\rangle_f - \langle x_i\rangle_p,
+# \qquad \frac{\partial \langle\log p\rangle_f}{\partial b_j} = \langle h_j\rangle_f - \langle h_j\rangle_p .$$
 #
 # The positive phase is cheap: $h_j$ is replaced by $p(h_j=1|\boldsymbol{x})$. The negative phase
 # needs samples from the model, i.e. $Z$'s whole sum. We check the formula against finite
@@ -174,8 +177,9 @@ print(f"dL/dW[{i},{j}]: formula {dW[i, j]:.8f}, finite difference {numeric:.8f}"
 # * **PCD-k** (Tieleman 2008): keep *persistent* chains across updates; each update moves them
 #   $k$ steps. Because the parameters change slowly, the chains stay close to the model.
 #
-# The update with step size $\eta$: $\boldsymbol{W} \leftarrow \boldsymbol{W} + \eta\left(\langle\boldsymbol{x}\boldsymbol{h}^T\rangle_{\rm data} - \langle\boldsymbol{x}\boldsymbol{h}^T\rangle_{\rm chain}\right)$,
-# and likewise for $\boldsymbol{a}$ and $\boldsymbol{b}$.
+# The update with step size $\eta$, and likewise for $\boldsymbol{a}$ and $\boldsymbol{b}$:
+#
+# $$\boldsymbol{W} \leftarrow \boldsymbol{W} + \eta\left(\langle\boldsymbol{x}\boldsymbol{h}^T\rangle_{\rm data} - \langle\boldsymbol{x}\boldsymbol{h}^T\rangle_{\rm chain}\right).$$
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. A tiny world: 3×3 bars and stripes

@@ -1,0 +1,280 @@
+"""Framework-free argument and data checks shared by :class:`coursekit.torch.RBM` and
+:class:`coursekit.keras.RBM`, so that both raise the same ``ValueError`` with the same message.
+
+NumPy only: this module never imports torch, Keras or TensorFlow. The RBM classes convert their
+framework tensors to NumPy first and then call these checks::
+
+    from coursekit.rbm_checks import check_hyperparameters, check_training_data
+    hyper = check_hyperparameters(784, 500, k=1, eta=0.05)        # converted values
+    x = check_training_data(x, n_visible=784)                     # float32 [n, 784] in [0, 1]
+
+Every error names the argument and what is expected.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "BINARIZE_MODES",
+    "check_binarize",
+    "check_bool",
+    "check_float",
+    "check_hyperparameter",
+    "check_hyperparameters",
+    "check_int",
+    "check_rows",
+    "check_seed",
+    "check_training_data",
+    "check_weights",
+]
+
+#: What ``fit(binarize=...)`` accepts.
+BINARIZE_MODES = ("dynamic", "static", None)
+
+# What an argument is, for the messages: "k (number of Gibbs steps) must be an int >= 1, ...".
+_WHAT = {
+    "n_visible": "number of visible units",
+    "n_hidden": "number of hidden units",
+    "k": "number of Gibbs steps",
+    "n_chains": "number of persistent chains",
+    "eta": "step size",
+    "momentum": "momentum",
+    "weight_decay": "L2 penalty on W",
+    "init_std": "initial weight scale",
+    "seed": "random seed",
+    "steps": "number of Gibbs steps",
+    "every": "snapshot interval",
+    "n": "number of samples",
+    "epochs": "number of passes over x",
+    "batch_size": "rows per update",
+    "monitor_every": "epochs between monitors",
+}
+
+# Rules of check_float: the text of the message -> the test.
+_FLOAT_RULES = {
+    "> 0": lambda v: v > 0.0,
+    ">= 0": lambda v: v >= 0.0,
+    "in [0, 1)": lambda v: 0.0 <= v < 1.0,
+}
+
+# name -> (kind, rule) of every RBM hyperparameter, in the constructor's order.
+_HYPERPARAMETERS: dict[str, tuple[str, Any]] = {
+    "n_visible": ("int", 1),
+    "n_hidden": ("int", 1),
+    "k": ("int", 1),
+    "persistent": ("bool", None),
+    "n_chains": ("int or None", 1),
+    "eta": ("float", "> 0"),
+    "momentum": ("float", "in [0, 1)"),
+    "weight_decay": ("float", ">= 0"),
+    "init_std": ("float", ">= 0"),
+    "seed": ("seed", None),
+}
+
+
+def _label(name: str, what: str | None) -> str:
+    what = _WHAT.get(name) if what is None else what
+    return f"{name} ({what})" if what else name
+
+
+# --------------------------------------------------------------------------------------------
+# Scalars
+# --------------------------------------------------------------------------------------------
+
+
+def check_int(value: Any, name: str, minimum: int, what: str | None = None) -> int:
+    """``value`` as an ``int >= minimum`` (Python or NumPy integer; not a bool, not a float).
+
+    ``what`` describes the argument in the message (default: a description of the usual RBM
+    arguments, e.g. ``"number of Gibbs steps"`` for ``k``).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{_label(name, what)} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_float(value: Any, name: str, rule: str, what: str | None = None) -> float:
+    """``value`` as a finite float obeying ``rule``: ``"> 0"``, ``">= 0"`` or ``"in [0, 1)"``.
+
+    Any real number is accepted (Python, NumPy, a 0-d array or tensor); bools and strings are not.
+    """
+    ok = _FLOAT_RULES[rule]
+    message = f"{_label(name, what)} must be a finite number {rule}, got {value!r}"
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        raise ValueError(message)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(message) from None
+    if not math.isfinite(v) or not ok(v):
+        raise ValueError(message)
+    return v
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """``value`` as a bool (``True``/``False`` or a NumPy bool; not 0/1)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_seed(value: Any, name: str = "seed") -> int | None:
+    """None, or ``value`` as an ``int >= 0``."""
+    return None if value is None else check_int(value, name, 0)
+
+
+def check_binarize(binarize: Any) -> str | None:
+    """``binarize`` if it is one of :data:`BINARIZE_MODES`."""
+    if binarize not in BINARIZE_MODES:
+        raise ValueError(f"binarize must be 'dynamic', 'static' or None, got {binarize!r}")
+    return binarize
+
+
+def check_hyperparameter(name: str, value: Any) -> Any:
+    """Check and convert one RBM hyperparameter (as the constructor and the setters do)."""
+    kind, rule = _HYPERPARAMETERS[name]
+    if kind == "int":
+        return check_int(value, name, rule)
+    if kind == "int or None":
+        return None if value is None else check_int(value, name, rule)
+    if kind == "float":
+        return check_float(value, name, rule)
+    if kind == "bool":
+        return check_bool(value, name)
+    return check_seed(value, name)
+
+
+def check_hyperparameters(
+    n_visible: Any,
+    n_hidden: Any,
+    *,
+    k: Any = 1,
+    persistent: Any = False,
+    n_chains: Any = None,
+    eta: Any = 0.05,
+    momentum: Any = 0.5,
+    weight_decay: Any = 1e-4,
+    init_std: Any = 0.01,
+    seed: Any = None,
+) -> dict[str, Any]:
+    """Check all RBM constructor arguments, in order; returns ``{name: converted value}``.
+
+    ``seed`` stays None when it is None (each framework draws its own then).
+    """
+    given = {
+        "n_visible": n_visible,
+        "n_hidden": n_hidden,
+        "k": k,
+        "persistent": persistent,
+        "n_chains": n_chains,
+        "eta": eta,
+        "momentum": momentum,
+        "weight_decay": weight_decay,
+        "init_std": init_std,
+        "seed": seed,
+    }
+    return {name: check_hyperparameter(name, value) for name, value in given.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------
+
+
+def check_rows(x: Any, n_visible: int, name: str = "x", *, binary: bool = False) -> np.ndarray:
+    """``x`` as C-contiguous float32 [n, n_visible]; only dtype and shape are checked.
+
+    Numbers (floats, integers, bools) are accepted, except uint8: those are 0..255 images, and
+    the message says how to convert them. With ``binary``, every value must be 0 or 1. Zero
+    rows are allowed here (see :func:`check_training_data`).
+    """
+    arr = np.asarray(x)
+    if arr.dtype == np.uint8:
+        raise ValueError(
+            f"{name} has dtype uint8 (pixel intensities 0..255); the RBM wants floats in [0, 1] "
+            f"of shape [n, n_visible]: convert images with ck.data.flatten(ck.data.to_float("
+            f"{name})), or 0/1 data with {name}.astype(np.float32)"
+        )
+    if arr.dtype != np.bool_ and not (
+        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
+    ):
+        raise ValueError(f"{name} must hold numbers in [0, 1], got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        hint = " (flatten images with ck.data.flatten)" if arr.ndim > 2 else ""
+        raise ValueError(
+            f"{name} must be 2-D [n, n_visible] with n_visible={n_visible} (one row per "
+            f"example), got shape {arr.shape}{hint}"
+        )
+    if arr.shape[1] != n_visible:
+        raise ValueError(f"{name} has {arr.shape[1]} columns but the RBM has n_visible={n_visible}")
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if binary and not _is_binary(arr):
+        raise ValueError(f"{name} must be binary (every value 0 or 1)")
+    return arr
+
+
+def _is_binary(arr: np.ndarray) -> bool:
+    return bool(((arr == 0.0) | (arr == 1.0)).all())
+
+
+def check_training_data(
+    x: Any, n_visible: int, name: str = "x", binarize: str | None = "dynamic"
+) -> np.ndarray:
+    """Validate training-like data: numbers [n, n_visible] in [0, 1] -> float32 NumPy array.
+
+    Args:
+        x: array-like (convert framework tensors to NumPy first).
+        n_visible: the number of columns required.
+        name: the argument's name in the messages.
+        binarize: as ``fit(binarize=...)``; None requires binary (0/1) data.
+
+    Returns:
+        ``x`` as C-contiguous float32 (no copy when it already is one).
+
+    Raises:
+        ValueError: a bad ``binarize``; uint8 or non-numeric data (with the conversion hint);
+            not 2-D (with the ``flatten`` hint for images); a wrong number of columns; no rows;
+            NaN or values outside [0, 1]; non-binary data when ``binarize`` is None.
+    """
+    check_binarize(binarize)
+    arr = check_rows(x, n_visible, name)
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} has no rows (need at least one example), got shape {arr.shape}")
+    if binarize is None and _is_binary(arr):
+        return arr  # 0/1 only: no NaN, within [0, 1]
+    lo, hi = float(arr.min()), float(arr.max())  # NaN propagates to both
+    if math.isnan(lo) or math.isnan(hi):
+        raise ValueError(f"{name} must have values in [0, 1] but contains NaN")
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(f"{name} must have values in [0, 1]; got values in [{lo:g}, {hi:g}]")
+    if binarize is None:
+        off = arr[(arr != 0.0) & (arr != 1.0)]
+        raise ValueError(
+            f"{name} must be binary (0/1) when binarize=None; got values in [{lo:g}, {hi:g}] "
+            f"(e.g. {off[0]:g}); pass binarize='dynamic' or 'static'"
+        )
+    return arr
+
+
+def check_weights(n_visible: int, n_hidden: int, **weights: Any) -> dict[str, np.ndarray]:
+    """``{"W": [n_v, n_h], "a": [n_v], "b": [n_h]}`` as float32, for those given and not None.
+
+    Every array is checked (shape, finite) before any is returned, so that ``set_weights``
+    changes nothing when one is bad.
+    """
+    shapes = {"W": (n_visible, n_hidden), "a": (n_visible,), "b": (n_hidden,)}
+    out = {}
+    for name, value in weights.items():
+        if value is None:
+            continue
+        arr = np.asarray(value, dtype=np.float32)
+        if arr.shape != shapes[name]:
+            raise ValueError(f"{name} must have shape {shapes[name]}, got shape {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains NaN or inf")
+        out[name] = arr
+    return out
