@@ -15,6 +15,7 @@ from coursekit import (
     _env,  # noqa: F401  (must run before anything imports TensorFlow)
     data,
     plotting,
+    threads,
 )
 from coursekit.config import (
     available_cpus,
@@ -25,6 +26,8 @@ from coursekit.config import (
     num_threads,
     seed_everything,
 )
+
+threads.install()  # COURSEKIT_THREADS reaches torch and TensorFlow, whenever they are imported
 
 __version__ = "0.1.0"
 REPO_URL = "https://github.com/coursekit/coursekit"
@@ -42,11 +45,16 @@ __all__ = [
     "num_threads",
     "plotting",
     "seed_everything",
+    "threads",
 ]
 
 
 def doctor() -> None:
-    """Print the environment report (the same as ``coursekit doctor``)."""
+    """Print the environment report (the same as ``coursekit doctor``).
+
+    The report belongs to the command-line layer; it is imported only when asked for, so
+    ``import coursekit`` never loads it.
+    """
     from coursekit.doctor import print_report
 
     print_report()

@@ -58,9 +58,12 @@ def by_mode(*, full: T, smoke: T) -> T:
 def seed_everything(seed: int) -> int:
     """Seed Python's ``random``, NumPy, and every framework already imported.
 
-    torch is seeded if it has been imported; Keras (and through it TensorFlow or torch, whichever
-    is the backend) likewise. :mod:`coursekit.torch` and :mod:`coursekit.keras` re-apply the last
-    seed when they are imported later, so the order of imports in a notebook does not matter.
+    torch is seeded if it has been imported; Keras (and through it its backend, TensorFlow or
+    torch) likewise. TensorFlow is seeded only when it is already imported: with Keras on the
+    torch backend, seeding never imports TensorFlow. :mod:`coursekit.torch` and
+    :mod:`coursekit.keras` re-apply the last seed when they are imported later, so the order of
+    imports in a notebook does not matter. The thread setting (:mod:`coursekit.threads`) is
+    applied to the loaded frameworks first.
 
     Args:
         seed: an integer in ``[0, 2**32)``.
@@ -73,6 +76,9 @@ def seed_everything(seed: int) -> int:
     seed = int(seed)
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must be in [0, 2**32), got {seed}.")
+    from coursekit import threads
+
+    threads.apply(strict=False)
     global _last_seed
     _last_seed = seed
     random.seed(seed)
@@ -90,15 +96,41 @@ def last_seed() -> int | None:
     return _last_seed
 
 
+def _seed_keras(seed: int) -> None:
+    """``keras.utils.set_random_seed`` without importing TensorFlow when it is not in use.
+
+    Keras's own function imports TensorFlow whenever it is installed (to seed ``tf.data``),
+    which on the torch backend costs seconds and prints TensorFlow's start-up lines.
+    """
+    import keras
+
+    if "tensorflow" in sys.modules or keras.backend.backend() == "tensorflow":
+        keras.utils.set_random_seed(seed)
+        return
+    try:  # what set_random_seed does, less the TensorFlow part
+        from keras.src.backend.common import global_state
+        from keras.src.random import seed_generator
+        from keras.src.utils import rng_utils
+
+        seed_key, generator_key = rng_utils.GLOBAL_RANDOM_SEED, seed_generator.GLOBAL_SEED_GENERATOR
+    except (ImportError, AttributeError):  # another Keras layout: accept the TensorFlow import
+        keras.utils.set_random_seed(seed)
+        return
+    global_state.set_global_attribute(seed_key, seed)
+    global_state.set_global_attribute(generator_key, None)  # recreated from the seed
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch.manual_seed(seed)
+
+
 def _seed_framework(framework: str, seed: int) -> None:
     if framework == "torch":
         import torch
 
         torch.manual_seed(seed)  # seeds CUDA and MPS generators too
     elif framework == "keras":
-        import keras
-
-        keras.utils.set_random_seed(seed)
+        _seed_keras(seed)
     elif framework == "tensorflow":
         import tensorflow as tf
 

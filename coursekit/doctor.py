@@ -1,7 +1,8 @@
 """``coursekit doctor``: one report of everything that decides whether the notebooks will run.
 
 Python and package versions, whether torch and Keras really import (and how long that takes),
-the Keras backend, threads, the device, the mode, and which data each loader will use.
+the Keras backend, the threads each framework really uses, the device, the mode, and which data
+each loader will use. Paths are shown relative to the working folder or as ``~/...``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-from coursekit import config
+from coursekit import config, threads
 from coursekit._env import quiet_native_stderr
+from coursekit._paths import display_path
 
 PACKAGES = (
     "coursekit",
@@ -67,12 +69,28 @@ def _import_check(module: str) -> str:
     return f"ok ({time.perf_counter() - start:.1f} s)"
 
 
+def _thread_rows() -> list[tuple[str, str]]:
+    """The thread setting and what each framework really uses (applied first, as at import)."""
+    try:
+        wanted = str(threads.apply(strict=True))
+    except ValueError as exc:
+        wanted = f"INVALID: {exc}"
+    if os.environ.get(config.THREADS_ENV, "").strip():
+        wanted += f"  (from {config.THREADS_ENV})"
+    else:
+        wanted += f"  (the cores available; set {config.THREADS_ENV} to change)"
+    rows = [("threads", wanted)]
+    for framework in threads.FRAMEWORKS:
+        rows.append((f"{framework} threads", threads.effective(framework).describe()))
+    return rows
+
+
 def report() -> list[tuple[str, list[tuple[str, str]]]]:
     """The report as sections of (key, value) rows."""
     from coursekit import data
 
     python = [
-        ("python", f"{platform.python_version()} ({sys.executable})"),
+        ("python", f"{platform.python_version()} ({display_path(sys.executable)})"),
         ("platform", f"{platform.system()} {platform.machine()}"),
         ("colab", "yes" if "google.colab" in sys.modules else "no"),
     ]
@@ -86,11 +104,11 @@ def report() -> list[tuple[str, list[tuple[str, str]]]]:
         ("mode", f"{mode}  (set {config.MODE_ENV}=full|smoke)"),
         ("keras backend", f"{keras_backend()}  (set KERAS_BACKEND=tensorflow|torch)"),
         ("cpus available", str(config.available_cpus())),
-        ("threads", f"{config.num_threads()}  (set {config.THREADS_ENV} to change)"),
+        *_thread_rows(),
         ("device", config.device()),
     ]
     datasets = [
-        ("cache folder", f"{data.cache_dir()}  (set COURSEKIT_DATA to move it)"),
+        ("cache folder", f"{display_path(data.cache_dir())}  (set COURSEKIT_DATA to move it)"),
         ("network", "allowed" if data.network_allowed() else f"off: {data.offline_reason()}"),
     ]
     for name in ("mnist", "fashion_mnist"):

@@ -50,7 +50,7 @@ def env(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSEKIT_DATA", str(tmp_path / "cache"))
     monkeypatch.setenv("COURSEKIT_OFFLINE", "1")
     monkeypatch.delenv("COURSEKIT_TIMEOUT", raising=False)
-    monkeypatch.setattr(fallback, "_warned", False)
+    monkeypatch.setattr(fallback, "_warned", set())
     data.reset_network_state()
     yield
     data.reset_network_state()
@@ -185,7 +185,7 @@ def test_no_answering_mirror_falls_back_once_and_goes_offline(monkeypatch, tiny,
             x, _ = data.load_mnist("test")
     assert x.shape == (1000, 28, 28)
     assert not data.network_allowed()
-    assert data.source("mnist", "train") == fallback.DESCRIPTION
+    assert data.source("mnist", "train").startswith(fallback.DESCRIPTION)
     data.reset_network_state()
     assert data.network_allowed()
 
@@ -272,7 +272,10 @@ def test_fetch_offline_raises_and_retries_after_connection_failure(monkeypatch, 
 def test_system_folder_is_used_and_described(monkeypatch, tmp_path, tiny):
     src = LocalSource("test package", tiny.folder, "apt install it")
     use(monkeypatch, "fashion_mnist", tiny.dataset(registry.FASHION_MNIST, local_sources=(src,)))
-    x, y = data.load_fashion_mnist("train")
+    cache_root(tmp_path).mkdir()  # an existing, empty cache: nothing to warn about
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x, y = data.load_fashion_mnist("train")
     np.testing.assert_array_equal(x, tiny.arrays["train_images"])
     assert data.source("fashion_mnist", "train") == f"test package: {tiny.folder}"
     assert data.cached("fashion-mnist")[NAMES["train_labels"]] == tiny.path("train_labels")
@@ -362,7 +365,10 @@ def test_offline_mnist_fallback():
     train_rows = {row.tobytes() for row in x_train.reshape(len(x_train), -1)}
     test_rows = {row.tobytes() for row in x_test.reshape(len(x_test), -1)}
     assert not train_rows & test_rows
-    assert data.source("mnist", "test") == fallback.DESCRIPTION
+    # the test's COURSEKIT_DATA names a folder that does not exist: both messages say so
+    said = f"COURSEKIT_DATA={data.cache_dir()} does not exist"
+    assert said in text
+    assert data.source("mnist", "test") == f"{fallback.DESCRIPTION} ({said})"
 
 
 def test_fallback_split_is_fixed_and_ignores_global_random_state():
@@ -379,6 +385,129 @@ def test_fallback_split_is_fixed_and_ignores_global_random_state():
     assert np.bincount(labels[a_test]).tolist() == [100] * 10
     other, _ = fallback.stratified_split(labels, 100, fallback.SEED + 1)
     assert not np.array_equal(other, a_train)
+
+
+# --------------------------------------------------------------------------- COURSEKIT_DATA said
+
+
+def _fallback_message(split: str = "test") -> str:
+    with pytest.warns(DataFallbackWarning) as record:
+        x, _ = data.load_mnist(split)
+    assert x.shape == ((1000 if split == "test" else 4000), 28, 28)
+    ours = [w for w in record if issubclass(w.category, DataFallbackWarning)]
+    assert len(ours) == 1
+    return str(ours[0].message)
+
+
+def test_data_folder_that_is_a_file_is_named(monkeypatch, tmp_path, tiny):
+    use(monkeypatch, "mnist", tiny.dataset(registry.MNIST))
+    a_file = tiny.path("test_images")  # a real data file, given instead of its folder
+    monkeypatch.setenv("COURSEKIT_DATA", str(a_file))
+    said = f"COURSEKIT_DATA={a_file} is a file, not a folder"
+    assert said in _fallback_message()
+    assert said in data.source("mnist", "test")
+    # data found elsewhere (a system folder) is used, and the useless setting is still said
+    src = LocalSource("test package", tiny.folder)
+    use(monkeypatch, "fashion_mnist", tiny.dataset(registry.FASHION_MNIST, local_sources=(src,)))
+    with pytest.warns(data.DataSourceWarning, match=re.escape(said)):
+        x, _ = data.load_fashion_mnist("test")
+    np.testing.assert_array_equal(x, tiny.arrays["test_images"])
+    assert said in data.source("fashion_mnist", "test")
+
+
+def test_data_folder_that_does_not_exist_is_named(monkeypatch, tmp_path, tiny):
+    use(monkeypatch, "mnist", tiny.dataset(registry.MNIST))
+    missing = tmp_path / "no" / "such" / "folder"
+    monkeypatch.setenv("COURSEKIT_DATA", str(missing))
+    assert f"COURSEKIT_DATA={missing} does not exist" in _fallback_message()
+    below_a_file = tiny.path("test_labels") / "mnist"
+    monkeypatch.setenv("COURSEKIT_DATA", str(below_a_file))
+    text = _fallback_message("train")  # a new problem is said again
+    blocker = tiny.path("test_labels")
+    assert f"COURSEKIT_DATA={below_a_file} does not exist ({blocker} is a file)" in text
+
+
+def test_empty_data_folder_is_said_once_for_both_splits(monkeypatch, tmp_path, tiny):
+    use(monkeypatch, "mnist", tiny.dataset(registry.MNIST))
+    cache_root(tmp_path).mkdir()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data.load_mnist("train")
+        data.load_mnist("test")
+    ours = [str(w.message) for w in caught if issubclass(w.category, DataFallbackWarning)]
+    assert len(ours) == 1
+    assert f"COURSEKIT_DATA={cache_root(tmp_path)} holds no MNIST files" in ours[0]
+
+
+def test_folder_without_one_file_names_the_missing_file(monkeypatch, tmp_path, tiny):
+    use(monkeypatch, "mnist", tiny.dataset(registry.MNIST))
+    flat = cache_root(tmp_path)
+    flat.mkdir()
+    for role in ("train_labels", "test_images", "test_labels"):  # like /work/shared/data/mnist
+        (flat / NAMES[role]).write_bytes(tiny.path(role).read_bytes())
+    np.testing.assert_array_equal(data.load_mnist("test")[0], tiny.arrays["test_images"])
+    assert f"COURSEKIT_DATA={flat} holds no {NAMES['train_images']}" in _fallback_message("train")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "wrong", "not gzip", "empty"])
+def test_damaged_file_in_a_flat_folder_is_named(monkeypatch, tmp_path, tiny, damage):
+    use(monkeypatch, "mnist", tiny.dataset(registry.MNIST))
+    flat = cache_root(tmp_path)
+    flat.mkdir()
+    good = tiny.path("test_images").read_bytes()
+    payload = {
+        "truncated": good[: len(good) // 2],
+        "wrong": gzip.compress(b"\x00\x00\x08\x03" + bytes(100)),
+        "not gzip": b"<html>404 Not Found</html>",
+        "empty": b"",
+    }[damage]
+    bad = flat / NAMES["test_images"]
+    bad.write_bytes(payload)
+    (flat / NAMES["test_labels"]).write_bytes(tiny.path("test_labels").read_bytes())
+    why = {
+        "truncated": f"is a truncated or damaged gzip file ({len(payload):,} bytes)",
+        "wrong": "does not match the published checksum of t10k-images-idx3-ubyte.gz",
+        "not gzip": f"is not a gzip file ({len(payload)} bytes)",
+        "empty": "is empty",
+    }[damage]
+    text = _fallback_message()
+    assert f"{bad} {why}" in text
+    assert "COURSEKIT_OFFLINE=1" in text  # and why nothing was downloaded
+    assert f"{bad} {why}" in data.source("mnist", "test")
+
+
+def test_damaged_file_in_the_dataset_folder_is_an_error_naming_it(monkeypatch, tmp_path, tiny):
+    use(monkeypatch, "mnist", tiny.dataset(registry.MNIST))
+    folder = cache_root(tmp_path) / "mnist"
+    folder.mkdir(parents=True)
+    good = tiny.path("test_images").read_bytes()
+    bad = folder / NAMES["test_images"]
+    bad.write_bytes(good[:100])
+    (folder / NAMES["test_labels"]).write_bytes(tiny.path("test_labels").read_bytes())
+    with pytest.raises(DataError, match=re.escape(f"{bad} is a truncated or damaged gzip file")):
+        data.load_mnist("test")
+
+
+def test_another_datasets_file_in_a_flat_folder_is_not_a_problem(monkeypatch, tmp_path, tiny):
+    """MNIST and Fashion-MNIST share file names: one folder may hold a verified file of each."""
+    other = make_tiny(tmp_path / "other", seed=1)
+    use(monkeypatch, "mnist", tiny.dataset(registry.MNIST))
+    use(monkeypatch, "fashion_mnist", other.dataset(registry.FASHION_MNIST, local_sources=()))
+    flat = cache_root(tmp_path)
+    flat.mkdir()
+    for role in ("test_images", "test_labels"):
+        (flat / NAMES[role]).write_bytes(other.path(role).read_bytes())  # Fashion's files
+    np.testing.assert_array_equal(data.load_fashion_mnist("test")[0], other.arrays["test_images"])
+    text = _fallback_message()  # MNIST's are not there: said, but Fashion's are not "damaged"
+    assert f"COURSEKIT_DATA={flat} holds no t10k-images-idx3-ubyte.gz" in text
+    assert "checksum" not in text
+
+
+@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason=f"{SHARED_MNIST} not present")
+def test_real_shared_folder_without_train_images_says_so(monkeypatch):
+    monkeypatch.setenv("COURSEKIT_DATA", str(SHARED_MNIST))
+    text = _fallback_message("train")
+    assert f"holds no {NAMES['train_images']}" in text and str(SHARED_MNIST.resolve()) in text
 
 
 # --------------------------------------------------------------------------- switches
@@ -453,7 +582,8 @@ def test_real_mnist_test_split_from_shared_folder(monkeypatch):
 
 
 @pytest.mark.skipif(not DEBIAN_FASHION.is_dir(), reason=f"{DEBIAN_FASHION} not present")
-def test_real_fashion_mnist_from_debian():
+def test_real_fashion_mnist_from_debian(tmp_path):
+    cache_root(tmp_path).mkdir()
     x, y = data.load_fashion_mnist("train")
     assert x.shape == (60_000, 28, 28) and x.dtype == np.uint8
     assert np.bincount(y).tolist() == [6000] * 10

@@ -10,6 +10,7 @@ and :mod:`coursekit.keras` for loaders)::
 
 from coursekit.data.cache import (
     DataError,
+    DataSourceWarning,
     cache_dir,
     network_allowed,
     offline_reason,
@@ -40,6 +41,7 @@ __all__ = [
     "DATASETS",
     "DataError",
     "DataFallbackWarning",
+    "DataSourceWarning",
     "IDXFormatError",
     "as_images",
     "bars_and_stripes",

