@@ -36,7 +36,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)  ## create or update .venv
 
 run: $(STAMP)  ## run the course: doctor, then every notebook into build/ (MODE=smoke, WEEK=1 narrow it)
-	$(BIN)/coursekit doctor
+	COURSEKIT_MODE=$(MODE) $(BIN)/coursekit doctor
 	$(BIN)/coursekit run --mode $(MODE) $(if $(WEEK),--week $(WEEK))
 
 test: lint test-unit test-keras-torch  ## the whole suite: ruff, unit tests + nbval, Keras tests on the torch backend

@@ -52,9 +52,10 @@ __all__ = [
 def doctor() -> None:
     """Print the environment report (the same as ``coursekit doctor``).
 
-    The report belongs to the command-line layer; it is imported only when asked for, so
-    ``import coursekit`` never loads it.
+    The report (:mod:`coursekit.envreport`) belongs to the command-line layer; it is imported
+    only when asked for, so ``import coursekit`` never loads it. (Its module is not called
+    ``doctor``: importing a submodule of that name would replace this function.)
     """
-    from coursekit.doctor import print_report
+    from coursekit.envreport import print_report
 
     print_report()

@@ -17,35 +17,41 @@ DATASETS = ("mnist", "fashion_mnist")
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
-    from coursekit.doctor import print_report
+    from coursekit.envreport import print_report
 
     print_report()
     return 0
 
 
+def _dataset_names(names: Sequence[str]) -> list[str]:
+    """The data sets asked for (all when none is named); an unknown name is an error."""
+    unknown = [n for n in names if n not in DATASETS]
+    if unknown:
+        raise ValueError(f"unknown data set {unknown[0]!r}; expected one of {', '.join(DATASETS)}.")
+    return list(dict.fromkeys(names)) or list(DATASETS)
+
+
 def _cmd_data(args: argparse.Namespace) -> int:
     from coursekit import data
+    from coursekit._paths import display_path
 
+    names = _dataset_names(args.names)
     if args.action == "list":
-        print(f"cache folder: {data.cache_dir()}")
+        print(f"cache folder: {display_path(data.cache_dir())}")
         network = "allowed" if data.network_allowed() else f"off: {data.offline_reason()}"
         print(f"network: {network}")
-        for name in DATASETS:
+        for name in names:
             print(f"\n{name}")
             for split in ("train", "test"):
                 print(f"  {split:<5}  {data.source(name, split)}")
             for filename, path in data.cached(name).items():
-                print(f"  {filename:<28} {path if path else '-'}")
+                print(f"  {filename:<28} {display_path(path) if path else '-'}")
         return 0
-    names = args.names or list(DATASETS)
-    unknown = [n for n in names if n not in DATASETS]
-    if unknown:
-        raise ValueError(f"unknown data set {unknown[0]!r}; expected one of {', '.join(DATASETS)}.")
     for name in names:
         paths = data.fetch(name)
         print(f"{name}: {len(paths)} files verified")
         for path in paths:
-            print(f"  {path}")
+            print(f"  {display_path(path)}")
     return 0
 
 
@@ -61,6 +67,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
     )
     return 0 if all(r.status == "ok" for r in results) else 1
+
+
+def _positive_seconds(text: str) -> int:
+    """argparse type: a whole number of seconds > 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive whole number of seconds, got {text!r}"
+        )
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         "names",
         nargs="*",
         metavar="NAME",
-        help=f"data sets to fetch: {', '.join(DATASETS)} (default: all)",
+        help=f"data sets to list or fetch: {', '.join(DATASETS)} (default: all)",
     )
     data.set_defaults(func=_cmd_data)
 
@@ -101,7 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write the outputs back into the source notebooks (maintainers, full mode)",
     )
-    run.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+    run.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=3600,
+        help="seconds allowed per cell, a positive whole number (default: 3600)",
+    )
     run.set_defaults(func=_cmd_run)
 
     from coursekit.slides import add_slides_parser

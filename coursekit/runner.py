@@ -4,6 +4,11 @@ Each notebook is executed in a fresh kernel, in its own folder, with ``COURSEKIT
 The executed copy and an HTML render go to ``build/notebooks/<week>/``; the sources are never
 touched unless ``in_place=True`` (the maintainer's way to refresh the committed outputs).
 A summary table (notebook, status, seconds) is printed and written to ``build/summary.md``.
+
+The HTML renders work offline: MathJax is inlined from the same pinned npm copy the lecture
+decks use (:func:`coursekit.slides.ensure_assets`), and nothing is loaded from a CDN (no
+require.js: the course has no widget outputs). Without npm they load MathJax from a CDN, and
+the run says so.
 """
 
 from __future__ import annotations
@@ -11,10 +16,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from coursekit import config
 from coursekit._io import atomic_write_text
@@ -65,6 +73,84 @@ def find_notebooks(root: Path = NOTEBOOK_ROOT, week: str | None = None) -> list[
     ]
 
 
+#: What the kernel process itself logs at start that is no news: ipykernel >= 7 warns on every
+#: start that its local TCP sockets are not encrypted (nbclient's usual set-up, on 127.0.0.1).
+_KERNEL_NOISE = re.compile(r"Kernel is running over TCP without encryption")
+
+# MathJax 3 set up for notebook markdown (the lab template's own set-up is for MathJax 2).
+_MATHJAX_CONFIG = """window.MathJax = {
+  tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']],
+        displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']],
+        processEscapes: true, processEnvironments: true, tags: 'ams'},
+  svg: {fontCache: 'global'},
+  options: {enableMenu: false},
+  loader: {load: []}
+};"""
+
+# The lab template with its CDN scripts replaced: MathJax from ``resources["ck_mathjax"]``,
+# no require.js, no Mermaid loader.
+_OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{{ resources.ck_mathjax }}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
+def html_assets() -> Path | None:
+    """The ``node_modules`` folder with the pinned MathJax, installed by npm if need be, or None.
+
+    None (with one line saying so) when npm is missing or cannot install: the renders then load
+    MathJax from a CDN.
+    """
+    from coursekit import slides
+
+    try:
+        return slides.ensure_assets()
+    except slides.SlidesError as err:
+        print(
+            "note: MathJax is not installed for offline HTML, so the renders load it from a CDN "
+            f"(needs network to show the maths): {str(err).split('. ')[0]}.",
+            flush=True,
+        )
+        return None
+
+
+def render_html(nb: Any, node_modules: Path | None) -> str:
+    """The notebook as one HTML page (JupyterLab style), maths by MathJax 3.
+
+    With ``node_modules`` (see :func:`html_assets`) MathJax is inlined and the page loads
+    nothing from the network; with None it loads MathJax from a CDN.
+    """
+    import jinja2
+    from nbconvert import HTMLExporter
+
+    from coursekit import slides
+
+    if node_modules is not None:
+        js = slides._read_text(node_modules / slides.ASSET_FILES["mathjax_js"])
+        mathjax = f"<script>{slides._inline_script(js)}</script>"
+    else:
+        mathjax = f'<script src="{slides.CDN_URLS["mathjax_js"]}"></script>'
+    exporter = HTMLExporter(
+        template_name="lab",
+        extra_loaders=[jinja2.DictLoader({"ck_offline.html.j2": _OFFLINE_TEMPLATE})],
+        template_file="ck_offline.html.j2",
+    )
+    resources = {"ck_mathjax": f"<script>{_MATHJAX_CONFIG}</script>\n{mathjax}"}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    return body
+
+
+def _replay_kernel_log(log: Any) -> None:
+    """Pass what the kernel process wrote to its stderr on, less :data:`_KERNEL_NOISE`."""
+    log.seek(0)
+    text = log.read().decode("utf-8", errors="replace")
+    kept = [ln for ln in text.splitlines() if ln.strip() and not _KERNEL_NOISE.search(ln)]
+    if kept:
+        sys.stderr.write("\n".join(kept) + "\n")
+        sys.stderr.flush()
+
+
 def execute_notebook(
     source: Path,
     *,
@@ -72,16 +158,20 @@ def execute_notebook(
     out_dir: Path,
     timeout: int = 3600,
     in_place: bool = False,
+    node_modules: Path | None = None,
 ) -> RunResult:
     """Execute ``source`` in a fresh kernel with ``COURSEKIT_MODE=mode``; write the results.
 
     The executed notebook goes to ``out_dir/<week>/<name>.ipynb`` (or back over ``source`` when
-    ``in_place``), its HTML render to ``out_dir/<week>/<name>.html``.
+    ``in_place``), its HTML render to ``out_dir/<week>/<name>.html`` (MathJax inlined from
+    ``node_modules``, see :func:`render_html`). What the kernel process logs outside the cells
+    is passed on after the run, without the kernel's unencrypted-TCP notice.
     """
     import nbclient
     import nbformat
-    from nbconvert import HTMLExporter
 
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
     nb = nbformat.read(source, as_version=4)
     client = nbclient.NotebookClient(
         nb,
@@ -95,14 +185,17 @@ def execute_notebook(
     os.environ.setdefault("TQDM_MININTERVAL", "30")
     start = time.perf_counter()
     status, error = "ok", ""
+    kernel_log = tempfile.TemporaryFile()
     try:
-        client.execute()
+        client.execute(stderr=kernel_log)
     except nbclient.exceptions.CellExecutionError as exc:
         status, error = "error", str(exc).strip().splitlines()[-1] if str(exc).strip() else "error"
     except Exception as exc:  # kernel died, timeout: report it in the table, go on
         status, error = "error", f"{type(exc).__name__}: {exc}"
     finally:
         seconds = time.perf_counter() - start
+        _replay_kernel_log(kernel_log)
+        kernel_log.close()
         if saved is None:
             os.environ.pop(config.MODE_ENV, None)
         else:
@@ -112,8 +205,7 @@ def execute_notebook(
     target = source if in_place else week_dir / source.name
     atomic_write_text(target, nbformat.writes(nb))
     html_path = week_dir / (source.stem + ".html")
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
-    atomic_write_text(html_path, body)
+    atomic_write_text(html_path, render_html(nb, node_modules))
     return RunResult(
         notebook=str(source),
         status=status,
@@ -145,21 +237,32 @@ def run_course(
     in_place: bool = False,
     timeout: int = 3600,
 ) -> list[RunResult]:
-    """Execute the course's notebooks and write the summary; returns one result per notebook."""
+    """Execute the course's notebooks and write the summary; returns one result per notebook.
+
+    ``timeout`` is the number of seconds each cell may take (a positive integer).
+    """
     mode = mode or config.mode()
     if mode not in config.MODES:
         raise ValueError(f"mode must be one of {config.MODES}, got {mode!r}.")
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
     if in_place and mode != "full":
         raise ValueError("in_place=True refreshes the committed outputs, which are full-mode runs.")
     notebooks = find_notebooks(root, week)
     if not notebooks:
         raise ValueError(f"no notebooks found under {root}.")
     out_dir = build / "notebooks"
+    node_modules = html_assets()
     results = []
     for nb in notebooks:
         print(f"[{mode}] executing {nb} ...", flush=True)
         result = execute_notebook(
-            nb, mode=mode, out_dir=out_dir, timeout=timeout, in_place=in_place
+            nb,
+            mode=mode,
+            out_dir=out_dir,
+            timeout=timeout,
+            in_place=in_place,
+            node_modules=node_modules,
         )
         print(f"    {result.status} in {result.seconds:.1f} s", flush=True)
         results.append(result)

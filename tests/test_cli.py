@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
+from bs4 import BeautifulSoup
 
-from coursekit import cli
+from coursekit import cli, runner, slides
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def fake_mathjax(tmp_path, monkeypatch) -> Path:
+    """A slides/node_modules with a stand-in MathJax, so a run never calls npm."""
+    slides_dir = tmp_path / "fake-slides"
+    node_modules = slides_dir / "node_modules"
+    for key, rel in slides.ASSET_FILES.items():
+        path = node_modules / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"/* {key} stand-in </script> */")
+    (slides_dir / "package-lock.json").write_text("{}")
+    os.utime(slides_dir / "package-lock.json", (1, 1))  # older than node_modules
+    monkeypatch.setattr(slides, "SLIDES_DIR", slides_dir)
+    return node_modules
 
 
 def test_doctor_reports_every_section(capsys):
@@ -26,6 +49,87 @@ def test_data_list_runs_offline(capsys):
     assert cli.main(["data", "list"]) == 0
     out = capsys.readouterr().out
     assert "cache folder" in out and "mnist" in out
+
+
+def test_data_list_one_name_and_an_unknown_name(capsys):
+    assert cli.main(["data", "list", "fashion_mnist"]) == 0
+    out = capsys.readouterr().out
+    assert "\nfashion_mnist\n" in out and "\nmnist\n" not in out
+    assert cli.main(["data", "list", "bogus"]) == 2
+    captured = capsys.readouterr()
+    assert "coursekit: error: unknown data set 'bogus'" in captured.err
+    assert "mnist" not in captured.out  # nothing listed
+
+
+def test_doctor_reports_threads_per_framework_and_shareable_paths(capsys, monkeypatch):
+    monkeypatch.setenv("COURSEKIT_THREADS", "1")
+    monkeypatch.setenv("COURSEKIT_MODE", "smoke")
+    assert cli.main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^  mode +smoke ", out, re.M)
+    assert re.search(r"^  threads +1  \(from COURSEKIT_THREADS\)", out, re.M)
+    assert re.search(r"^  torch threads +intra-op 1, inter-op 1", out, re.M)
+    assert re.search(r"^  tensorflow threads +", out, re.M)
+    assert str(Path.home()) + os.sep not in out  # ~/... instead
+
+
+def test_import_coursekit_stays_below_the_command_line_layer():
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys, coursekit; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        check=True,
+    )
+    loaded = set(proc.stdout.split("'")[1::2])
+    upper = {"coursekit.cli", "coursekit.envreport", "coursekit.runner", "coursekit.slides"}
+    assert not loaded & upper
+    assert not loaded & {"torch", "tensorflow", "keras"}
+
+
+def test_core_modules_import_nothing_from_the_command_line_layer():
+    import ast
+
+    upper = ("coursekit.cli", "coursekit.envreport", "coursekit.runner", "coursekit.slides")
+    core = [p for p in (REPO / "coursekit").glob("*.py")
+            if p.stem not in ("cli", "envreport", "runner", "slides")]
+    core += list((REPO / "coursekit" / "data").glob("*.py"))
+    for path in core:
+        tree = ast.parse(path.read_text())
+        for node in tree.body:  # module level: what `import coursekit` runs
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            assert not [n for n in names if n.startswith(upper)], (path, names)
+
+
+def test_ck_doctor_prints_the_report_every_time(capsys):
+    import coursekit as ck
+
+    for _ in range(2):  # the report's module, once imported, must not shadow the function
+        ck.doctor()
+        assert "[Runtime]" in capsys.readouterr().out
+
+
+def test_make_run_smoke_prints_a_doctor_report_in_smoke_mode(tmp_path):
+    make, script = shutil.which("make"), Path(sys.executable).with_name("coursekit")
+    if make is None or not script.exists():
+        pytest.skip("needs make and the coursekit console script beside this Python")
+    stamp = tmp_path / "installed"
+    stamp.touch()  # newer than pyproject.toml: make does not reinstall
+    proc = subprocess.run(
+        [make, "-C", str(REPO), "run", "MODE=smoke", "WEEK=99",
+         f"BIN={script.parent}", f"STAMP={stamp}"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO), KERAS_BACKEND="torch",
+                 COURSEKIT_MODE="full", COURSEKIT_THREADS="1"),
+        check=False,
+    )
+    assert re.search(r"^  mode +smoke ", proc.stdout, re.M), proc.stdout + proc.stderr
+    assert "week '99' matches no folder" in proc.stderr  # and the run got the mode too
 
 
 def test_unknown_dataset_is_a_clean_error(capsys):
@@ -76,12 +180,9 @@ def test_run_executes_into_build_and_never_touches_sources(tmp_path, capsys):
     assert {p: p.read_bytes() for p in (good, bad)} == before
     executed = nbformat.read(build / "notebooks" / "week0_demo" / "demo.ipynb", as_version=4)
     assert executed.cells[0].outputs[0]["text"].strip() == "smoke"
-    assert (
-        (build / "notebooks" / "week0_demo" / "demo.html")
-        .read_text()
-        .lstrip()
-        .startswith("<!DOCTYPE html>")
-    )
+    html = (build / "notebooks" / "week0_demo" / "demo.html").read_text()
+    assert html.lstrip().startswith("<!DOCTYPE html>")
+    _assert_offline_html(html)
     assert (build / "notebooks" / "week1_broken" / "broken.html").exists()
     summary = json.loads((build / "summary.json").read_text())
     assert [r["status"] for r in summary["results"]] == ["ok", "error"]
@@ -126,3 +227,69 @@ def test_argparse_rejects_bad_arguments(argv):
     with pytest.raises(SystemExit) as info:
         cli.main(argv)
     assert info.value.code == 2
+
+
+def _assert_offline_html(html: str) -> None:
+    """Nothing loaded from the network; the (stand-in) MathJax is inlined."""
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup.find_all(["script", "link", "img", "iframe"]):
+        for attr in ("src", "href"):
+            assert not str(tag.get(attr, "")).startswith(("http:", "https:", "//")), tag
+    scripts = [s.string or "" for s in soup.find_all("script")]
+    assert any("mathjax_js stand-in <\\/script>" in s for s in scripts)
+    assert any("window.MathJax" in s for s in scripts)
+    assert "require.js" not in html and "cdnjs" not in html
+
+
+def test_timeout_must_be_positive(capsys, tmp_path):
+    for bad in ("0", "-5", "soon"):
+        with pytest.raises(SystemExit) as info:
+            cli.main(["run", "--timeout", bad, "--notebooks", str(tmp_path)])
+        assert info.value.code == 2
+        assert "--timeout: must be a positive whole number of seconds" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="timeout must be a positive number of seconds, got 0"):
+        runner.run_course(mode="smoke", root=tmp_path, build=tmp_path / "b", timeout=0)
+
+
+def test_run_drops_the_kernels_tcp_notice_and_keeps_other_kernel_output(tmp_path, capfd):
+    root = tmp_path / "notebooks"
+    _write_notebook(root / "week0_a" / "a.ipynb", "x = 1")
+    assert cli.main(["run", "--mode", "smoke", "--notebooks", str(root),
+                     "--build", str(tmp_path / "build")]) == 0
+    assert "without encryption" not in capfd.readouterr().err
+    log = io.BytesIO(
+        b"[IPKernelApp] WARNING | Kernel is running over TCP without encryption. All ...\n"
+        b"[IPKernelApp] ERROR | something real\n"
+    )
+    runner._replay_kernel_log(log)
+    err = capfd.readouterr().err
+    assert "something real" in err and "encryption" not in err
+
+
+def test_without_npm_the_html_says_so_and_loads_mathjax_from_a_cdn(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(slides, "SLIDES_DIR", tmp_path / "no-slides")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert runner.html_assets() is None
+    assert "load it from a CDN" in capsys.readouterr().out
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("$x$")])
+    html = runner.render_html(nb, None)
+    assert slides.CDN_URLS["mathjax_js"] in html and "require.js" not in html
+
+
+def test_html_render_typesets_maths_offline_in_a_browser(tmp_path):
+    """With the real npm MathJax (``make slides`` installs it) and Chromium, if present."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    node_modules = REPO / "slides" / "node_modules"
+    if chromium is None or not (node_modules / slides.ASSET_FILES["mathjax_js"]).is_file():
+        pytest.skip("needs Chromium and slides/node_modules (make slides installs it)")
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("Energy $E(x,h)=-a^T x$ and $$Z=\\sum_x e^{-E}$$")]
+    )
+    page = tmp_path / "page.html"
+    page.write_text(runner.render_html(nb, node_modules))
+    proc = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
+         "--proxy-server=127.0.0.1:9", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.stdout.count("<mjx-container") == 2, proc.stderr[-2000:]
