@@ -77,6 +77,9 @@ def find_notebooks(root: Path = NOTEBOOK_ROOT, week: str | None = None) -> list[
 #: start that its local TCP sockets are not encrypted (nbclient's usual set-up, on 127.0.0.1).
 _KERNEL_NOISE = re.compile(r"Kernel is running over TCP without encryption")
 
+# npm settings for the one install the runner may start: fail fast without network.
+_NPM_QUICK = {"npm_config_fetch_retries": "0", "npm_config_fetch_timeout": "30000"}
+
 # MathJax 3 set up for notebook markdown (the lab template's own set-up is for MathJax 2).
 _MATHJAX_CONFIG = """window.MathJax = {
   tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']],
@@ -97,22 +100,36 @@ _OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 
 
 def html_assets() -> Path | None:
-    """The ``node_modules`` folder with the pinned MathJax, installed by npm if need be, or None.
+    """The ``node_modules`` folder with the pinned MathJax, or None (the renders then use a CDN).
 
-    None (with one line saying so) when npm is missing or cannot install: the renders then load
-    MathJax from a CDN.
+    Uses ``slides/node_modules`` when it is complete. Otherwise, unless ``COURSEKIT_OFFLINE`` is
+    set, installs it with npm as ``coursekit slides`` does (without npm's retries, so a machine
+    without network does not wait for minutes). Says in one line when it falls back to a CDN.
     """
     from coursekit import slides
+    from coursekit.data import offline_reason
 
-    try:
-        return slides.ensure_assets()
-    except slides.SlidesError as err:
-        print(
-            "note: MathJax is not installed for offline HTML, so the renders load it from a CDN "
-            f"(needs network to show the maths): {str(err).split('. ')[0]}.",
-            flush=True,
-        )
-        return None
+    node_modules = slides.SLIDES_DIR / "node_modules"
+    if slides._assets_complete(node_modules) and offline_reason(include_failures=False):
+        return node_modules  # perhaps older than the lockfile, but no npm offline
+    why = offline_reason(include_failures=False)
+    if why is None:
+        saved = {k: os.environ.get(k) for k in _NPM_QUICK}
+        os.environ.update({k: v for k, v in _NPM_QUICK.items() if saved[k] is None})
+        try:
+            return slides.ensure_assets()
+        except slides.SlidesError as err:
+            why = str(err).split(". ")[0]
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+    print(
+        "note: MathJax is not installed for offline HTML, so the renders load it from a CDN "
+        f"(needs network to show the maths): {why}. `make slides` installs it with npm.",
+        flush=True,
+    )
+    return None
 
 
 def render_html(nb: Any, node_modules: Path | None) -> str:

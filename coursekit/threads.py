@@ -5,15 +5,16 @@
 module makes the frameworks follow it, once per framework and process:
 
 * torch: ``torch.set_num_threads`` (intra-op) and ``torch.set_num_interop_threads`` (only
-  possible before torch has run parallel work);
+  possible before torch has run parallel work, and only once: code that sets the inter-op pool
+  itself must do so before importing coursekit);
 * TensorFlow: ``tf.config.threading`` intra- and inter-op parallelism (only possible before the
   TensorFlow runtime has started).
 
 :func:`install` (run by ``import coursekit``) applies the setting to the frameworks already
 imported and to each of them the moment it is imported later, so the order of imports in a
 notebook does not matter. Nothing here imports a framework: only those already in
-``sys.modules`` are touched. Oversubscribed threads are expensive: on a busy 2-core machine one
-RBM epoch took 7.9 s with 2 torch threads and 0.28 s with 1.
+``sys.modules`` are touched. More threads than free cores (a shared machine, a container
+quota) can make training many times slower, hence one setting for all.
 """
 
 from __future__ import annotations

@@ -269,8 +269,14 @@ def test_run_drops_the_kernels_tcp_notice_and_keeps_other_kernel_output(tmp_path
 def test_without_npm_the_html_says_so_and_loads_mathjax_from_a_cdn(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(slides, "SLIDES_DIR", tmp_path / "no-slides")
     monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("COURSEKIT_OFFLINE", "0")
     assert runner.html_assets() is None
     assert "load it from a CDN" in capsys.readouterr().out
+    # offline, npm is not even tried
+    monkeypatch.setenv("COURSEKIT_OFFLINE", "1")
+    monkeypatch.setattr(slides, "ensure_assets", lambda *a: pytest.fail("npm tried offline"))
+    assert runner.html_assets() is None
+    assert "COURSEKIT_OFFLINE=1" in capsys.readouterr().out
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("$x$")])
     html = runner.render_html(nb, None)
     assert slides.CDN_URLS["mathjax_js"] in html and "require.js" not in html

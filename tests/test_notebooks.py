@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jupytext
@@ -13,6 +14,43 @@ NOTEBOOKS = sorted(
     p for p in (REPO / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
 )
 IDS = [str(p.relative_to(REPO)) for p in NOTEBOOKS]
+
+
+# A home folder (Linux, macOS, Windows) or root's: committed outputs must show ~ or relative paths.
+PERSONAL_PATH = re.compile(r"(?<![\w.~])(/root/|/home/[^/\s]+/|/Users/[^/\s]+/|[A-Z]:\\Users\\)")
+
+
+def _output_texts(nb) -> list[str]:
+    texts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream":
+                texts.append(out.text)
+            elif out.output_type == "error":
+                texts.append("\n".join(out.traceback))
+            else:
+                texts.extend(v for k, v in out.get("data", {}).items() if k.startswith("text/"))
+    return texts
+
+
+def _personal_paths(text: str) -> list[str]:
+    found = [m.group(0) for m in PERSONAL_PATH.finditer(text)]
+    return found + [str(REPO) for _ in range(text.count(str(REPO) + "/"))]
+
+
+def test_personal_path_detector():
+    assert _personal_paths("cache: /root/.cache/coursekit (verified)") == ["/root/"]
+    assert _personal_paths("into /home/ana/.cache/x") == ["/home/ana/"]
+    assert _personal_paths(f"python 3.11 ({REPO}/.venv/bin/python)") == [str(REPO)]
+    clean = "cache: ~/.cache/coursekit; ../../.venv/bin/python; /usr/share/datasets; /tmp/x.py"
+    assert _personal_paths(clean) == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_committed_outputs_show_no_personal_paths(path):
+    nb = nbformat.read(path, as_version=4)
+    found = sorted({p for text in _output_texts(nb) for p in _personal_paths(text)})
+    assert not found, f"{path.name} outputs show {found}; paths must read ~/... or relative"
 
 
 def _cells(nb) -> list[tuple[str, str]]:

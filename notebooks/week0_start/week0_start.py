@@ -81,9 +81,11 @@ print(f"coursekit {ck.__version__}, mode: {ck.mode()}")
 # ## 2. The environment check
 #
 # `ck.doctor()` (or `coursekit doctor` in a terminal) reports the Python and package versions,
-# whether torch and Keras import, the Keras backend, threads, the device, and **where each data
-# set will come from**. If something below says `FAILED`, the README's troubleshooting section
-# says what to do.
+# whether torch and Keras import, the Keras backend, the threads each framework uses, the
+# device, and **where each data set will come from**. If something below says `FAILED`, the
+# README's troubleshooting section says what to do. The thread count is one setting for every
+# framework: `COURSEKIT_THREADS`, by default the cores this process may use; set it lower on a
+# shared machine.
 
 # %% slideshow={"slide_type": "subslide"}
 ck.doctor()

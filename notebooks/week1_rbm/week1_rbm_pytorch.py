@@ -65,14 +65,12 @@ N_TEST = ck.by_mode(full=None, smoke=200)  # test images to score (None: all)
 import math
 
 import numpy as np
-import torch
 
 from coursekit.reference.evaluate import PUBLISHED_CD25_500, ais_report
 from coursekit.torch import RBM
 
 ck.plotting.use_style()
 ck.seed_everything(SEED)
-torch.set_num_threads(ck.num_threads())
 DEVICE = ck.device(verbose=True)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
