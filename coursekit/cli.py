@@ -82,6 +82,16 @@ def _positive_seconds(text: str) -> int:
     return value
 
 
+def _cmd_results(args: argparse.Namespace) -> int:
+    from coursekit import results
+
+    folder = Path(args.build) / "results"
+    path = results.write_table(args.out or Path(args.build) / "results.md", folder, args.mode)
+    print(path.read_text(encoding="utf-8"))
+    print(f"written: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and documentation)."""
     parser = argparse.ArgumentParser(
@@ -127,6 +137,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds allowed per cell, a positive whole number (default: 3600)",
     )
     run.set_defaults(func=_cmd_run)
+
+    res = sub.add_parser(
+        "results", help="collect the labs' records into the course-wide results table"
+    )
+    res.add_argument("--build", default="build", help="build folder (default: build)")
+    res.add_argument("--mode", choices=config.MODES, default=None,
+                     help="only records of this mode (default: all)")
+    res.add_argument("--out", type=Path, default=None,
+                     help="the markdown file to write (default: <build>/results.md)")
+    res.set_defaults(func=_cmd_results)
 
     from coursekit.slides import add_slides_parser
 

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from coursekit import config
+from coursekit import config, results
 from coursekit._io import atomic_write_text
 
 NOTEBOOK_ROOT = Path("notebooks")
@@ -198,6 +198,8 @@ def execute_notebook(
     )
     saved = os.environ.get(config.MODE_ENV)
     os.environ[config.MODE_ENV] = mode  # the kernel inherits this process's environment
+    # Labs record their row of the course-wide results table here (coursekit.results).
+    os.environ.setdefault(results.RESULTS_ENV, str((out_dir.parent / "results").resolve()))
     # Progress bars in a saved notebook are noise: at most one refresh per 30 s.
     os.environ.setdefault("TQDM_MININTERVAL", "30")
     start = time.perf_counter()
@@ -270,7 +272,7 @@ def run_course(
         raise ValueError(f"no notebooks found under {root}.")
     out_dir = build / "notebooks"
     node_modules = html_assets()
-    results = []
+    outcomes: list[RunResult] = []
     for nb in notebooks:
         print(f"[{mode}] executing {nb} ...", flush=True)
         result = execute_notebook(
@@ -282,14 +284,15 @@ def run_course(
             node_modules=node_modules,
         )
         print(f"    {result.status} in {result.seconds:.1f} s", flush=True)
-        results.append(result)
-    table = summary_table(results, mode)
+        outcomes.append(result)
+    table = summary_table(outcomes, mode)
     atomic_write_text(build / "summary.md", table + "\n")
     atomic_write_text(
         build / "summary.json",
-        json.dumps({"mode": mode, "results": [asdict(r) for r in results]}, indent=2) + "\n",
+        json.dumps({"mode": mode, "results": [asdict(r) for r in outcomes]}, indent=2) + "\n",
     )
+    table_path = results.write_table(build / "results.md", build / "results")
     print()
     print(table)
-    print(f"\nwritten: {build / 'summary.md'}")
-    return results
+    print(f"\nwritten: {build / 'summary.md'}, {table_path} (the course-wide results table)")
+    return outcomes
