@@ -42,7 +42,7 @@ import numpy as np
 from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogFormatter, MaxNLocator
 
 from coursekit._io import atomic_path
 
@@ -606,6 +606,13 @@ def _series(values: Any, key: Any) -> np.ndarray:
     return np.asarray(to_numpy(values), dtype=float).reshape(-1)
 
 
+class _PlainLogFormatter(LogFormatter):
+    """Log-axis tick labels as plain numbers (0.3, 2, 100), labelled where matplotlib would."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return f"{x:g}" if super().__call__(x, pos) else ""
+
+
 def plot_curves(
     history: Any,
     *,
@@ -615,6 +622,7 @@ def plot_curves(
     ylabel: str | None = None,
     logy: bool = False,
     title: str | None = None,
+    figsize: tuple[float, float] | None = None,
 ) -> Figure:
     """Plot training curves, one line per key, against ``x`` (default 1, 2, ..., T).
 
@@ -629,6 +637,8 @@ def plot_curves(
             by default it is the key of a single curve (then no legend repeats it) or the
             keys of several curves joined by ", ".
         logy: logarithmic y axis.
+        figsize: (width, height) in inches of a new figure (default: the style's); a wide,
+            low figure leaves room for text on a slide.
 
     Returns:
         The figure, with one ``Line2D`` per non-empty key, in key order, and a legend when
@@ -643,7 +653,7 @@ def plot_curves(
         raise ValueError(f"history has nothing to plot (keys: {list(data.keys())!r})")
 
     if ax is None:
-        fig, ax = plt.subplots(layout="constrained")
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     else:
         fig = _figure_of(ax)
     shared = None if x is None else to_numpy(x).astype(float).ravel()
@@ -659,6 +669,8 @@ def plot_curves(
     ax.set_ylabel(ylabel if ylabel is not None else ", ".join(series))
     if logy:
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(_PlainLogFormatter())  # 0.3, not 3 x 10^-1
+        ax.yaxis.set_minor_formatter(_PlainLogFormatter(minor_thresholds=(1, 0.4)))
     if title is not None:
         ax.set_title(title)
     if len(series) > 1 or (ylabel is not None and ylabel != next(iter(series))):
@@ -699,12 +711,14 @@ def plot_distributions(
     xlabel: str = "state index",
     log: bool = False,
     title: str | None = None,
+    figsize: tuple[float, float] = (10.0, 3.8),
 ) -> Figure:
     """Probability mass functions over the same enumerated states, one stem plot each.
 
     ``distributions`` maps a label to a 1-D array of probabilities [n_states] (e.g. the data
     distribution and an RBM's exact model distribution). ``highlight`` (indices or a boolean
-    mask [n_states]) shades those states, e.g. the ones the data occupies.
+    mask [n_states]) shades those states, e.g. the ones the data occupies. ``figsize`` is
+    used for a new figure (not with ``ax``).
     """
     if not distributions:
         raise ValueError("distributions must name at least one distribution.")
@@ -713,7 +727,7 @@ def plot_distributions(
     if len(sizes) != 1:
         raise ValueError(f"distributions must all have the same length, got sizes {sorted(sizes)}.")
     if ax is None:
-        fig, ax = plt.subplots(figsize=(9, 3.6))
+        fig, ax = plt.subplots(figsize=figsize)
     states = np.arange(sizes.pop())
     if highlight is not None:
         mask = np.zeros(states.size, dtype=bool)

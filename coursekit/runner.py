@@ -4,6 +4,12 @@ Each notebook is executed in a fresh kernel, in its own folder, with ``COURSEKIT
 The executed copy and an HTML render go to ``build/notebooks/<week>/``; the sources are never
 touched unless ``in_place=True`` (the maintainer's way to refresh the committed outputs).
 A summary table (notebook, status, seconds) is printed and written to ``build/summary.md``.
+
+Every executed notebook records how it was run in its metadata (``RUN_METADATA_KEY``)::
+
+    nb.metadata["coursekit"] == {"mode": "full", "executed": "2026-11-30T19:40:12+00:00"}
+
+so that ``coursekit slides`` can tell full-mode results from smoke-mode ones.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from coursekit import config
@@ -21,6 +28,8 @@ from coursekit._io import atomic_write_text
 
 NOTEBOOK_ROOT = Path("notebooks")
 BUILD_ROOT = Path("build")
+#: The notebook metadata key under which the runner records the mode and the time of a run.
+RUN_METADATA_KEY = "coursekit"
 
 
 @dataclass
@@ -91,6 +100,7 @@ def execute_notebook(
     )
     saved = os.environ.get(config.MODE_ENV)
     os.environ[config.MODE_ENV] = mode  # the kernel inherits this process's environment
+    executed = datetime.now(timezone.utc).isoformat(timespec="seconds")
     # Progress bars in a saved notebook are noise: at most one refresh per 30 s.
     os.environ.setdefault("TQDM_MININTERVAL", "30")
     start = time.perf_counter()
@@ -108,6 +118,7 @@ def execute_notebook(
         else:
             os.environ[config.MODE_ENV] = saved
 
+    nb.metadata[RUN_METADATA_KEY] = {"mode": mode, "executed": executed}
     week_dir = out_dir / source.parent.name
     target = source if in_place else week_dir / source.name
     atomic_write_text(target, nbformat.writes(nb))
