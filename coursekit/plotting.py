@@ -312,6 +312,9 @@ def _tile(
 GAP_COLOUR = "#8c8c8c"
 
 
+#: The tallest a mosaic figure is made, in inches (plus a title): 500 px at the course dpi.
+MOSAIC_MAX_HEIGHT = 5.0
+
 #: Frame drawn around each image of a mosaic of small patterns (see ``image_grid(frame=...)``):
 #: orange stands out against white pixels, black pixels and the grey gap colour alike.
 FRAME_COLOUR = "#E69F00"
@@ -367,9 +370,12 @@ def _figure_of(ax: Axes) -> Figure:
 def _mosaic_figsize(
     height_px: int, width_px: int, ncols: int, extra_width: float = 0.0
 ) -> tuple[float, float]:
-    """Figure size in inches for a mosaic: about one inch per column, 2.5 to 10 inches wide."""
+    """Figure size in inches for a mosaic: about one inch per column, 2.5 to 10 inches wide,
+    and at most :data:`MOSAIC_MAX_HEIGHT` inches tall (narrower instead), so that a tall grid
+    still fits a 16:9 slide with its text at a readable size."""
     width = float(np.clip(ncols * 1.0, 2.5, 10.0))
-    height = float(np.clip(width * height_px / width_px, 1.0, 12.0))
+    width = min(width, MOSAIC_MAX_HEIGHT * width_px / height_px)
+    height = float(np.clip(width * height_px / width_px, 1.0, MOSAIC_MAX_HEIGHT))
     return width + extra_width, height + 0.4  # a little room for a title
 
 

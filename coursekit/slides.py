@@ -1145,15 +1145,17 @@ def build_all(
         start = time.perf_counter()
         choice = choose_outputs(executed, source, allow_smoke=allow_smoke)
         name = (source or executed).stem  # type: ignore[union-attr]
-        for out, why in choice.passed_over:
-            print(f"{name}: not from {out.describe()}: {why}")
         if choice.chosen is None:
             print(f"{name}: NO DECK: no full-mode outputs")
+        else:
+            flag = "  [marked SMOKE MODE on every slide]" if choice.smoke else ""
+            print(f"{name}: from {choice.chosen.describe()}{flag}")
+        for out, why in choice.passed_over:
+            print(f"  not from {out.describe()}: {why}")
+        if choice.chosen is None:
             missing.append(name)
             continue
         notebook = choice.chosen.path
-        flag = "  [marked SMOKE MODE on every slide]" if choice.smoke else ""
-        print(f"{name}: from {choice.chosen.describe()}{flag}")
         deck = build_deck(
             notebook,
             out_root / notebook.parent.name / f"{notebook.stem}.html",

@@ -195,8 +195,8 @@ ck.plotting.image_grid(data.reshape(-1, 3, 3), ncols=7, pad=1, title="the 14 pat
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Training three ways, with the exact KL
 #
-# Same initial weights, same step size, full batch: the exact gradient, CD-1, CD-10 and PCD-1
-# with 500 persistent chains. After every step we compute $\mathrm{KL}(f\|p)$ exactly.
+# Same initial weights and step size, full batch: the exact gradient, CD-1, CD-10 and PCD-1
+# (500 persistent chains). After every step, $\mathrm{KL}(f\|p)$ exactly.
 
 # %% slideshow={"slide_type": "skip"}
 init = init_params(9, N_HIDDEN, init_std=0.1, seed=SEED)
@@ -210,8 +210,8 @@ runs = {
 
 # %% tags=["hide-input"]
 ck.plotting.plot_curves({name: run.kl for name, run in runs.items()}, xlabel="learning step",
-                        ylabel="KL(data || model) [nats]", logy=True,
-                        title="exact KL during training", figsize=(10, 3.2));
+                        ylabel="KL(f || p) [nats]", logy=True,
+                        title="exact KL during training", figsize=(10, 3.0));
 
 # %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
 for name, run in runs.items():
