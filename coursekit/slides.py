@@ -780,6 +780,8 @@ def _render_slide(ctx: _Context, slide: SlidePlan, *, title_html: str = "") -> s
         chunks.append("</div>")
     notes = "".join(_render_cell(ctx, _note_part(ctx.nb.cells[i], i)) for i in slide.notes)
     classes = "ck-slide ck-title-slide" if title_html else "ck-slide"
+    if ctx.mark:
+        classes += " ck-marked"
     cells = ",".join(str(i) for i in slide.cells)
     aside = f'<aside class="notes">{notes}</aside>' if notes else ""
     mark = f'<div class="ck-mode-mark">{html.escape(ctx.mark)}</div>' if ctx.mark else ""
@@ -858,7 +860,7 @@ def render_deck(
         '<span class="ck-footer-sep">|</span>'
         f'<span class="ck-footer-week">{_inline_markdown(week_title, offline)}</span>'
         + (f'<span class="ck-footer-sep">|</span><span class="ck-footer-mark">'
-           f"{html.escape(mark)}</span>" if mark else "")
+           f"{html.escape(mark.split(':', 1)[0])}</span>" if mark else "")
         + "</div>"
     )
     deck_config = json.dumps(
