@@ -50,8 +50,8 @@ test-unit: $(STAMP)  ## unit tests and every notebook re-executed by nbval, Kera
 test-keras-torch: $(STAMP)  ## the Keras tests again, on the torch backend
 	$(TEST_ENV) KERAS_BACKEND=torch $(BIN)/python -m pytest tests -m keras -p no:cacheprovider
 
-slides: $(STAMP)  ## offline lecture decks into build/slides/ (WEEK=1 narrows; CDN=1 builds without npm)
-	$(BIN)/coursekit slides $(WEEK) $(if $(CDN),--cdn)
+slides: $(STAMP)  ## lecture decks from full-mode results into build/slides/ (WEEK=1; CDN=1 without npm; SMOKE=1 allows smoke outputs, marked)
+	$(BIN)/coursekit slides $(WEEK) $(if $(CDN),--cdn) $(if $(SMOKE),--allow-smoke)
 
 bench: $(STAMP)  ## benchmarks: tables and JSON records under benchmarks/results/
 	$(BIN)/python benchmarks/rbm.py

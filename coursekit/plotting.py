@@ -42,7 +42,7 @@ import numpy as np
 from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogFormatter, MaxNLocator
 
 from coursekit._io import atomic_path
 
@@ -72,18 +72,24 @@ PALETTE: tuple[str, ...] = (
     "#F0E442",  # yellow
 )
 
+#: The smallest text a course figure draws (tick labels, legends), in points. At the figure dpi
+#: of 100 that is 20.8 px, so a figure shown at 90 % of its size on a 1280x720 slide still has
+#: text of about 18 px, readable from the back of a lecture hall (the slide test checks it).
+MIN_FONT_PT = 15
+
 #: rcParams applied by :func:`use_style`: sizes readable on a projector, light grid, no top/right
 #: spines, constrained layout, grey-scale images and the colour-blind-safe :data:`PALETTE`.
+#: Figures are wide (8 x 4 in) so that they fill a 16:9 slide without running off its bottom.
 COURSE_STYLE: dict[str, Any] = {
-    "figure.figsize": (6.4, 4.2),
+    "figure.figsize": (8.0, 4.0),
     "figure.dpi": 100,
-    "figure.titlesize": 16,
+    "figure.titlesize": 18,
     "figure.constrained_layout.use": True,
     "savefig.dpi": 200,
     "savefig.bbox": "tight",
-    "font.size": 13,
-    "axes.titlesize": 15,
-    "axes.labelsize": 14,
+    "font.size": MIN_FONT_PT + 1,
+    "axes.titlesize": MIN_FONT_PT + 3,
+    "axes.labelsize": MIN_FONT_PT + 2,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
@@ -91,11 +97,12 @@ COURSE_STYLE: dict[str, Any] = {
     "grid.color": "#b0b0b0",
     "grid.alpha": 0.35,
     "grid.linewidth": 0.8,
-    "xtick.labelsize": 12,
-    "ytick.labelsize": 12,
-    "legend.fontsize": 12,
+    "xtick.labelsize": MIN_FONT_PT,
+    "ytick.labelsize": MIN_FONT_PT,
+    "legend.fontsize": MIN_FONT_PT,
     "legend.frameon": False,
-    "lines.linewidth": 2.0,
+    "lines.linewidth": 2.5,
+    "lines.markersize": 7,
     "image.cmap": "gray",
     "image.interpolation": "nearest",
 }
@@ -306,6 +313,43 @@ def _tile(
 GAP_COLOUR = "#8c8c8c"
 
 
+#: The tallest a mosaic figure is made, in inches (plus a title): 500 px at the course dpi.
+MOSAIC_MAX_HEIGHT = 5.0
+
+#: Frame drawn around each image of a mosaic of small patterns (see ``image_grid(frame=...)``):
+#: orange stands out against white pixels, black pixels and the grey gap colour alike.
+FRAME_COLOUR = "#E69F00"
+#: Images up to this many pixels on a side get a frame by default: on tiny binary patterns
+#: (3x3 bars and stripes) white edge pixels would otherwise merge with the page.
+FRAME_MAX_SIDE = 8
+
+
+def _frame_cells(
+    ax: Axes, slots: np.ndarray, ncols: int, h: int, w: int, pad: int, mosaic_shape: tuple[int, ...]
+) -> None:
+    """Draw a frame around every image and a gap-coloured margin around the whole mosaic.
+
+    ``slots`` are the row-major cell indices that hold an image; the margin (three quarters of
+    the gap, at least of a pixel) makes the outer images stand on the gap colour like the inner
+    ones.
+    """
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Rectangle
+
+    rows, cols = np.divmod(np.asarray(slots), ncols)
+    boxes = [
+        Rectangle((c * (w + pad) - 0.5, r * (h + pad) - 0.5), w, h)
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True)
+    ]
+    ax.add_collection(
+        PatchCollection(boxes, facecolor="none", edgecolor=FRAME_COLOUR, linewidth=2.0,
+                        zorder=3)
+    )
+    margin = max(pad, 1) * 0.75
+    ax.set_xlim(-0.5 - margin, mosaic_shape[1] - 0.5 + margin)
+    ax.set_ylim(mosaic_shape[0] - 0.5 + margin, -0.5 - margin)
+
+
 def _strip_axes(ax: Axes) -> None:
     """Remove ticks, spines and grid: an image axes shows only the image, on the gap colour."""
     ax.set_facecolor(GAP_COLOUR)
@@ -327,9 +371,12 @@ def _figure_of(ax: Axes) -> Figure:
 def _mosaic_figsize(
     height_px: int, width_px: int, ncols: int, extra_width: float = 0.0
 ) -> tuple[float, float]:
-    """Figure size in inches for a mosaic: about one inch per column, 2.5 to 10 inches wide."""
+    """Figure size in inches for a mosaic: about one inch per column, 2.5 to 10 inches wide,
+    and at most :data:`MOSAIC_MAX_HEIGHT` inches tall (narrower instead), so that a tall grid
+    still fits a 16:9 slide with its text at a readable size."""
     width = float(np.clip(ncols * 1.0, 2.5, 10.0))
-    height = float(np.clip(width * height_px / width_px, 1.0, 12.0))
+    width = min(width, MOSAIC_MAX_HEIGHT * width_px / height_px)
+    height = float(np.clip(width * height_px / width_px, 1.0, MOSAIC_MAX_HEIGHT))
     return width + extra_width, height + 0.4  # a little room for a title
 
 
@@ -355,6 +402,7 @@ def image_grid(
     cmap: str = "gray",
     title: str | None = None,
     pad: int = 1,
+    frame: bool | None = None,
 ) -> Figure:
     """Show a batch of images as one grid.
 
@@ -374,6 +422,10 @@ def image_grid(
         cmap: colour map for grey-scale images (ignored for colour images).
         title: title of the axes (mosaic mode) or of the figure (``titles`` mode).
         pad: pixels between neighbouring images; they are drawn transparent.
+        frame: draw a frame (:data:`FRAME_COLOUR`) around every image and a margin of the grey
+            gap colour around the mosaic, so that each image stands out on a contrasting
+            background even when its edge pixels are white. None (default): only for images
+            of at most :data:`FRAME_MAX_SIDE` pixels a side, such as 3x3 bars and stripes.
 
     Returns:
         The figure (the one that owns ``ax`` if given). In mosaic mode ``ax.images[0]`` holds
@@ -412,6 +464,10 @@ def image_grid(
         fig = _figure_of(ax)
     ax.imshow(mosaic, cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
     _strip_axes(ax)
+    if frame is None:
+        frame = max(h, w) <= FRAME_MAX_SIDE
+    if frame:
+        _frame_cells(ax, np.arange(n), ncols, h, w, pad, mosaic.shape)
     if title is not None:
         ax.set_title(title)
     return fig
@@ -441,7 +497,7 @@ def _titled_grid(
             continue
         img = cells[i, ..., 0] if cells.shape[-1] == 1 else np.nan_to_num(cells[i], nan=0.0)
         ax.imshow(img, cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
-        ax.set_title(str(titles[i]), fontsize="small")
+        ax.set_title(str(titles[i]), fontsize="medium")
         _strip_axes(ax)
     if title is not None:
         fig.suptitle(title)
@@ -557,6 +613,13 @@ def _series(values: Any, key: Any) -> np.ndarray:
     return np.asarray(to_numpy(values), dtype=float).reshape(-1)
 
 
+class _PlainLogFormatter(LogFormatter):
+    """Log-axis tick labels as plain numbers (0.3, 2, 100), labelled where matplotlib would."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return f"{x:g}" if super().__call__(x, pos) else ""
+
+
 def plot_curves(
     history: Any,
     *,
@@ -566,6 +629,7 @@ def plot_curves(
     ylabel: str | None = None,
     logy: bool = False,
     title: str | None = None,
+    figsize: tuple[float, float] | None = None,
 ) -> Figure:
     """Plot training curves, one line per key, against ``x`` (default 1, 2, ..., T).
 
@@ -576,11 +640,16 @@ def plot_curves(
         x: the x values [T] shared by every key (e.g. the epochs at which a quantity was
             monitored); a key with fewer values uses the first ones.
         ax: draw into this axes instead of a new figure.
-        xlabel, ylabel, title: axis labels and title.
+        xlabel, ylabel, title: axis labels and title. A curve is never left without a y label:
+            by default it is the key of a single curve (then no legend repeats it) or the
+            keys of several curves joined by ", ".
         logy: logarithmic y axis.
+        figsize: (width, height) in inches of a new figure (default: the style's); a wide,
+            low figure leaves room for text on a slide.
 
     Returns:
-        The figure, with one ``Line2D`` per non-empty key, in key order, and a legend.
+        The figure, with one ``Line2D`` per non-empty key, in key order, and a legend when
+        there are several.
 
     Raises:
         ValueError: no key has any value.
@@ -591,7 +660,7 @@ def plot_curves(
         raise ValueError(f"history has nothing to plot (keys: {list(data.keys())!r})")
 
     if ax is None:
-        fig, ax = plt.subplots(layout="constrained")
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     else:
         fig = _figure_of(ax)
     shared = None if x is None else to_numpy(x).astype(float).ravel()
@@ -604,13 +673,15 @@ def plot_curves(
         ax.plot(xs, y, label=name, marker="o" if y.size <= 30 else "", markersize=4)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(xlabel)
-    if ylabel is not None:
-        ax.set_ylabel(ylabel)
+    ax.set_ylabel(ylabel if ylabel is not None else ", ".join(series))
     if logy:
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(_PlainLogFormatter())  # 0.3, not 3 x 10^-1
+        ax.yaxis.set_minor_formatter(_PlainLogFormatter(minor_thresholds=(1, 0.4)))
     if title is not None:
         ax.set_title(title)
-    ax.legend()
+    if len(series) > 1 or (ylabel is not None and ylabel != next(iter(series))):
+        ax.legend()
     return fig
 
 
@@ -647,12 +718,14 @@ def plot_distributions(
     xlabel: str = "state index",
     log: bool = False,
     title: str | None = None,
+    figsize: tuple[float, float] = (10.0, 3.8),
 ) -> Figure:
     """Probability mass functions over the same enumerated states, one stem plot each.
 
     ``distributions`` maps a label to a 1-D array of probabilities [n_states] (e.g. the data
     distribution and an RBM's exact model distribution). ``highlight`` (indices or a boolean
-    mask [n_states]) shades those states, e.g. the ones the data occupies.
+    mask [n_states]) shades those states, e.g. the ones the data occupies. ``figsize`` is
+    used for a new figure (not with ``ax``).
     """
     if not distributions:
         raise ValueError("distributions must name at least one distribution.")
@@ -661,7 +734,7 @@ def plot_distributions(
     if len(sizes) != 1:
         raise ValueError(f"distributions must all have the same length, got sizes {sorted(sizes)}.")
     if ax is None:
-        fig, ax = plt.subplots(figsize=(9, 3.6))
+        fig, ax = plt.subplots(figsize=figsize)
     states = np.arange(sizes.pop())
     if highlight is not None:
         mask = np.zeros(states.size, dtype=bool)

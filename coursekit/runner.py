@@ -9,6 +9,12 @@ The HTML renders work offline: MathJax is inlined from the same pinned npm copy 
 decks use (:func:`coursekit.slides.ensure_assets`), and nothing is loaded from a CDN (no
 require.js: the course has no widget outputs). Without npm they load MathJax from a CDN, and
 the run says so.
+
+Every executed notebook records how it was run in its metadata (``RUN_METADATA_KEY``)::
+
+    nb.metadata["coursekit"] == {"mode": "full", "executed": "2026-11-30T19:40:12+00:00"}
+
+so that ``coursekit slides`` can tell full-mode results from smoke-mode ones.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +36,8 @@ from coursekit._io import atomic_write_text
 
 NOTEBOOK_ROOT = Path("notebooks")
 BUILD_ROOT = Path("build")
+#: The notebook metadata key under which the runner records the mode and the time of a run.
+RUN_METADATA_KEY = "coursekit"
 
 
 @dataclass
@@ -200,6 +209,7 @@ def execute_notebook(
     os.environ[config.MODE_ENV] = mode  # the kernel inherits this process's environment
     # Labs record their row of the course-wide results table here (coursekit.results).
     os.environ.setdefault(results.RESULTS_ENV, str((out_dir.parent / "results").resolve()))
+    executed = datetime.now(timezone.utc).isoformat(timespec="seconds")
     # Progress bars in a saved notebook are noise: at most one refresh per 30 s.
     os.environ.setdefault("TQDM_MININTERVAL", "30")
     start = time.perf_counter()
@@ -220,6 +230,7 @@ def execute_notebook(
         else:
             os.environ[config.MODE_ENV] = saved
 
+    nb.metadata[RUN_METADATA_KEY] = {"mode": mode, "executed": executed}
     week_dir = out_dir / source.parent.name
     target = source if in_place else week_dir / source.name
     atomic_write_text(target, nbformat.writes(nb))

@@ -1,9 +1,13 @@
 """Lecture decks: one self-contained reveal.js HTML file per lecture notebook.
 
 The lecturer presents from the same notebooks the students run. ``coursekit slides`` turns each
-*executed* notebook (``build/notebooks/<week>/<name>.ipynb``, written by ``coursekit run``; the
-committed ``notebooks/<week>/<name>.ipynb`` when there is none) into
-``build/slides/<week>/<name>.html``: reveal.js, its speaker-notes plugin, MathJax 3 (SVG output,
+lecture notebook into ``build/slides/<week>/<name>.html``, from **full-mode results** only (see
+:func:`choose_outputs`): the committed ``notebooks/<week>/<name>.ipynb``, or the copy that
+``coursekit run`` executed into ``build/notebooks/<week>/`` when that one is full-mode and newer.
+Smoke-mode outputs are used only when asked for (``--allow-smoke``), and every slide of such a
+deck then carries a "smoke mode" mark. The build prints which notebook each deck came from.
+
+A deck is built with reveal.js, its speaker-notes plugin, MathJax 3 (SVG output,
 so no font files) and every image are inlined, so the file works from a USB stick with no
 network at all. reveal.js and MathJax come from npm (``slides/package-lock.json``, pinned) and are
 installed into ``slides/node_modules`` on first use; ``--cdn`` builds decks that load them from
@@ -13,7 +17,8 @@ Slide structure follows Jupyter's cell metadata ``slideshow.slide_type`` (as RIS
 do):
 
 * ``slide`` starts a new slide, ``subslide`` a new vertical slide under the current one;
-* ``fragment`` appears on the next key press (cells of type ``-`` after it join that fragment);
+* ``fragment`` appears on the next key press (cells of type ``-`` after it join that fragment),
+  except a cell that shows a figure: a figure always appears with its slide;
 * ``notes`` become speaker notes (press ``S`` while presenting); ``skip`` is left out;
 * ``-`` or no type continues the current slide.
 
@@ -24,6 +29,10 @@ A title slide comes first: the course name, the notebook's first ``# `` heading 
 That heading line is taken out of its cell (a cell that held nothing else is dropped), and cells
 before the first ``slide`` cell appear on the title slide. A notebook with no slide metadata at
 all still builds: every markdown cell that starts with a ``#`` or ``##`` heading starts a slide.
+
+Figures are shown as wide as the slide allows (up to their full pixel resolution): ``deck.js``
+shrinks a figure (to no less than :data:`FIGURE_MIN_SCALE` of its size in the notebook) before it
+shrinks a whole slide that does not fit.
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -80,8 +90,19 @@ REMOVE_CELL_TAGS = frozenset({"remove-cell"})
 
 MAX_OUTPUT_LINES = 24
 MAX_OUTPUT_CHARS = 3000
-#: Largest size an output image is shown at, in slide pixels (it is never scaled up).
+#: Largest size an output image is written with into the HTML, in slide pixels (its size in the
+#: notebook, scaled down to fit; ``deck.js`` then widens it to the slide, up to its pixel size).
 IMAGE_MAX_WIDTH, IMAGE_MAX_HEIGHT = 1160, 470
+#: ``deck.js`` shrinks a figure that does not fit to no less than this fraction of its size in
+#: the notebook before it scales the whole slide down. Course figures (``coursekit.plotting``,
+#: 15 pt text at 100 dpi) keep text of at least 18 px on a 1280x720 screen at this scale.
+FIGURE_MIN_SCALE = 0.9
+#: Output MIME types that are figures: never hidden in a fragment.
+FIGURE_MIMES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
+#: The run modes of ``coursekit run`` (``coursekit.config.MODES``) and what a deck may come from.
+FULL_MODE, SMOKE_MODE, UNKNOWN_MODE = "full", "smoke", "unknown"
+RUN_METADATA_KEY = "coursekit"  # the key coursekit.runner writes; kept equal by a test
+SMOKE_MARK = "SMOKE MODE: quick-test results, not the lecture's"
 PYGMENTS_STYLE = "default"
 
 RISE_FALLBACK = "or present live from JupyterLab with RISE (pip install jupyterlab-rise)"
@@ -245,6 +266,22 @@ def starts_with_heading(cell: Any) -> bool:
     return False
 
 
+_MD_IMAGE_RE = re.compile(r"!\[[^\]]*\]\(|<img\b", re.IGNORECASE)
+
+
+def shows_figure(cell: Any) -> bool:
+    """True when the cell shows a figure: an image output, or an image in markdown."""
+    if cell.get("cell_type") == "markdown":
+        return bool(_MD_IMAGE_RE.search(_source(cell)))
+    if cell.get("cell_type") != "code" or cell_tags(cell) & HIDE_OUTPUT_TAGS:
+        return False
+    return any(
+        mime in (out.get("data") or {})
+        for out in cell.get("outputs", [])
+        for mime in FIGURE_MIMES
+    )
+
+
 @dataclass
 class Part:
     """One cell on a slide: which cell, in which fragment (None: always shown), what to show."""
@@ -335,7 +372,9 @@ def plan_deck(nb: Any, *, fallback_title: str = "Lecture") -> DeckPlan:
         show_output = is_code and not tags & HIDE_OUTPUT_TAGS
         if not is_code and not _source(cell).strip():
             continue
-        current.parts.append(Part(index, fragment, show_input, show_output))
+        # a figure appears with its slide: one hidden behind a key press is easily missed
+        shown_in = None if shows_figure(cell) else fragment
+        current.parts.append(Part(index, shown_in, show_input, show_output))
     return DeckPlan(
         title=title,
         title_cell=title_cell,
@@ -542,6 +581,25 @@ def _image_size(raw: bytes) -> tuple[int, int] | None:
         return None
 
 
+def png_dpi(raw: bytes) -> float | None:
+    """The resolution a PNG was saved at, in dots per inch, from its ``pHYs`` chunk (None
+    when it has none or does not state metres). Matplotlib writes it: ``savefig(dpi=...)``."""
+    if raw[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    pos = 8
+    while pos + 8 <= len(raw):
+        length = int.from_bytes(raw[pos : pos + 4], "big")
+        kind = raw[pos + 4 : pos + 8]
+        if kind == b"pHYs" and pos + 17 <= len(raw):
+            per_metre = int.from_bytes(raw[pos + 8 : pos + 12], "big")
+            unit = raw[pos + 16]
+            return round(per_metre * 0.0254, 1) if unit == 1 and per_metre > 0 else None
+        if kind in (b"IDAT", b"IEND"):
+            return None
+        pos += 12 + length
+    return None
+
+
 def display_size(
     natural: tuple[int, int] | None,
     logical_width: Any = None,
@@ -567,8 +625,8 @@ def display_size(
 
 def _img_tag(mime: str, b64: str, meta: dict[str, Any]) -> str:
     b64 = re.sub(r"\s+", "", b64)
-    try:
-        raw = base64.b64decode(b64[:64] if mime == "image/png" else b64)
+    try:  # a PNG's header chunks (size, resolution) come first: no need to decode it all
+        raw = base64.b64decode(b64[:2048] if mime == "image/png" else b64)
     except ValueError:
         raw = b""
     own = meta.get(mime, {}) if isinstance(meta.get(mime), dict) else {}
@@ -578,6 +636,9 @@ def _img_tag(mime: str, b64: str, meta: dict[str, Any]) -> str:
         own.get("height", meta.get("height")),
     )
     dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
+    dpi = png_dpi(raw) if mime == "image/png" else None
+    if dpi:
+        dims += f' data-ck-dpi="{dpi:g}"'
     return f'<img class="ck-img" alt="cell output" src="data:{mime};base64,{b64}"{dims}>'
 
 
@@ -660,6 +721,7 @@ class _Context:
     offline: bool
     resource_dir: Path | None
     lexer: Any
+    mark: str | None = None
 
 
 def _cell_source(ctx: _Context, index: int) -> str:
@@ -718,11 +780,14 @@ def _render_slide(ctx: _Context, slide: SlidePlan, *, title_html: str = "") -> s
         chunks.append("</div>")
     notes = "".join(_render_cell(ctx, _note_part(ctx.nb.cells[i], i)) for i in slide.notes)
     classes = "ck-slide ck-title-slide" if title_html else "ck-slide"
+    if ctx.mark:
+        classes += " ck-marked"
     cells = ",".join(str(i) for i in slide.cells)
     aside = f'<aside class="notes">{notes}</aside>' if notes else ""
+    mark = f'<div class="ck-mode-mark">{html.escape(ctx.mark)}</div>' if ctx.mark else ""
     return (
         f'<section class="{classes}" data-ck-cells="{cells}">'
-        f'<div class="ck-body">{title_html}{"".join(chunks)}</div>{aside}</section>'
+        f'<div class="ck-body">{title_html}{"".join(chunks)}</div>{mark}{aside}</section>'
     )
 
 
@@ -759,12 +824,16 @@ def render_deck(
     node_modules: Path | None = None,
     resource_dir: Path | None = None,
     plan: DeckPlan | None = None,
+    mark: str | None = None,
 ) -> str:
-    """The complete deck HTML for a notebook (``offline``: every asset inlined)."""
+    """The complete deck HTML for a notebook (``offline``: every asset inlined).
+
+    ``mark`` (e.g. :data:`SMOKE_MARK`) is shown on every slide, in the footer and the page title.
+    """
     plan = plan or plan_deck(nb, fallback_title=title or "Lecture")
     title = plan.title if title is None else title
     week_title = week_title or title
-    ctx = _Context(nb, plan, offline, resource_dir, _lexer(nb))
+    ctx = _Context(nb, plan, offline, resource_dir, _lexer(nb), mark)
 
     subtitle = week_title.split(":", 1)[0].strip() if ":" in week_title else week_title
     title_html = (
@@ -789,11 +858,14 @@ def render_deck(
         '<div class="ck-footer">'
         f'<span class="ck-footer-course">{html.escape(COURSE_TITLE)}</span>'
         '<span class="ck-footer-sep">|</span>'
-        f'<span class="ck-footer-week">{_inline_markdown(week_title, offline)}</span></div>'
+        f'<span class="ck-footer-week">{_inline_markdown(week_title, offline)}</span>'
+        + (f'<span class="ck-footer-sep">|</span><span class="ck-footer-mark">'
+           f"{html.escape(mark.split(':', 1)[0])}</span>" if mark else "")
+        + "</div>"
     )
     deck_config = json.dumps(
         {"width": SLIDE_WIDTH, "height": SLIDE_HEIGHT, "cdn": not offline,
-         "minContentScale": 0.55}
+         "minContentScale": 0.55, "figureMinScale": FIGURE_MIN_SCALE}
     )
     if offline:
         if node_modules is None:
@@ -823,6 +895,8 @@ def render_deck(
   startup: {typeset: true}
 };"""
     page_title = html.escape(f"{re.sub(r'[$*_`]', '', title)} · {COURSE_TITLE}")
+    if mark:
+        page_title = f"[{html.escape(mark.split(':', 1)[0].lower())}] {page_title}"
     return "\n".join(
         [
             "<!DOCTYPE html>",
@@ -831,6 +905,7 @@ def render_deck(
             '<meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             '<meta name="generator" content="coursekit slides">',
+            *([f'<meta name="coursekit-mark" content="{html.escape(mark)}">'] if mark else []),
             f"<title>{page_title}</title>",
             head_css,
             f"<style>{_inline_style(pygments_css())}</style>",
@@ -862,6 +937,7 @@ def build_deck(
     slides_dir: Path | None = None,
     resource_dir: Path | None = None,
     quiet: bool = False,
+    mark: str | None = None,
 ) -> Path:
     """Build the deck of one notebook; return the HTML file written.
 
@@ -869,6 +945,9 @@ def build_deck(
     ``resource_dir`` is where relative image links in markdown are looked up (default: the
     notebook's folder). With ``cdn=True`` reveal.js and MathJax are loaded from a CDN when the
     deck is opened (no npm needed); otherwise they are installed with npm and inlined.
+    ``mark`` is shown on every slide (:func:`build_all` passes :data:`SMOKE_MARK` for a deck
+    made from smoke-mode outputs). This function builds from the notebook it is given;
+    :func:`build_all` is the one that picks full-mode outputs.
     """
     import nbformat
 
@@ -888,6 +967,7 @@ def build_deck(
         node_modules=node_modules,
         resource_dir=Path(resource_dir) if resource_dir else notebook.parent,
         plan=plan,
+        mark=mark,
     )
     atomic_write_text(target, html_text)
     return target
@@ -904,12 +984,8 @@ def lecture_notebooks(
     *,
     executed_root: Path = EXECUTED_ROOT,
     notebooks_root: Path = NOTEBOOKS_ROOT,
-) -> list[tuple[Path, Path | None]]:
-    """(notebook to build from, source notebook or None) per lecture, sorted by week and name.
-
-    The executed copy under ``executed_root`` is preferred; a lecture that has not been run yet
-    falls back to its committed source (which carries full-mode outputs too).
-    """
+) -> list[tuple[Path | None, Path | None]]:
+    """(executed copy or None, committed source or None) per lecture, sorted by week and name."""
     from coursekit.runner import find_notebooks
 
     def collect(root: Path) -> dict[tuple[str, str], Path]:
@@ -936,7 +1012,113 @@ def lecture_notebooks(
             "run `coursekit run` first."
         )
     keys = sorted(set(sources) | set(executed))
-    return [(executed.get(k) or sources[k], sources.get(k)) for k in keys]
+    return [(executed.get(k), sources.get(k)) for k in keys]
+
+
+# --------------------------------------------------------------------------------------------
+# Which outputs a deck is made from: full mode, unless smoke is asked for
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """One notebook whose outputs a deck could show, and the run that made them.
+
+    ``mode`` is what the runner recorded in ``metadata["coursekit"]`` (``"full"`` or
+    ``"smoke"``). Notebooks without that record predate it: a *committed* one is taken as
+    full mode (``assumed``), because committed outputs are refreshed only by ``make outputs``,
+    which runs full mode (``coursekit run --in-place`` refuses any other); an executed copy
+    under ``build/`` is ``"unknown"`` (``make run MODE=smoke`` may have written it).
+    ``executed`` is the recorded time of the run, else the file's modification time.
+    """
+
+    path: Path
+    committed: bool
+    mode: str
+    executed: datetime
+    assumed: bool = False
+
+    @property
+    def where(self) -> str:
+        return "committed" if self.committed else "executed"
+
+    def describe(self) -> str:
+        """E.g. ``notebooks/week1_rbm/x.ipynb (committed, full mode, run 2026-11-30 19:40 UTC)``."""
+        when = self.executed.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        if self.assumed:
+            mode = "full mode assumed: committed outputs come from `make outputs`"
+            when = f"file dated {when}"
+        elif self.mode == UNKNOWN_MODE:
+            mode, when = "mode not recorded", f"file dated {when}"
+        else:
+            mode, when = f"{self.mode} mode", f"run {when}"
+        return f"{self.path} ({self.where}, {mode}, {when})"
+
+
+def notebook_outputs(path: Path, *, committed: bool) -> Outputs:
+    """Read how ``path`` was executed (see :class:`Outputs`)."""
+    import nbformat
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    record = nb.metadata.get(RUN_METADATA_KEY) or {}
+    mode = record.get("mode") if isinstance(record, dict) else None
+    executed = None
+    try:
+        executed = datetime.fromisoformat(str(record.get("executed")))
+        if executed.tzinfo is None:
+            executed = executed.replace(tzinfo=timezone.utc)
+    except (AttributeError, TypeError, ValueError):
+        executed = None
+    if executed is None:
+        executed = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+    if mode in (FULL_MODE, SMOKE_MODE):
+        return Outputs(path, committed, mode, executed)
+    if committed:
+        return Outputs(path, committed, FULL_MODE, executed, assumed=True)
+    return Outputs(path, committed, UNKNOWN_MODE, executed)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The outputs a deck is built from (None: none allowed) and the ones passed over, why."""
+
+    chosen: Outputs | None
+    passed_over: tuple[tuple[Outputs, str], ...] = ()
+
+    @property
+    def smoke(self) -> bool:
+        """True when the chosen outputs are not known to be full mode (the deck is marked)."""
+        return self.chosen is not None and self.chosen.mode != FULL_MODE
+
+
+def choose_outputs(
+    executed: Path | None, committed: Path | None, *, allow_smoke: bool = False
+) -> Choice:
+    """Pick the notebook a lecture's deck is built from.
+
+    By default only full-mode outputs qualify, and of two the newer run wins; so the executed
+    copy in ``build/`` is used only when it is full mode and newer than the committed
+    notebook. With ``allow_smoke`` every notebook qualifies (smoke and unrecorded modes too)
+    and the newest wins; the deck is then marked when the chosen one is not full mode.
+    """
+    found = [notebook_outputs(executed, committed=False)] if executed is not None else []
+    if committed is not None:
+        found.append(notebook_outputs(committed, committed=True))
+    allowed, passed = [], []
+    for out in found:
+        if allow_smoke or out.mode == FULL_MODE:
+            allowed.append(out)
+        else:
+            passed.append((out, f"{out.mode} mode; `coursekit slides --allow-smoke` would use it"))
+    if not allowed:
+        return Choice(None, tuple(passed))
+    # the newer run wins; on a tie the committed notebook (the one the course ships)
+    chosen = max(allowed, key=lambda o: (o.executed, o.committed))
+    for out in allowed:
+        if out is not chosen:
+            passed.append((out, f"older than the {chosen.where} one"))
+    return Choice(chosen, tuple(passed))
 
 
 def build_all(
@@ -947,32 +1129,54 @@ def build_all(
     notebooks_root: Path = NOTEBOOKS_ROOT,
     cdn: bool = False,
     slides_dir: Path | None = None,
+    allow_smoke: bool = False,
 ) -> list[Path]:
-    """Build one deck per lecture notebook into ``out_root/<week folder>/<name>.html``."""
+    """Build one deck per lecture notebook into ``out_root/<week folder>/<name>.html``.
+
+    Each deck comes from the outputs :func:`choose_outputs` picks, and the build prints which
+    (and what it passed over). A lecture without allowed outputs is left out and, after the
+    other decks are built, reported with a :class:`SlidesError`.
+    """
     executed_root, out_root = Path(executed_root), Path(out_root)
     lectures = lecture_notebooks(week, executed_root=executed_root,
                                  notebooks_root=Path(notebooks_root))
     if not cdn:
         ensure_assets(slides_dir)
-    decks = []
-    for notebook, source in lectures:
+    decks, missing = [], []
+    for executed, source in lectures:
         start = time.perf_counter()
-        if source is not None and notebook == source:
-            print(f"{source}: no executed copy under {executed_root}; using the committed "
-                  "outputs of the source notebook (run `coursekit run` for fresh ones).")
-        week_dir = notebook.parent.name
+        choice = choose_outputs(executed, source, allow_smoke=allow_smoke)
+        name = (source or executed).stem  # type: ignore[union-attr]
+        if choice.chosen is None:
+            print(f"{name}: NO DECK: no full-mode outputs")
+        else:
+            flag = "  [marked SMOKE MODE on every slide]" if choice.smoke else ""
+            print(f"{name}: from {choice.chosen.describe()}{flag}")
+        for out, why in choice.passed_over:
+            print(f"  not from {out.describe()}: {why}")
+        if choice.chosen is None:
+            missing.append(name)
+            continue
+        notebook = choice.chosen.path
         deck = build_deck(
             notebook,
-            out_root / week_dir / f"{notebook.stem}.html",
+            out_root / notebook.parent.name / f"{notebook.stem}.html",
             cdn=cdn,
             slides_dir=slides_dir,
             resource_dir=source.parent if source is not None else notebook.parent,
+            mark=SMOKE_MARK if choice.smoke else None,
         )
         seconds = time.perf_counter() - start
         size = deck.stat().st_size / 1e6
         network = ", loads reveal.js and MathJax from a CDN" if cdn else ""
-        print(f"  {deck}  ({size:.1f} MB, {seconds:.1f} s{network})")
+        print(f"  -> {deck}  ({size:.1f} MB, {seconds:.1f} s{network})")
         decks.append(deck)
+    if missing:
+        raise SlidesError(
+            f"no deck for {', '.join(missing)}: no full-mode outputs (run `make run` in full "
+            "mode, or build from smoke outputs with `make slides SMOKE=1` / "
+            f"`coursekit slides --allow-smoke`); {len(decks)} other deck(s) written."
+        )
     return decks
 
 
@@ -987,10 +1191,12 @@ def add_slides_parser(subparsers: Any) -> argparse.ArgumentParser:
         "slides",
         help="build one self-contained reveal.js deck per lecture notebook",
         description=(
-            "Build build/slides/<week>/<name>.html from the executed notebooks (build/notebooks, "
-            "else the committed ones). Offline decks inline reveal.js and MathJax (installed "
-            "with npm on first use): copy the file anywhere, open it in a browser, press F for "
-            "full screen and S for the speaker notes."
+            "Build build/slides/<week>/<name>.html from full-mode results: the committed "
+            "notebooks, or the executed copies in build/notebooks when those are full-mode and "
+            "newer; smoke-mode outputs only with --allow-smoke (every slide is then marked). "
+            "It prints which notebook each deck came from. Offline decks inline reveal.js and "
+            "MathJax (installed with npm on first use): copy the file anywhere, open it in a "
+            "browser, press F for full screen and S for the speaker notes."
         ),
     )
     parser.add_argument("week", nargs="?", default=None,
@@ -998,12 +1204,16 @@ def add_slides_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--cdn", action="store_true",
                         help="load reveal.js and MathJax from a CDN: no npm needed, but the deck "
                              "needs network while presenting")
+    parser.add_argument("--allow-smoke", action="store_true",
+                        help="also use smoke-mode (or unrecorded) outputs when they are the "
+                             "newest; such decks say SMOKE MODE on every slide")
     parser.add_argument("--out", default=str(OUT_ROOT),
                         help="output folder (default: build/slides)")
     parser.add_argument("--executed", default=str(EXECUTED_ROOT),
-                        help="executed notebooks (default: build/notebooks)")
+                        help="executed notebooks, used when full mode and newer "
+                             "(default: build/notebooks)")
     parser.add_argument("--notebooks", default=str(NOTEBOOKS_ROOT),
-                        help="source notebooks, the fallback (default: notebooks)")
+                        help="committed notebooks (default: notebooks)")
     parser.set_defaults(func=cli_slides)
     return parser
 
@@ -1017,6 +1227,7 @@ def cli_slides(args: argparse.Namespace) -> int:
             out_root=Path(args.out),
             notebooks_root=Path(args.notebooks),
             cdn=args.cdn,
+            allow_smoke=args.allow_smoke,
         )
     except (SlidesError, ValueError) as exc:
         print(f"coursekit: error: {exc}", file=sys.stderr)

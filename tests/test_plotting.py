@@ -503,3 +503,53 @@ def test_class_histogram_draws_one_bar_group_per_entry():
     with pytest.raises(ValueError, match="empty"):
         plotting.class_histogram({})
     plt.close("all")
+
+
+# ----------------------------------------------------------------------------------------------
+# readable on a slide: frames around small patterns, labelled curves, font sizes
+# ----------------------------------------------------------------------------------------------
+
+
+def test_small_patterns_get_a_frame_each_and_a_contrasting_margin():
+    from matplotlib.collections import PatchCollection
+
+    from coursekit.plotting import FRAME_COLOUR, GAP_COLOUR
+
+    patterns = np.ones((5, 3, 3))  # all-white patterns: the case that merged with the page
+    ax = image_grid(patterns, ncols=5, pad=1).axes[0]
+    frames = [c for c in ax.collections if isinstance(c, PatchCollection)]
+    assert len(frames) == 1 and len(frames[0].get_paths()) == 5
+    assert mpl.colors.same_color(frames[0].get_edgecolor()[0], FRAME_COLOUR)
+    # the first frame hugs the first 3x3 image: pixel centres 0..2, so edges at -0.5 and 2.5
+    x0, y0 = frames[0].get_paths()[0].vertices.min(axis=0)
+    x1, y1 = frames[0].get_paths()[0].vertices.max(axis=0)
+    assert (x0, y0, x1, y1) == (-0.5, -0.5, 2.5, 2.5)
+    # the mosaic (3 rows, 5*4-1 = 19 columns) sits inside a margin of the gap colour
+    left, right = ax.get_xlim()
+    bottom, top = ax.get_ylim()
+    assert left < -0.5 and right > 18.5 and top < -0.5 and bottom > 2.5
+    assert mpl.colors.same_color(ax.get_facecolor(), GAP_COLOUR)
+    # MNIST-sized images get no frame unless asked; asking works for any size
+    assert not image_grid(np.ones((4, 28, 28))).axes[0].collections
+    assert image_grid(np.ones((4, 28, 28)), frame=True).axes[0].collections
+    assert not image_grid(patterns, frame=False).axes[0].collections
+
+
+def test_plot_curves_always_labels_the_y_axis():
+    one = plot_curves({"reconstruction error": [0.3, 0.2]}).axes[0]
+    assert one.get_ylabel() == "reconstruction error" and one.get_legend() is None
+    two = plot_curves({"train": [1.0, 0.5], "test": [1.2, 0.7]}).axes[0]
+    assert two.get_ylabel() == "train, test" and two.get_legend() is not None
+    given = plot_curves({"CD-1": [1.0, 0.5]}, ylabel="KL [nats]").axes[0]
+    assert given.get_ylabel() == "KL [nats]" and given.get_legend() is not None
+
+
+def test_course_style_text_is_large_enough_for_slides():
+    from coursekit.plotting import MIN_FONT_PT
+
+    px = MIN_FONT_PT * COURSE_STYLE["figure.dpi"] / 72  # at the figure's own size
+    assert px >= 18 / 0.9  # still 18 px when a slide shows the figure at 90 % of its size
+    for key in ("xtick.labelsize", "ytick.labelsize", "legend.fontsize"):
+        assert COURSE_STYLE[key] >= MIN_FONT_PT
+    for key in ("font.size", "axes.labelsize", "axes.titlesize"):
+        assert COURSE_STYLE[key] > MIN_FONT_PT

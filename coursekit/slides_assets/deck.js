@@ -5,12 +5,49 @@
 
   var config = JSON.parse(document.getElementById("ck-deck-config").textContent);
   var MIN_SCALE = config.minContentScale || 0.55;
+  var FIGURE_MIN_SCALE = config.figureMinScale || 0.9;
+
+  /* The widest a figure may be: the slide's content width, at most its own pixel width (a
+   * "retina" figure has twice the pixels of its size in the notebook, so it can double). */
+  function widest(img, width) {
+    var logical = parseFloat(img.getAttribute("width")) || img.naturalWidth || width;
+    return Math.min(width, Math.max(img.naturalWidth || 0, logical));
+  }
+
+  /* The narrowest a figure is made before the whole slide is scaled instead. */
+  function narrowest(img, width) {
+    var logical = parseFloat(img.getAttribute("width")) || img.naturalWidth || width;
+    return Math.min(widest(img, width), logical * FIGURE_MIN_SCALE);
+  }
+
+  function setWidth(img, px) {
+    img.style.width = px.toFixed(1) + "px";
+    img.style.height = "auto";
+  }
+
+  /* Shrink the slide's figures, all by one factor, by about `excess` pixels of height; never
+   * below narrowest(). Returns true when anything changed. */
+  function shrinkFigures(images, width, excess) {
+    var total = 0;
+    images.forEach(function (img) { total += img.offsetHeight; });
+    if (total <= 0 || excess <= 0) return false;
+    var factor = Math.max(0, (total - excess) / total);
+    var changed = false;
+    images.forEach(function (img) {
+      var now = img.offsetWidth;
+      var next = Math.max(narrowest(img, width), now * factor);
+      if (next < now - 0.5) { setWidth(img, next); changed = true; }
+    });
+    return changed;
+  }
 
   function leafSlides() {
     return Array.prototype.slice.call(document.querySelectorAll(".reveal .slides section.ck-slide"));
   }
 
-  /* Scale a slide's content down (never up) until it fits above the footer. */
+  /* Give every figure the slide's width; when the content does not fit above the footer,
+   * shrink the figures first (to FIGURE_MIN_SCALE of their notebook size), then scale the whole
+   * content down (never up), to MIN_SCALE at most; past that the slide scrolls. */
   function fitSlide(section) {
     var body = section.querySelector(".ck-body");
     if (!body) return;
@@ -25,6 +62,11 @@
       section.classList.remove("ck-overflow");
       var width = body.offsetWidth;
       var available = section.clientHeight - body.offsetTop - 6;  /* the box ends above the footer */
+      var images = Array.prototype.slice.call(body.querySelectorAll("img.ck-img"));
+      images.forEach(function (img) { setWidth(img, widest(img, width)); });
+      for (var round = 0; round < 4; round++) {
+        if (!shrinkFigures(images, width, body.scrollHeight - available)) break;
+      }
       var scale = 1;
       for (var pass = 0; pass < 4; pass++) {
         var needed = body.scrollHeight * scale;

@@ -188,15 +188,15 @@ print(f"dL/dW[{i},{j}]: formula {dW[i, j]:.8f}, finite difference {numeric:.8f}"
 # (bars): 14 distinct patterns out of $2^9 = 512$ (MacKay, *Information Theory, Inference and
 # Learning Algorithms*, 2003). The data distribution puts $1/14$ on each.
 
-# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+# %% tags=["hide-input"]
 p_data = ck.data.bars_and_stripes_distribution(3)
-ck.plotting.image_grid(data.reshape(-1, 3, 3), ncols=14, pad=1, title="the 14 patterns");
+ck.plotting.image_grid(data.reshape(-1, 3, 3), ncols=7, pad=1, title="the 14 patterns");
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Training three ways, with the exact KL
 #
-# Same initial weights, same step size, full batch: the exact gradient, CD-1, CD-10 and PCD-1
-# with 500 persistent chains. After every step we compute $\mathrm{KL}(f\|p)$ exactly.
+# Same initial weights and step size, full batch: the exact gradient, CD-1, CD-10 and PCD-1
+# (500 persistent chains). After every step, $\mathrm{KL}(f\|p)$ exactly.
 
 # %% slideshow={"slide_type": "skip"}
 init = init_params(9, N_HIDDEN, init_std=0.1, seed=SEED)
@@ -208,12 +208,12 @@ runs = {
                         n_chains=N_CHAINS),
 }
 
-# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+# %% tags=["hide-input"]
 ck.plotting.plot_curves({name: run.kl for name, run in runs.items()}, xlabel="learning step",
-                        ylabel="KL(data || model) [nats]", logy=True,
-                        title="exact KL during training");
+                        ylabel="KL(f || p) [nats]", logy=True,
+                        title="exact KL during training", figsize=(10, 3.0));
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
 for name, run in runs.items():
     print(f"{name:>15}: KL {run.kl[0]:.3f} -> {run.kl[-1]:.3f} nats")
 
@@ -228,7 +228,7 @@ for name, run in runs.items():
 # The exact model distribution over all 512 states after training with the exact gradient and
 # with CD-1 (the shaded states are the 14 patterns):
 
-# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+# %% tags=["hide-input"]
 data_states = np.flatnonzero(p_data)
 ck.plotting.plot_distributions(
     {"data": p_data,
@@ -236,7 +236,7 @@ ck.plotting.plot_distributions(
      "model (CD-1)": ref.model_distribution(*runs["CD-1"].params)},
     highlight=data_states, title="p(x) over all 512 states");
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
 for name in ("exact gradient", "CD-1"):
     p_model = ref.model_distribution(*runs[name].params)
     print(f"{name:>15}: mass on the 14 patterns {p_model[data_states].sum():.3f}")
@@ -245,12 +245,12 @@ for name in ("exact gradient", "CD-1"):
 # Samples: 16 Gibbs chains started from noise, 200 steps each, from the model trained with the
 # exact gradient.
 
-# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+# %% tags=["hide-input"]
 rng = np.random.default_rng(SEED)
 x = (rng.random((16, 9)) < 0.5).astype(float)
 for _ in range(200):
     _, x = ref.gibbs_step(x, *runs["exact gradient"].params, rng=rng)
-ck.plotting.image_grid(x.reshape(-1, 3, 3), ncols=16, title="Gibbs samples after 200 steps");
+ck.plotting.image_grid(x.reshape(-1, 3, 3), ncols=8, title="Gibbs samples after 200 steps");
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 10. How biased is CD-k?
@@ -267,16 +267,17 @@ errors = {
                                                replicas=REPLICAS),
 }
 
-# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 
-fig, ax = plt.subplots()
+fig, ax = plt.subplots(figsize=(10, 3.4))
 for name, err in errors.items():
     ax.plot(list(err), list(err.values()), "o-", label=name)
 ax.set(xscale="log", xlabel="k (Gibbs steps)", ylabel="relative error of dW", title="CD-k vs exact gradient")
+ax.set_xticks(K_VALUES, labels=[str(k) for k in K_VALUES])
 ax.legend();
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
 for name, err in errors.items():
     print(f"{name:>24}: " + ", ".join(f"k={k}: {e:.2f}" for k, e in err.items()))
 
