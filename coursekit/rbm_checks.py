@@ -47,9 +47,11 @@ __all__ = [
 ]
 
 #: Largest ``|W|``, ``|a|`` or ``|b|`` that training may reach before it counts as diverged.
-#: A trained 784-500 RBM has weights of order 0.1-5 (Hinton 2010, sec. 8: initial 0.01); an
-#: input ``b_j + x^T W[:, j]`` of a few hundred already makes every unit deterministic.
-EXPLODED = 1e3
+#: Trained on MNIST, the week 1 RBMs stay below about 10 (measured: max |W| = 1.9 after two
+#: epochs with eta = 1, 6.9 with eta = 10); with eta = 100 max |W| reached 94 and the
+#: pseudo-log-likelihood -3,600 nats (a coin-flip model scores -543). A single weight of 100
+#: moves a unit's input by 100: its sigmoid is then 0 or 1 to float32 precision.
+EXPLODED = 100.0
 
 #: What ``fit(binarize=...)`` accepts.
 BINARIZE_MODES = ("dynamic", "static", None)
@@ -392,9 +394,16 @@ def write_npz(path: Any, arrays: Mapping[str, np.ndarray]) -> Path:
         with atomic_path(target) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
     except OSError as err:
-        reason = err.strerror or str(err)
-        raise type(err)(err.errno, f"cannot save the RBM to {target}: {reason}") from err
+        raise _renamed(err, f"cannot save the RBM to {target}") from err
     return target
+
+
+def _renamed(err: OSError, what: str) -> OSError:
+    """``err`` again (same type and errno) with a message that starts with ``what``."""
+    reason = err.strerror or str(err)
+    if err.errno is None:
+        return type(err)(f"{what}: {reason}")
+    return type(err)(err.errno, f"{what}: {reason}")
 
 
 def read_npz(path: Any, file_format: str, writer: str) -> dict[str, np.ndarray]:
@@ -418,8 +427,7 @@ def read_npz(path: Any, file_format: str, writer: str) -> dict[str, np.ndarray]:
         with open(target, "rb") as fh:
             head = fh.read(6)
     except OSError as err:
-        reason = err.strerror or str(err)
-        raise type(err)(err.errno, f"cannot read the RBM file {target}: {reason}") from err
+        raise _renamed(err, f"cannot read the RBM file {target}") from err
     if head.startswith(b"\x93NUMPY"):
         raise ValueError(f"{target} is a .npy file (a single NumPy array), not {expected}")
     if not head.startswith(b"PK"):
