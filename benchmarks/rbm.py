@@ -294,6 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(threads)
+    try:  # NumPy's BLAS takes part in the peak: the same number of threads
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads, user_api="blas")
+    except ImportError:  # pragma: no cover - then it uses its default (all cores)
+        pass
     data, origin = training_data(args.n, args.visible)
 
     b, v, h = args.batch, args.visible, args.hidden
