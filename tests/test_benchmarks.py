@@ -35,6 +35,18 @@ def test_matmul_seconds_measures_each_shape():
     assert "numpy" in rates["8,16,4"] and all(v > 0 for v in rates["8,16,4"].values())
 
 
+def test_peak_rate_is_the_best_large_square_product():
+    peak = harness.peak_rate([64, 96], repeats=2)
+    assert set(peak["by_case"]) >= {"numpy 64", "numpy 96"}
+    assert peak["gflops"] == max(peak["by_case"].values()) > 0
+    assert peak["by_case"][peak["best_case"]] == peak["gflops"]
+    assert harness.best_peak([{"gflops": 1.0}, peak, {"gflops": 0.5}]) is peak
+    with pytest.raises(ValueError):
+        harness.peak_rate([], repeats=1)
+    with pytest.raises(ValueError):
+        harness.best_peak([])
+
+
 def test_write_results_writes_json_and_markdown(tmp_path):
     table = harness.markdown_table(["a", "b"], [[1, 2]])
     assert table.splitlines()[0] == "| a | b |"
@@ -55,6 +67,7 @@ def test_rbm_benchmark_script_runs_and_records(tmp_path):
             "--quick",
             "--impl",
             "torch",
+            "peer",
             "keras",
             "--out",
             str(tmp_path),
@@ -68,11 +81,26 @@ def test_rbm_benchmark_script_runs_and_records(tmp_path):
     impls = {(row["impl"], row["method"]) for row in record["rows"]}
     assert ("torch", "cd") in impls and ("torch", "pcd") in impls
     assert any(impl.startswith("keras[") for impl, _ in impls)
+    assert any(impl.startswith("week-12 peer") for impl, _ in impls)
+    # The peak is the best of the run's measurements (one before and one after each row set).
+    assert len(record["peaks"]) == 4
+    assert record["peak"]["gflops"] == max(p["gflops"] for p in record["peaks"])
     for row in record["rows"]:
+        median = row["timing"]["median"]
         assert row["bound_seconds"] > 0 and row["ratio"] == pytest.approx(
-            row["timing"]["median"] / row["bound_seconds"]
+            median / row["bound_seconds"]
         )
-    assert "| implementation | rule |" in (tmp_path / "rbm.md").read_text()
+        assert row["ratio_to_peak"] == pytest.approx(median / row["peak_bound_seconds"])
+        if row["limit"] is not None:
+            assert row["within_limit"] == (row["ratio_to_peak"] <= row["limit"])
+        if row["impl"].startswith("keras["):
+            assert row["faster_than_peer"] == (median < row["peer_seconds"])
+    assert record["all_within_limits"] == all(
+        row["within_limit"] is not False and row.get("faster_than_peer", True)
+        for row in record["rows"]
+    )
+    text = (tmp_path / "rbm.md").read_text()
+    assert "| implementation | rule |" in text and "ratio to peak" in text and "Verdict" in text
 
 
 def test_metrics_benchmark_script_runs_and_records(tmp_path):
@@ -81,7 +109,9 @@ def test_metrics_benchmark_script_runs_and_records(tmp_path):
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "metrics.py"
     proc = subprocess.run(
         [sys.executable, str(script), "--quick", "--out", str(tmp_path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     record = json.loads((tmp_path / "metrics.json").read_text())

@@ -22,16 +22,24 @@ agrees with the NumPy reference :mod:`coursekit.reference.rbm` (same conventions
 Sampling with explicit uniforms: a Bernoulli sample is ``(u < p)`` as float32 with
 ``u ~ U[0, 1)``. Every sampling method takes optional uniforms (``u=`` / ``uniforms=``) so that
 results can be compared number for number with another implementation; without them the
-uniforms come from the RBM's own seeded generator.
+uniforms come from the RBM's own seeded generator: ``keras.random`` inside the compiled graphs
+of the tensorflow backend, a :class:`coursekit.uniforms.UniformStream` on the host for the
+other backends (``keras.random.uniform`` on torch seeds a fresh Mersenne twister per call and
+rescales its output: three passes where one will do).
+
+Speed: on tensorflow a whole epoch is one compiled graph. On the torch backend every
+``keras.ops`` call costs some microseconds of Python before any work, so the hot path writes
+the maths with the backend tensors' own operators (``x @ W + b``, the same on both backends)
+and as few operations as it can; see ``benchmarks/rbm.py`` for the measured cost.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import time
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,16 +49,20 @@ import numpy as np
 from keras import ops
 from tqdm import tqdm
 
-from coursekit._io import atomic_path
 from coursekit.rbm_checks import (
     check_hyperparameter,
     check_hyperparameters,
     check_int,
+    check_not_diverged,
     check_rows,
     check_seed,
     check_training_data,
     check_weights,
+    read_npz,
+    refuse_assignment,
+    write_npz,
 )
+from coursekit.uniforms import UniformStream
 
 __all__ = ["RBM"]
 
@@ -82,7 +94,7 @@ def _host(x: Any) -> Any:
 
 def _bernoulli(p: Any, u: Any) -> Any:
     """Binary float32 sample ``(u < p)`` of the same shape as ``p``."""
-    return ops.cast(ops.less(u, p), "float32")
+    return ops.cast(u < p, "float32")
 
 
 def _rows(t: Any) -> Any:
@@ -160,8 +172,12 @@ class RBM:
 
         # Host-side generator: initial weights, shuffling, monitoring rows and PLL bits.
         self._rng = np.random.default_rng(self._seed)
-        # Device-side generator: every Bernoulli draw of the Gibbs chains and binarisation.
+        # Device-side generator: every Bernoulli draw of the Gibbs chains and binarisation,
+        # on tensorflow; on other backends the host stream below draws them (faster there).
         self._seed_gen = keras.random.SeedGenerator(self._seed)
+        self._host_uniforms = keras.backend.backend() != "tensorflow"
+        self._stream = UniformStream(self._seed)
+        self._factor_cache: dict[tuple[int, int], np.ndarray] = {}
 
         w0 = self._rng.normal(0.0, self._init_std, (n_v, n_h)).astype(np.float32)
         self._W = self._variable(w0, "W")
@@ -188,13 +204,17 @@ class RBM:
 
     @property
     def n_visible(self) -> int:
-        """Number of visible units ``n_v``."""
+        """Number of visible units ``n_v`` (read-only)."""
         return int(self._W.shape[0])
+
+    n_visible = n_visible.setter(refuse_assignment("n_visible"))
 
     @property
     def n_hidden(self) -> int:
-        """Number of hidden units ``n_h``."""
+        """Number of hidden units ``n_h`` (read-only)."""
         return int(self._W.shape[1])
+
+    n_hidden = n_hidden.setter(refuse_assignment("n_hidden"))
 
     @property
     def W(self) -> keras.Variable:
@@ -226,12 +246,16 @@ class RBM:
         """True for PCD-k, False for CD-k (fixed at construction)."""
         return self._persistent
 
+    persistent = persistent.setter(refuse_assignment("persistent"))
+
     @property
     def n_chains(self) -> int | None:
         """Number of persistent chains (None until known: the first batch size is used)."""
         if self._chains is not None:
             return int(self._chains.shape[0])
         return self._n_chains
+
+    n_chains = n_chains.setter(refuse_assignment("n_chains"))
 
     @property
     def eta(self) -> float:
@@ -384,12 +408,22 @@ class RBM:
         return self._p_x(self._h(h))
 
     def _p_h(self, x: Any) -> Any:
-        return ops.sigmoid(ops.matmul(x, self._W) + self._b)
+        return ops.sigmoid(x @ self._W.value + self._b.value)
 
     def _p_x(self, h: Any) -> Any:
-        return ops.sigmoid(ops.matmul(h, ops.transpose(self._W)) + self._a)
+        return ops.sigmoid(h @ ops.transpose(self._W.value) + self._a.value)
+
+    def _draw(self, shape: tuple[int, ...]) -> Any:
+        """Uniforms in [0, 1) of a static ``shape``: the host stream or ``keras.random``."""
+        if self._host_uniforms:
+            u = self._stream.draw(math.prod(shape)).reshape(shape)
+            return ops.convert_to_tensor(u)
+        return keras.random.uniform(shape, seed=self._seed_gen)
 
     def _uniform(self, like: Any) -> Any:
+        """Uniforms of the shape of ``like`` (which may be dynamic inside a tensorflow graph)."""
+        if self._host_uniforms:
+            return self._draw(tuple(int(d) for d in like.shape))
         return keras.random.uniform(ops.shape(like), seed=self._seed_gen)
 
     def sample_h(self, x: Any, u: Any = None) -> tuple[Any, Any]:
@@ -437,6 +471,11 @@ class RBM:
         steps = check_int(steps, "steps", 0)
         every = check_int(every, "every", 1)
         x = self._x(x0, "x0")
+        if return_chain and steps and every > steps:
+            raise ValueError(
+                f"every (snapshot interval) must be <= steps={steps} to take a snapshot, "
+                f"got {every}"
+            )
         uniforms = self._uniforms(u, steps, int(x.shape[0]))
         snapshots = []
         for s in range(steps):
@@ -464,24 +503,34 @@ class RBM:
             n: number of chains.
             steps: Gibbs steps, >= 1.
             start: ``"noise"`` (Bernoulli(0.5) visible units) or binary start states [n, n_v].
-            every: None returns the last step's ``p(x | h)`` [n, n_v]; an int returns the
-                snapshots after every ``every`` steps [steps // every, n, n_v].
+            every: None returns the last step's ``p(x | h)`` [n, n_v]; an int in [1, steps]
+                returns the snapshots after every ``every`` steps [steps // every, n, n_v].
             u: optional uniforms as in :meth:`gibbs`.
 
         Returns:
             NumPy float32 ``p(x | h)``: the "mean images", nicer to look at than binary states.
+
+        Raises:
+            ValueError: a bad argument, e.g. ``every=0`` or ``every > steps``.
         """
         n = check_int(n, "n", 1)
         steps = check_int(steps, "steps", 1)
+        if every is not None:
+            every = check_int(every, "every", 1)
+            if every > steps:
+                raise ValueError(
+                    f"every (snapshot interval) must be <= steps={steps}, got {every}; "
+                    "use every=None for the last step only"
+                )
         if isinstance(start, str):
             if start != "noise":
                 raise ValueError(f"start must be 'noise' or an array [n, n_v], got {start!r}")
-            x0 = _bernoulli(0.5, keras.random.uniform((n, self.n_visible), seed=self._seed_gen))
+            x0 = _bernoulli(0.5, self._draw((n, self.n_visible)))
         else:
             x0 = check_rows(_host(start), self.n_visible, "start", binary=True)
             if x0.shape[0] != n:
                 raise ValueError(f"start has {x0.shape[0]} rows but n={n}")
-        _, chain = self.gibbs(x0, steps, u=u, return_chain=True, every=every or 1)
+        _, chain = self.gibbs(x0, steps, u=u, return_chain=True, every=every or steps)
         return chain[-1] if every is None else chain
 
     def reconstruct(self, x: Any) -> np.ndarray:
@@ -552,35 +601,62 @@ class RBM:
         the first Gibbs step (for the reconstruction error of CD).
         """
         n_h = self.n_hidden
-        ph_data = self._p_h(x)  # [n, n_h]
+        W, a, b = self._W.value, self._a.value, self._b.value
+        W_t = ops.transpose(W)
+        ph_data = ops.sigmoid(x @ W + b)  # [n, n_h]
         if self._persistent:
             chain, ph = self._chains.value, None
         else:
             chain, ph = x, ph_data  # CD: the chain starts at the data, p(h | x) is known
         if uniforms is None:  # one draw for all k steps: [k, m, n_h + n_v]
-            shape = (self._k, ops.shape(chain)[0], n_h + self.n_visible)
-            u = keras.random.uniform(shape, seed=self._seed_gen)
+            u = self._draw_steps(chain)
             u_h, u_x = u[:, :, :n_h], u[:, :, n_h:]
         else:
             u_h, u_x = uniforms
         px_first = None
         for s in range(self._k):
             if ph is None:
-                ph = self._p_h(chain)
+                ph = ops.sigmoid(chain @ W + b)
             h = _bernoulli(ph, u_h[s])
-            px = self._p_x(h)
+            px = ops.sigmoid(h @ W_t + a)
             chain, ph = _bernoulli(px, u_x[s]), None
             px_first = px if px_first is None else px_first
-        ph_model = self._p_h(chain)  # [m, n_h]
-        c_data = scale / _rows(x)  # scale / n
-        c_model = scale / _rows(chain)  # scale / m
-        hidden = ops.concatenate([c_data * ph_data, -c_model * ph_model], axis=0)  # [n+m, n_h]
-        dW = ops.matmul(ops.transpose(ops.concatenate([x, chain], axis=0)), hidden)
-        da = c_data * ops.sum(x, axis=0) - c_model * ops.sum(chain, axis=0)
-        db = ops.sum(hidden, axis=0)  # <p(h|x)>_data - <p(h|x_k)>_chains, times scale
+        ph_model = ops.sigmoid(chain @ W + b)  # [m, n_h]
+        coef = self._row_factors(x, chain) * scale  # [n+m, 1]: scale/n (data), -scale/m (chains)
+        hidden = ops.concatenate([ph_data, ph_model], axis=0) * coef  # [n+m, n_h]
+        both_t = ops.transpose(ops.concatenate([x, chain], axis=0))  # [n_v, n+m]
+        dW = both_t @ hidden
+        da = (both_t @ coef)[:, 0]  # scale (<x>_data - <x_k>_chains)
+        db = ops.sum(hidden, axis=0)  # scale (<p(h|x)>_data - <p(h|x_k)>_chains)
         if self._persistent:
             self._chains.assign(chain)
         return dW, da, db, px_first
+
+    def _draw_steps(self, chain: Any) -> Any:
+        """Uniforms [k, m, n_h + n_v] for the ``k`` Gibbs steps of ``m`` chains."""
+        width = self.n_hidden + self.n_visible
+        if self._host_uniforms:
+            return self._draw((self._k, int(chain.shape[0]), width))
+        shape = (self._k, ops.shape(chain)[0], width)
+        return keras.random.uniform(shape, seed=self._seed_gen)
+
+    def _row_factors(self, x: Any, chain: Any) -> Any:
+        """``[1/n] * n + [-1/m] * m`` as a column [n + m, 1] (a cached constant when the
+        numbers of rows are known; inside a tensorflow graph they may not be)."""
+        n, m = x.shape[0], chain.shape[0]
+        if n is None or m is None:
+            n_t, m_t = ops.shape(x)[0], ops.shape(chain)[0]
+            return ops.concatenate(
+                [ops.ones((n_t, 1)) / _rows(x), -ops.ones((m_t, 1)) / _rows(chain)], axis=0
+            )
+        key = (int(n), int(m))
+        factors = self._factor_cache.get(key)
+        if factors is None:
+            n_, m_ = key
+            factors = np.concatenate([np.full(n_, 1.0 / n_), np.full(m_, -1.0 / m_)])
+            factors = factors.astype(np.float32)[:, None]
+            self._factor_cache[key] = factors
+        return ops.convert_to_tensor(factors)
 
     def _gradient_step(self, x: Any, uniforms: Uniforms | None) -> tuple[Any, Any, Any]:
         return self._statistics(x, uniforms, 1.0)[:3]
@@ -589,19 +665,23 @@ class RBM:
         """Momentum and weight-decay step, given ``eta`` times the gradient estimate::
 
         vW = momentum * vW + eta * (dW - weight_decay * W);  W += vW   (likewise a, b: no decay)
+
+        Written with the backend tensors' operators: on torch each ``keras.ops`` call (and
+        ``Variable.assign_add``) would add Python overhead to these [n_v, n_h] passes.
         """
         momentum = self._momentum.value
         eta_decay = self._eta.value * self._weight_decay.value  # a scalar
-        vW = momentum * self._vW.value + eta_dW - eta_decay * self._W.value
-        va = momentum * self._va.value + eta_da
-        vb = momentum * self._vb.value + eta_db
+        W = self._W.value
+        vW = self._vW.value * momentum + eta_dW - W * eta_decay
+        va = self._va.value * momentum + eta_da
+        vb = self._vb.value * momentum + eta_db
         for velocity, param, step in (
             (self._vW, self._W, vW),
             (self._va, self._a, va),
             (self._vb, self._b, vb),
         ):
             velocity.assign(step)
-            param.assign_add(step)
+            param.assign(param.value + step)
 
     def _update_step(self, x: Any, uniforms: Uniforms | None) -> dict[str, Any]:
         eta_dW, eta_da, eta_db, px = self._statistics(x, uniforms, self._eta.value)
@@ -611,11 +691,23 @@ class RBM:
         return {"recon_error": ops.mean(ops.sum(ops.square(x - px), axis=1))}
 
     def _fit_step(self, data: Any, idx: Any, dynamic: bool) -> None:
-        """One minibatch of :meth:`fit`: gather rows, binarise (dynamic), update."""
+        """One minibatch of :meth:`fit`: gather rows, binarise (dynamic), update.
+
+        With host uniforms, one draw serves the binarisation and all Gibbs steps.
+        """
         x = ops.take(data, idx, axis=0)
-        if dynamic:
+        uniforms = None
+        if self._host_uniforms:
+            n, n_v, n_h = int(x.shape[0]), self.n_visible, self.n_hidden
+            m = int(self._chains.shape[0]) if self._persistent else n
+            u = self._stream.draw(n * n_v * dynamic + self._k * m * (n_h + n_v))
+            if dynamic:
+                x = _bernoulli(x, ops.convert_to_tensor(u[: n * n_v].reshape(n, n_v)))
+            steps = ops.convert_to_tensor(u[n * n_v * dynamic :].reshape(self._k, m, n_h + n_v))
+            uniforms = (steps[:, :, :n_h], steps[:, :, n_h:])
+        elif dynamic:
             x = _bernoulli(x, self._uniform(x))
-        self._apply(*self._statistics(x, None, self._eta.value)[:3])
+        self._apply(*self._statistics(x, uniforms, self._eta.value)[:3])
 
     def _fit_epoch(self, data: Any, batches: Any, dynamic: bool) -> None:
         """The full minibatches of an epoch of :meth:`fit`; ``batches`` int32 [n_batches, B].
@@ -650,7 +742,7 @@ class RBM:
         """Draw the PCD chains (Bernoulli(0.5)) on first use."""
         if self._persistent and self._chains is None:
             m = self._n_chains or batch_rows
-            u = keras.random.uniform((m, self.n_visible), seed=self._seed_gen)
+            u = self._draw((m, self.n_visible))
             self._chains = self._variable(_to_numpy(_bernoulli(0.5, u)), "persistent_chains")
             self._compiled.clear()
 
@@ -728,7 +820,9 @@ class RBM:
             ``"seconds"`` (cumulative training time, monitoring excluded).
 
         Raises:
-            FloatingPointError: a parameter became NaN or inf (checked after every epoch).
+            FloatingPointError: training diverged: a parameter became NaN or inf or grew
+                beyond ``rbm_checks.EXPLODED`` (checked after every epoch), or a monitor is not
+                finite; the message suggests a smaller ``eta``.
         """
         epochs = check_int(epochs, "epochs", 1)
         batch_size = check_int(batch_size, "batch_size", 1)
@@ -741,6 +835,7 @@ class RBM:
             self._seed_gen.state.assign(
                 ops.convert_to_tensor([seed, 0], dtype=self._seed_gen.state.dtype)
             )
+            self._stream = UniformStream(seed)
         n = data.shape[0]
         if binarize == "static":
             data = (data >= 0.5).astype(np.float32)
@@ -774,6 +869,7 @@ class RBM:
                 recon = float(_to_numpy(self._recon_error(monitor)))
                 bits = self._rng.integers(self.n_visible, size=int(monitor.shape[0]))
                 pll = float(_to_numpy(self._pll_stochastic(monitor, bits)))
+                check_not_diverged({"recon_error": recon, "pll": pll}, epoch, self.eta, math.inf)
                 bar.set_postfix(recon_error=f"{recon:.3g}", pll=f"{pll:.4g}")
             elif monitor_every:
                 continue
@@ -787,21 +883,17 @@ class RBM:
         return history
 
     def _check_finite(self, epoch: int) -> None:
-        finite = [ops.all(ops.isfinite(v)) for _, v in self._params()]
-        flags = _to_numpy(ops.stack(finite))
-        for (name, _), ok in zip(self._params(), flags, strict=True):
-            if not ok:
-                raise FloatingPointError(
-                    f"training diverged in epoch {epoch}: {name} contains NaN or inf; "
-                    f"try a smaller eta (now {self.eta:g})"
-                )
+        """Stop with a message when W, a or b hold NaN/inf or have exploded."""
+        largest = _to_numpy(ops.stack([ops.max(ops.abs(v.value)) for _, v in self._params()]))
+        names = [name for name, _ in self._params()]
+        check_not_diverged(dict(zip(names, largest.tolist(), strict=True)), epoch, self.eta)
 
     # ---------------------------------------------------------------------- save / load
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write parameters, velocities, PCD chains, hyperparameters and generator states to
         an ``.npz`` file, atomically (a crash never leaves a half-written file); return the
-        path."""
+        path. An error names ``path``."""
         arrays: dict[str, np.ndarray] = {
             "format": np.array(FILE_FORMAT),
             "W": _to_numpy(self._W),
@@ -813,12 +905,11 @@ class RBM:
             "hyper": np.array(json.dumps(self._hyperparameters())),
             "rng_state": np.array(json.dumps(self._rng.bit_generator.state)),
             "seed_state": _to_numpy(self._seed_gen.state).astype(np.int64),
+            "uniform_state": np.array(self._stream.state),
         }
         if self._chains is not None:
             arrays["persistent_chains"] = _to_numpy(self._chains)
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-        return Path(path)
+        return write_npz(path, arrays)
 
     def _hyperparameters(self) -> dict[str, Any]:
         return {
@@ -840,17 +931,13 @@ class RBM:
 
         Raises:
             FileNotFoundError: no file at ``path``.
-            ValueError: the file is not a readable RBM file (corrupt, truncated, or another
-                format); the message names the path.
+            ValueError: the file is not a readable RBM file (corrupt, truncated, a ``.npy``
+                array, other bytes, or another format); the message names the file and what was
+                expected.
         """
         path = os.fspath(path)
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"no saved RBM at {path}")
+        stored = read_npz(path, FILE_FORMAT, "coursekit.keras.RBM.save")
         try:
-            with np.load(path, allow_pickle=False) as f:
-                if str(f["format"]) != FILE_FORMAT:
-                    raise ValueError(f"format {str(f['format'])!r}, expected {FILE_FORMAT!r}")
-                stored = {name: f[name] for name in f.files}
             hyper = json.loads(str(stored["hyper"]))
             rbm = cls(**hyper)
             rbm.set_weights(W=stored["W"], a=stored["a"], b=stored["b"])
@@ -865,6 +952,11 @@ class RBM:
             rbm._seed_gen.state.assign(
                 ops.convert_to_tensor(stored["seed_state"], dtype=rbm._seed_gen.state.dtype)
             )
-        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as err:
-            raise ValueError(f"{path} is not a readable coursekit RBM file: {err}") from err
+            if "uniform_state" in stored:
+                rbm._stream.state = str(stored["uniform_state"])
+        except (ValueError, KeyError, TypeError) as err:
+            raise ValueError(
+                f"{path} is not a readable coursekit RBM file: {err} (expected a file written "
+                "by coursekit.keras.RBM.save)"
+            ) from err
         return rbm

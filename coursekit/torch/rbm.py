@@ -18,9 +18,10 @@ tests check one against the other::
     images = rbm.sample(16, steps=1000)            # p(x | h) after 1000 Gibbs steps [16, 784]
 
 **Sampling convention.** A Bernoulli(p) unit is ``(u < p)`` with ``u ~ U[0, 1)``. Every sampler
-takes the uniforms ``u`` as an optional argument (otherwise it draws them from the RBM's own
-seeded ``torch.Generator``), which makes the PyTorch, Keras and NumPy implementations
-comparable number for number.
+takes the uniforms ``u`` as an optional argument, which makes the PyTorch, Keras and NumPy
+implementations comparable number for number. Otherwise they come from the RBM's own seeded
+generator: on the CPU a :class:`coursekit.uniforms.UniformStream` (2-3 times faster than
+``torch.rand``, whose draws took a third of a training step), on a GPU ``torch.rand``.
 
 **Learning rule** (Hinton 2010, "A practical guide to training restricted Boltzmann machines",
 UTML TR 2010-003): with the CD-k / PCD-k gradient estimate ``(dW, da, db)`` of the mean
@@ -30,15 +31,16 @@ log-likelihood (uphill),
     va <- momentum va + eta da;                      a <- a + va     (likewise b, vb)
 
 Everything runs without autograd: the parameters do not require gradients and the updates are
-in-place tensor operations.
+in-place tensor operations on preallocated work buffers (the data rows and the chains are
+stacked in one [n + m, n_v] buffer, so that both outer products and the momentum are a single
+``addmm_`` into ``vW``).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +50,20 @@ from torch import nn
 from torch.nn import functional as nnf
 from tqdm import tqdm
 
-from coursekit._io import atomic_path
 from coursekit.rbm_checks import BINARIZE_MODES as BINARIZE_MODES  # what fit(binarize=) takes
 from coursekit.rbm_checks import (
     check_hyperparameter,
     check_hyperparameters,
     check_int,
+    check_not_diverged,
     check_seed,
     check_training_data,
     check_weights,
+    fixed_attribute,
+    read_npz,
+    write_npz,
 )
+from coursekit.uniforms import UniformStream
 
 __all__ = ["RBM"]
 
@@ -143,21 +149,20 @@ class RBM(nn.Module):
             init_std=init_std,
             seed=seed,
         )
-        self.n_visible = hyper["n_visible"]
-        self.n_hidden = hyper["n_hidden"]
+        for name in ("n_visible", "n_hidden", "persistent", "n_chains", "init_std", "seed"):
+            setattr(self, f"_{name}", hyper[name])  # read-only properties below
         self.k = hyper["k"]
         self.eta = hyper["eta"]
         self.momentum = hyper["momentum"]
         self.weight_decay = hyper["weight_decay"]
-        self.persistent = hyper["persistent"]
-        self.n_chains = hyper["n_chains"]
-        self.init_std = hyper["init_std"]
-        self.seed = hyper["seed"]
         start = self.seed if self.seed is not None else int(torch.randint(0, 2**62, (1,)))
         self._gen = torch.Generator().manual_seed(start)
 
         n_v, n_h = self.n_visible, self.n_hidden
         W = torch.randn(n_v, n_h, generator=self._gen) * self.init_std
+        # Uniforms of the Bernoulli draws on the CPU; seeded from the generator above.
+        self._stream = UniformStream(int(torch.randint(0, 2**62, (1,), generator=self._gen)))
+        self._work_cache: dict[tuple, tuple[torch.Tensor, ...]] = {}
         self.W = nn.Parameter(W, requires_grad=False)
         self.a = nn.Parameter(torch.zeros(n_v), requires_grad=False)
         self.b = nn.Parameter(torch.zeros(n_h), requires_grad=False)
@@ -167,8 +172,17 @@ class RBM(nn.Module):
         self.register_buffer("chains", None)  # persistent chains [m, n_v], made on first use
 
     # ----------------------------------------------------------------------------------------
-    # Hyperparameters (checked when set)
+    # Structure (read-only) and hyperparameters (checked when set)
     # ----------------------------------------------------------------------------------------
+
+    n_visible = fixed_attribute("n_visible", "Number of visible units ``n_v`` (read-only).")
+    n_hidden = fixed_attribute("n_hidden", "Number of hidden units ``n_h`` (read-only).")
+    persistent = fixed_attribute("persistent", "True for PCD-k, False for CD-k (read-only).")
+    n_chains = fixed_attribute(
+        "n_chains", "Persistent chains asked for (None: the first batch size; read-only)."
+    )
+    init_std = fixed_attribute("init_std", "Scale of the initial weights (read-only).")
+    seed = fixed_attribute("seed", "The seed given at construction, or None (read-only).")
 
     @property
     def k(self) -> int:
@@ -289,10 +303,10 @@ class RBM(nn.Module):
 
     def _uniforms(
         self, u: Any, steps: int, m: int
-    ) -> tuple[list[torch.Tensor | None], list[torch.Tensor | None]]:
-        """Check ``u = (u_h [steps, m, n_h], u_x [steps, m, n_v])``; None -> lists of None."""
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """Check ``u = (u_h [steps, m, n_h], u_x [steps, m, n_v])``; None -> ``(None, None)``."""
         if u is None:
-            return [None] * steps, [None] * steps
+            return None, None
         shapes = ((steps, m, self.n_hidden), (steps, m, self.n_visible))
         if not isinstance(u, (tuple, list)) or len(u) != 2:
             raise ValueError(f"uniforms must be a pair (u_h, u_x) with shapes {shapes}")
@@ -303,13 +317,24 @@ class RBM(nn.Module):
                 raise ValueError(f"uniforms: {name} must have shape {shape}, got {tuple(t.shape)}")
             if not bool(((t >= 0) & (t < 1)).all()):
                 raise ValueError(f"uniforms: {name} must hold values in [0, 1)")
-            out.append(list(t.unbind(0)))
+            out.append(t)
         return out[0], out[1]
+
+    def _uniform(self, shape: tuple[int, ...]) -> torch.Tensor:
+        """Fresh float32 uniforms in [0, 1) of ``shape`` on the parameters' device.
+
+        On the CPU from the RBM's :class:`~coursekit.uniforms.UniformStream` (one NumPy call,
+        no copy), elsewhere from ``torch.rand`` with the RBM's generator.
+        """
+        device = self.W.device
+        if device.type == "cpu":
+            return torch.from_numpy(self._stream.draw(int(np.prod(shape)))).view(shape)
+        return torch.rand(shape, generator=self._rng(), device=device)
 
     def _bernoulli(self, p: torch.Tensor, u: torch.Tensor | None = None) -> torch.Tensor:
         """Binary float32 sample ``(u < p)``; ``u ~ U[0, 1)`` from the generator if not given."""
         if u is None:
-            return torch.rand(p.shape, generator=self._rng(), device=p.device).lt_(p)
+            return self._uniform(tuple(p.shape)).lt_(p)
         return (u < p).to(p.dtype)
 
     # ----------------------------------------------------------------------------------------
@@ -394,11 +419,16 @@ class RBM(nn.Module):
         steps = check_int(steps, "steps", 0)
         every = check_int(every, "every", 1)
         u_h, u_x = self._uniforms(u, steps, x.shape[0])
+        if return_chain and steps and every > steps:
+            raise ValueError(
+                f"every (snapshot interval) must be <= steps={steps} to take a snapshot, "
+                f"got {every}"
+            )
         snapshots = []
         for s in range(steps):
-            h = self._bernoulli(self._p_h(x), u_h[s])
+            h = self._bernoulli(self._p_h(x), None if u_h is None else u_h[s])
             p_x = self._p_x(h)
-            x = self._bernoulli(p_x, u_x[s])
+            x = self._bernoulli(p_x, None if u_x is None else u_x[s])
             if return_chain and (s + 1) % every == 0:
                 snapshots.append(p_x)
         if not return_chain:
@@ -423,15 +453,26 @@ class RBM(nn.Module):
             steps: Gibbs steps (>= 1).
             start: ``"noise"`` (each visible unit Bernoulli(0.5)) or a binary array [n, n_v] to
                 start from (e.g. test images).
-            every: None to return the last step only; else the snapshot spacing.
+            every: None to return the last step only; else the snapshot spacing, an int in
+                [1, steps].
             u: optional uniforms ``(u_h [steps, n, n_h], u_x [steps, n, n_v])``.
 
         Returns:
             ``p(x | h)`` of the last step, float32 [n, n_v], or with ``every`` the snapshots
             [steps // every, n, n_v].
+
+        Raises:
+            ValueError: a bad argument, e.g. ``every=0`` or ``every > steps``.
         """
         n = check_int(n, "n", 1)
         steps = check_int(steps, "steps", 1)
+        if every is not None:
+            every = check_int(every, "every", 1)
+            if every > steps:
+                raise ValueError(
+                    f"every (snapshot interval) must be <= steps={steps}, got {every}; "
+                    "use every=None for the last step only"
+                )
         if isinstance(start, str):
             if start != "noise":
                 raise ValueError(f"start must be 'noise' or an array [n, n_v], got {start!r}")
@@ -458,34 +499,80 @@ class RBM(nn.Module):
             self.chains = self._bernoulli(p)
         return self.chains
 
-    def _phases(
-        self, x: torch.Tensor, uniforms: Any
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """Statistics of CD-k / PCD-k for a binary batch ``x`` [n, n_v].
+    def _n_chains_for(self, n: int) -> int:
+        """Chains of an update on a batch of ``n`` rows: ``n`` (CD) or the persistent ones."""
+        return self._start_chains(n).shape[0] if self.persistent else n
 
-        Returns ``(p_h_data [n, n_h], x_k [m, n_v], p_h_model [m, n_h], p_x_1)``: the positive
-        phase ``p(h | x)``, the chain end ``x_k`` after ``k`` sampled Gibbs steps and
-        ``p(h | x_k)``; ``p_x_1`` is ``p(x | h_1)`` of the first step (a reconstruction of the
-        data for CD; None for PCD). Advances and stores the persistent chains.
+    def _work(self, n: int, m: int) -> tuple[torch.Tensor, ...]:
+        """Work buffers of an update with ``n`` data rows and ``m`` chains (reused).
+
+        ``X`` [n + m, n_v]: the data rows, then the chains' states; ``P`` [n + m, n_h]: their
+        ``p(h | x)``; ``H`` [m, n_h]: sampled hidden states; ``PX`` [m, n_v]: ``p(x | h)``;
+        ``coef`` [n + m] and ``ones`` [n + m]: per-row factors of the update (see :meth:`_step`).
         """
-        p_h_data = self._p_h(x)
+        key = (n, m, self.W.device)
+        bufs = self._work_cache.get(key)
+        if bufs is None:
+            if len(self._work_cache) > 3:  # e.g. a smaller last batch: keep only a few
+                self._work_cache.clear()
+            new = {"device": self.W.device}
+            bufs = (
+                torch.empty(n + m, self.n_visible, **new),
+                torch.empty(n + m, self.n_hidden, **new),
+                torch.empty(m, self.n_hidden, **new),
+                torch.empty(m, self.n_visible, **new),
+                torch.empty(n + m, **new),
+                torch.ones(n + m, **new),
+            )
+            self._work_cache[key] = bufs
+        return bufs
+
+    def _statistics(
+        self,
+        x: torch.Tensor,
+        u_h: torch.Tensor | None = None,
+        u_x: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The sufficient statistics of CD-k / PCD-k for a binary batch ``x`` [n, n_v].
+
+        Args:
+            x: the batch (it may already be the first ``n`` rows of the work buffer ``X``).
+            u_h, u_x: uniforms [k, m, n_h] and [k, m, n_v] (step ``s`` uses ``u_h[s]`` for
+                ``h``, then ``u_x[s]`` for ``x``), or None to draw them (one draw for all).
+
+        Returns:
+            ``(X [n + m, n_v], P [n + m, n_h], p_x_1)``: ``X[:n]`` the data and ``X[n:]`` the
+            chain ends ``x_k`` after ``k`` sampled Gibbs steps, ``P`` their ``p(h | x)``, and
+            ``p_x_1`` [m, n_v] = ``p(x | h_1)`` of the first step (a reconstruction of the data
+            for CD; None for PCD). ``X`` and ``P`` are work buffers, overwritten by the next
+            call. Advances and stores the persistent chains.
+        """
+        n, n_h = x.shape[0], self.n_hidden
+        m = self._n_chains_for(n)
+        X, P, H, PX = self._work(n, m)[:4]
+        if x.data_ptr() != X.data_ptr():
+            X[:n].copy_(x)
+        W, a, b = self.W, self.a, self.b
+        chain = X[n:]
         if self.persistent:
-            chain = self._start_chains(x.shape[0])
-            p_h = self._p_h(chain)
+            chain.copy_(self.chains)
+            p_h = torch.addmm(b, X, W, out=P).sigmoid_()[n:]  # data and chains: one GEMM
         else:
-            chain, p_h = x, p_h_data  # the chain starts at the data: p(h | x_0) is known
-        u_h, u_x = self._uniforms(uniforms, self.k, chain.shape[0])
+            p_h = torch.addmm(b, X[:n], W, out=P[:n]).sigmoid_()  # the chains start here
+        if u_h is None or u_x is None:
+            u = self._uniform((self.k, m, n_h + self.n_visible))
+            u_h, u_x = u[..., :n_h], u[..., n_h:]
         p_x_1 = None
         for s in range(self.k):
-            h = self._bernoulli(p_h, u_h[s])
-            p_x = self._p_x(h)
-            chain = self._bernoulli(p_x, u_x[s])
-            p_h = self._p_h(chain)
+            torch.lt(u_h[s], p_h, out=H)  # h ~ p(h | x)
+            torch.addmm(a, H, W.T, out=PX).sigmoid_()  # p(x | h)
+            torch.lt(u_x[s], PX, out=chain)  # x ~ p(x | h)
+            p_h = torch.addmm(b, chain, W, out=P[n:]).sigmoid_()
             if s == 0 and not self.persistent:
-                p_x_1 = p_x
+                p_x_1 = PX if self.k == 1 else PX.clone()
         if self.persistent:
-            self.chains = chain
-        return p_h_data, chain, p_h, p_x_1
+            self.chains.copy_(chain)
+        return X, P, p_x_1
 
     def gradient(
         self, x: Array, *, uniforms: Any = None
@@ -505,11 +592,13 @@ class RBM(nn.Module):
             chains are advanced.
         """
         x = self._tensor(x, "visible", "x")
-        p_h_data, chain, p_h_model, _ = self._phases(x, uniforms)
-        n, m = x.shape[0], chain.shape[0]
-        dW = x.T @ p_h_data / n - chain.T @ p_h_model / m
-        da = x.mean(dim=0) - chain.mean(dim=0)
-        db = p_h_data.mean(dim=0) - p_h_model.mean(dim=0)
+        u_h, u_x = self._uniforms(uniforms, self.k, self._n_chains_for(x.shape[0]))
+        X, P, _ = self._statistics(x, u_h, u_x)
+        n = x.shape[0]
+        m = X.shape[0] - n
+        dW = X[:n].T @ P[:n] / n - X[n:].T @ P[n:] / m
+        da = X[:n].mean(dim=0) - X[n:].mean(dim=0)
+        db = P[:n].mean(dim=0) - P[n:].mean(dim=0)
         return dW, da, db
 
     def update(self, x: Array, *, uniforms: Any = None) -> dict[str, torch.Tensor]:
@@ -525,28 +614,39 @@ class RBM(nn.Module):
             quantities at hand (``float(e)`` reads it). For PCD, ``{}``.
         """
         x = self._tensor(x, "visible", "x")
-        p_x_1 = self._step(x, uniforms)
+        u_h, u_x = self._uniforms(uniforms, self.k, self._n_chains_for(x.shape[0]))
+        p_x_1 = self._step(x, u_h, u_x)
         if p_x_1 is None:
             return {}
         return {"recon_error": (x - p_x_1).square_().sum(dim=1).mean()}
 
-    def _step(self, x: torch.Tensor, uniforms: Any = None) -> torch.Tensor | None:
-        """The update on a float32 batch already on the device; returns ``p_x_1``."""
-        p_h_data, chain, p_h_model, p_x_1 = self._phases(x, uniforms)
-        n, m = x.shape[0], chain.shape[0]
+    def _step(
+        self,
+        x: torch.Tensor,
+        u_h: torch.Tensor | None = None,
+        u_x: torch.Tensor | None = None,
+    ) -> torch.Tensor | None:
+        """The update on a float32 batch already on the device; returns ``p_x_1``.
+
+        With ``c = eta/n`` on the data rows and ``-eta/m`` on the chain rows of ``X`` and ``P``
+        (see :meth:`_statistics`), ``eta (dW)`` is ``X^T (c * P)``: one GEMM that also applies
+        the momentum (``beta``). Likewise ``eta (da) = X^T c`` and ``eta (db) = (c * P)^T 1``.
+        """
+        X, P, p_x_1 = self._statistics(x, u_h, u_x)
+        n = x.shape[0]
+        m = X.shape[0] - n
         eta, momentum = self.eta, self.momentum
+        coef, ones = self._work(n, m)[4:]
+        coef[:n].fill_(eta / n)
+        coef[n:].fill_(-eta / m)
+        P.mul_(coef[:, None])
         # vW <- momentum vW + eta (<x p_h^T>_data - <x_k p_h^T>_model - weight_decay W)
-        vW = self.vW.mul_(momentum)
-        vW.addmm_(x.T, p_h_data, alpha=eta / n).addmm_(chain.T, p_h_model, alpha=-eta / m)
+        self.vW.addmm_(X.T, P, beta=momentum)
         if self.weight_decay:
-            vW.add_(self.W, alpha=-eta * self.weight_decay)
-        self.W.add_(vW)
-        va = self.va.mul_(momentum)
-        va.add_(x.sum(dim=0), alpha=eta / n).add_(chain.sum(dim=0), alpha=-eta / m)
-        self.a.add_(va)
-        vb = self.vb.mul_(momentum)
-        vb.add_(p_h_data.sum(dim=0), alpha=eta / n).add_(p_h_model.sum(dim=0), alpha=-eta / m)
-        self.b.add_(vb)
+            self.vW.add_(self.W, alpha=-eta * self.weight_decay)
+        self.W.add_(self.vW)
+        self.a.add_(self.va.addmv_(X.T, coef, beta=momentum))
+        self.b.add_(self.vb.addmv_(P.T, ones, beta=momentum))
         return p_x_1
 
     # ----------------------------------------------------------------------------------------
@@ -567,25 +667,26 @@ class RBM(nn.Module):
         Each batch is one ``index_select`` of its rows (cheaper than reordering all of ``data``
         while it is still in the cache), and dynamic binarisation one comparison per batch.
         """
-        gen = self._rng()
+        n_v, n_h, k = self.n_visible, self.n_hidden, self.k
         if shuffle:
-            order = torch.randperm(len(data), generator=gen, device=data.device)
-            batches = (data.index_select(0, rows) for rows in order.split(batch_size))
+            order = torch.randperm(len(data), generator=self._rng(), device=data.device)
         else:
-            batches = data.split(batch_size)
-        for x in batches:
+            order = torch.arange(len(data), device=data.device)
+        for rows in order.split(batch_size):
+            n = rows.shape[0]
+            m = self._n_chains_for(n)
+            x = self._work(n, m)[0][:n]
+            torch.index_select(data, 0, rows, out=x)  # the batch, straight into the buffer
+            u = self._uniform((n * n_v * dynamic + k * m * (n_h + n_v),))  # one draw for all
             if dynamic:  # x_i ~ Bernoulli(intensity_i), fresh every epoch
-                x = torch.rand(x.shape, generator=gen, device=x.device).lt_(x)
-            self._step(x)
+                x.gt_(u[: n * n_v].view(n, n_v))
+            u = u[n * n_v * dynamic :].view(k, m, n_h + n_v)
+            self._step(x, u[..., :n_h], u[..., n_h:])
 
     def _check_finite(self, epoch: int) -> None:
-        finite = torch.stack([torch.isfinite(t).all() for t in (self.W, self.a, self.b)]).cpu()
-        for name, ok in zip("Wab", finite.tolist(), strict=True):
-            if not ok:
-                raise FloatingPointError(
-                    f"training diverged in epoch {epoch}: {name} contains NaN or inf; "
-                    f"try a smaller eta (now {self.eta:g})"
-                )
+        """Stop with a message when W, a or b hold NaN/inf or have exploded."""
+        largest = torch.stack([t.detach().abs().max() for t in (self.W, self.a, self.b)])
+        check_not_diverged(dict(zip("Wab", largest.cpu().tolist(), strict=True)), epoch, self.eta)
 
     def fit(
         self,
@@ -596,7 +697,7 @@ class RBM(nn.Module):
         binarize: str | None = "dynamic",
         shuffle: bool = True,
         validation: Array | None = None,
-        monitor_every: int = 1,
+        monitor_every: int | None = 1,
         progress: bool = True,
         seed: int | None = None,
     ) -> dict[str, list[float]]:
@@ -612,7 +713,9 @@ class RBM(nn.Module):
             validation: optional data [n_val, n_v] in [0, 1] to monitor; otherwise a fixed
                 random subset of at most 1,000 training rows. Monitored rows are binarised
                 statically (``>= 0.5``) so that epochs are comparable.
-            monitor_every: monitor after every ``monitor_every``-th epoch and after the last.
+            monitor_every: monitor after every ``monitor_every``-th epoch and after the last;
+                0 or None: no monitoring (the monitors are NaN in the history, one entry per
+                epoch), as the Keras RBM.
             progress: show a tqdm bar over epochs.
             seed: if given, reseeds the RBM's generator first (shuffling, binarisation, Gibbs
                 sampling), so that a fresh RBM and ``fit`` with the same seeds repeat exactly.
@@ -624,16 +727,19 @@ class RBM(nn.Module):
             bits every epoch), ``"seconds"`` (cumulative training time, monitoring excluded).
 
         Raises:
-            ValueError: bad data or arguments. FloatingPointError: the parameters became NaN
-            or inf (checked once per epoch).
+            ValueError: bad data or arguments. FloatingPointError: training diverged: the
+            parameters became NaN or inf or grew beyond ``rbm_checks.EXPLODED`` (checked after
+            every epoch), or a monitor is not finite; the message suggests a smaller ``eta``.
         """
         epochs = check_int(epochs, "epochs", 1)
         batch_size = check_int(batch_size, "batch_size", 1)
-        monitor_every = check_int(monitor_every, "monitor_every", 1)
+        monitor_every = 0 if monitor_every is None else monitor_every
+        monitor_every = check_int(monitor_every, "monitor_every", 0)
         data = self._data(x, "x", binarize)
         seed = check_seed(seed)
         if seed is not None:
             self._gen = torch.Generator(device=self.W.device).manual_seed(seed)
+            self._stream = UniformStream(seed)
         gen = self._rng()
         device = self.W.device
 
@@ -655,14 +761,18 @@ class RBM(nn.Module):
             self._train_epoch(data, batch_size, bool(shuffle), binarize == "dynamic")
             self._check_finite(epoch)  # also waits for the device to finish the epoch
             seconds += time.perf_counter() - start
-            if epoch % monitor_every and epoch != epochs:
+            if not monitor_every:
+                recon = pll = float("nan")
+            elif epoch % monitor_every and epoch != epochs:
                 continue
-            pll_gen = torch.Generator(device=device).manual_seed(pll_seed)
-            recon = self._reconstruction_error(monitor)
-            pll = self._pll_stochastic(monitor, pll_gen)
+            else:
+                pll_gen = torch.Generator(device=device).manual_seed(pll_seed)
+                recon = self._reconstruction_error(monitor)
+                pll = self._pll_stochastic(monitor, pll_gen)
+                check_not_diverged({"recon_error": recon, "pll": pll}, epoch, self.eta, math.inf)
+                bar.set_postfix(recon=f"{recon:.3g}", pll=f"{pll:.4g}")
             for key, value in zip(history, (epoch, recon, pll, seconds), strict=True):
                 history[key].append(value)
-            bar.set_postfix(recon=f"{recon:.3g}", pll=f"{pll:.4g}")
         bar.close()
         return history
 
@@ -725,7 +835,7 @@ class RBM(nn.Module):
         """Write weights, velocities, persistent chains, hyperparameters to ``path`` (.npz).
 
         Written atomically (a temporary file beside ``path`` is renamed over it), to exactly
-        ``path`` (no ``.npz`` is appended). Returns the path.
+        ``path`` (no ``.npz`` is appended). Returns the path. An error names ``path``.
         """
         arrays: dict[str, np.ndarray] = {"format": np.array(FILE_FORMAT)}
         for name in ("W", "a", "b", "vW", "va", "vb"):
@@ -737,23 +847,21 @@ class RBM(nn.Module):
             arrays[name] = np.array(-1 if value is None else value)
         if self._gen.device.type == "cpu":
             arrays["rng_state"] = self._gen.get_state().numpy()
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-        return Path(path)
+        arrays["uniform_state"] = np.array(self._stream.state)
+        return write_npz(path, arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> RBM:
-        """Restore an RBM written by :meth:`save` (on the CPU; ``.to(device)`` moves it)."""
+        """Restore an RBM written by :meth:`save` (on the CPU; ``.to(device)`` moves it).
+
+        Raises:
+            FileNotFoundError: nothing at ``path``.
+            ValueError: not a file written by :meth:`save` (another format, a ``.npy`` array,
+                other bytes, an incomplete file); the message names the file and what was
+                expected.
+        """
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no saved RBM at {path}")
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                z = {name: npz[name] for name in npz.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
-            raise ValueError(f"cannot read the RBM file {path}: {err}") from err
-        if "format" not in z or str(z["format"]) != FILE_FORMAT:
-            raise ValueError(f"{path} is not an RBM saved by coursekit.torch.RBM.save")
+        z = read_npz(path, FILE_FORMAT, "coursekit.torch.RBM.save")
         try:
             hyper = {name: z[name].item() for name in _HYPERPARAMETERS}
             for name in ("n_chains", "seed"):
@@ -767,6 +875,11 @@ class RBM(nn.Module):
                 rbm.persistent_chains = z["persistent_chains"]
             if "rng_state" in z:
                 rbm._gen.set_state(torch.from_numpy(z["rng_state"]))
-        except (KeyError, ValueError, RuntimeError) as err:
-            raise ValueError(f"the RBM file {path} is incomplete or inconsistent: {err}") from err
+            if "uniform_state" in z:
+                rbm._stream.state = str(z["uniform_state"])
+        except (KeyError, ValueError, TypeError, RuntimeError) as err:
+            raise ValueError(
+                f"the RBM file {path} is incomplete or inconsistent: {err} (expected a file "
+                "written by coursekit.torch.RBM.save)"
+            ) from err
         return rbm
