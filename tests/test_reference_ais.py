@@ -125,3 +125,28 @@ def test_base_rate_biases():
     assert np.all(np.isfinite(ais.base_rate_biases(x)))
     with pytest.raises(ValueError, match="x"):
         ais.base_rate_biases(np.zeros(3))
+
+
+def test_sm2008_schedule_and_halving():
+    sm = ais.sm2008_schedule()
+    assert sm.shape == (14_501,) and sm[0] == 0.0 and sm[-1] == 1.0
+    steps = np.diff(sm)
+    np.testing.assert_allclose(steps[:500], 1e-3)
+    np.testing.assert_allclose(steps[500:4500], 1e-4)
+    np.testing.assert_allclose(steps[4500:], 1e-5)
+    half = ais.halve_schedule(sm)
+    np.testing.assert_array_equal(half, sm[::2])
+    np.testing.assert_array_equal(ais.halve_schedule([0.0, 0.3, 0.6, 1.0]), [0.0, 0.6, 1.0])
+    with pytest.raises(ValueError, match="at least 3"):
+        ais.halve_schedule([0.0, 1.0])
+
+
+def test_run_spread_is_the_standard_error_over_groups_of_chains():
+    W, a, b, base_a, _ = _base_rate_rbm(8, 3, w_scale=0.5, seed=6)
+    res = ais.ais_log_partition(W, a, b, n_chains=40, n_betas=30, base_a=base_a, rng=0)
+    groups = res.log_weights.reshape(4, 10)
+    per_run = [rbm.logsumexp(g) - math.log(10) for g in groups]
+    assert res.run_spread(4) == pytest.approx(np.std(per_run, ddof=1) / 2)
+    for bad in (1, 41, 2.0):
+        with pytest.raises(ValueError, match="n_runs"):
+            res.run_spread(bad)

@@ -960,3 +960,25 @@ class RBM:
                 "by coursekit.keras.RBM.save)"
             ) from err
         return rbm
+
+    # ---------------------------------------------------------------------- parallel tempering
+
+    def sample_tempered(
+        self,
+        n: int,
+        *,
+        steps: int,
+        betas: Any = None,
+        base_a: Any = None,
+        start: Any = "noise",
+        every: int | None = None,
+        seed: int | None = None,
+    ) -> Any:
+        """``n`` samples by parallel tempering: see
+        :func:`coursekit.keras.tempering.parallel_tempering` (returns a ``TemperingResult``:
+        ``.samples`` [n, n_v] or snapshots, ``.betas``, ``.swap_rates``)."""
+        from coursekit.keras.tempering import parallel_tempering
+
+        return parallel_tempering(
+            self, n, steps=steps, betas=betas, base_a=base_a, start=start, every=every, seed=seed
+        )

@@ -1,9 +1,11 @@
 """Framework-free NumPy reference maths for the course (float64, exact where feasible).
 
 Week 1, restricted Boltzmann machines: :mod:`coursekit.reference.rbm` (energies, conditionals,
-exact log Z / likelihood / gradient by enumeration, CD-k and PCD, pseudo-likelihood) and
-:mod:`coursekit.reference.ais` (annealed importance sampling for log Z). The notebooks' PyTorch
-and Keras models are tested against these functions.
+exact log Z / likelihood / gradient by enumeration, CD-k and PCD, pseudo-likelihood),
+:mod:`coursekit.reference.ais` (annealed importance sampling for log Z),
+:mod:`coursekit.reference.evaluate` (log Z with an error bar that covers the schedule's bias,
+test log-likelihood) and :mod:`coursekit.reference.tempering` (parallel tempering and its
+exact checks). The notebooks' PyTorch and Keras models are tested against these functions.
 """
 
 from coursekit.reference.ais import (
@@ -11,7 +13,9 @@ from coursekit.reference.ais import (
     ais_log_partition,
     base_rate_biases,
     beta_schedule,
+    halve_schedule,
     log_likelihood_ais,
+    sm2008_schedule,
 )
 from coursekit.reference.rbm import (
     MAX_ENUMERATION_UNITS,
@@ -50,6 +54,7 @@ __all__ = [
     "energy",
     "free_energy",
     "gibbs_step",
+    "halve_schedule",
     "kl_divergence",
     "log_likelihood",
     "log_likelihood_ais",
@@ -63,6 +68,7 @@ __all__ = [
     "pseudo_log_likelihood",
     "pseudo_log_likelihood_stochastic",
     "reconstruction_error",
+    "sm2008_schedule",
     "sigmoid",
     "softplus",
     "state_index",

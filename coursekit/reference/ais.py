@@ -45,12 +45,28 @@ __all__ = [
     "ais_log_partition",
     "base_rate_biases",
     "beta_schedule",
+    "halve_schedule",
     "log_likelihood_ais",
+    "sm2008_schedule",
 ]
 
-# S&M 2008 schedule, as (segment end, step): 0 -> 0.5 by 1e-3, 0.5 -> 0.9 by 1e-4,
-# 0.9 -> 1 by 1e-4; that is 500 + 4000 + 1000 intervals, 5501 betas.
+# The course's default schedule, as (segment start, end, intervals): 0 -> 0.5 by 1e-3,
+# 0.5 -> 0.9 by 1e-4, 0.9 -> 1 by 1e-4; 500 + 4000 + 1000 intervals, 5,501 betas. It has the
+# shape of S&M 2008's schedule but is coarser near beta = 1.
 _SM_SEGMENTS = ((0.0, 0.5, 500), (0.5, 0.9, 4000), (0.9, 1.0, 1000))
+# S&M 2008's own schedule: 0 -> 0.5 by 1e-3, 0.5 -> 0.9 by 1e-4, 0.9 -> 1 by 1e-5;
+# 500 + 4000 + 10000 = 14,500 intervals (14,501 betas).
+_SM2008_SEGMENTS = ((0.0, 0.5, 500), (0.5, 0.9, 4000), (0.9, 1.0, 10000))
+
+
+def _sigmoid_fast(z):
+    """``1 / (1 + exp(-z))`` in place on the float64 array ``z`` (``exp`` may overflow to inf,
+    which gives the correct limit 0)."""
+    with np.errstate(over="ignore"):
+        np.negative(z, out=z)
+        np.exp(z, out=z)
+        z += 1.0
+        return np.reciprocal(z, out=z)
 
 
 def base_rate_biases(x, eps=0.05):
@@ -79,8 +95,9 @@ def base_rate_biases(x, eps=0.05):
 def beta_schedule(n_betas=None):
     """Inverse temperatures ``0 = beta_0 < ... < beta_K = 1`` for AIS -> float64 [n_betas].
 
-    ``n_betas=None``: the S&M 2008 schedule, 0 -> 0.5 in steps of 1e-3, 0.5 -> 0.9 and
-    0.9 -> 1 in steps of 1e-4 (5501 values). ``n_betas=N``: a scaled-down schedule of the same
+    ``n_betas=None``: 0 -> 0.5 in steps of 1e-3, 0.5 -> 0.9 and 0.9 -> 1 in steps of 1e-4
+    (5,501 values; S&M 2008's shape, but their last segment is ten times finer: see
+    :func:`sm2008_schedule`). ``n_betas=N``: a scaled-down schedule of the same
     shape, linear in each of the three segments with the intervals shared out in the same
     proportions (500 : 4000 : 1000), so ten times denser above 0.5 than below; for ``N < 4``
     simply ``linspace(0, 1, N)``. ``N >= 2``.
@@ -101,6 +118,27 @@ def beta_schedule(n_betas=None):
         np.linspace(lo, hi, c + 1)[:-1] for (lo, hi, _), c in zip(_SM_SEGMENTS, counts, strict=True)
     ]
     return np.concatenate(parts + [np.array([1.0])])
+
+
+def sm2008_schedule():
+    """Salakhutdinov and Murray's (2008) schedule -> float64 [14501]: 0 -> 0.5 in steps of
+    1e-3, 0.5 -> 0.9 in steps of 1e-4, 0.9 -> 1 in steps of 1e-5 (14,500 intervals)."""
+    parts = [np.linspace(lo, hi, c + 1)[:-1] for lo, hi, c in _SM2008_SEGMENTS]
+    return np.concatenate(parts + [np.array([1.0])])
+
+
+def halve_schedule(betas):
+    """Every other beta of a schedule, ending at exactly 1: half the intervals -> float64.
+
+    ``halve_schedule(sm2008_schedule())`` has 7,251 betas. Comparing AIS on ``betas`` with AIS
+    on the halved schedule measures how much the estimate still moves when the number of
+    betas doubles (:func:`coursekit.reference.evaluate.estimate_log_z`).
+    """
+    betas = _check_betas(betas)
+    if betas.size < 3:
+        raise ValueError(f"betas must have at least 3 values to halve, got {betas.size}")
+    half = betas[::2]
+    return half if half[-1] == 1.0 else np.append(half, 1.0)
 
 
 def _check_betas(betas):
@@ -145,6 +183,26 @@ class AISResult:
         this does not show.
         """
         return _relative_sem(self.log_weights)
+
+    def run_spread(self, n_runs: int) -> float:
+        """Standard error of ``log_z`` from the spread over ``n_runs`` independent runs.
+
+        The ``M`` chains are independent, so splitting them into ``n_runs`` groups of
+        ``M // n_runs`` (in order; leftovers dropped) gives ``n_runs`` independent AIS runs.
+        Returns ``std(log Z_g, ddof=1) / sqrt(n_runs)`` over their estimates ``log Z_g``.
+        Unlike :attr:`std_log_z` it needs no delta method, so it is less fooled by a few
+        chains with huge weights (but it is itself noisy for few runs).
+        """
+        if isinstance(n_runs, bool) or not isinstance(n_runs, (int, np.integer)):
+            raise ValueError(f"n_runs must be an int >= 2, got {n_runs!r}")
+        size = self.log_weights.size // n_runs if n_runs >= 2 else 0
+        if size < 1:
+            raise ValueError(
+                f"n_runs must be an int in 2..{self.log_weights.size} (the chains), got {n_runs!r}"
+            )
+        groups = self.log_weights[: size * n_runs].reshape(n_runs, size)
+        log_z = logsumexp(groups, axis=1) - np.log(size)
+        return float(np.std(log_z, ddof=1) / np.sqrt(n_runs))
 
 
 def _relative_sem(log_w):
@@ -203,17 +261,21 @@ def ais_log_partition(
     x = (rng.random((n_chains, n_v)) < sigmoid(a_base)).astype(np.float64)
     log_w = np.zeros(n_chains)
     u = x @ W + b  # hidden input b + W^T x of the current state
+    sp_prev = softplus(betas[0] * u).sum(axis=1)
     for k in range(1, len(betas)):
         b_prev, b_k = betas[k - 1], betas[k]
+        z = b_k * u
+        sp = softplus(z)
         # log p*_k(x) - log p*_{k-1}(x) at the current state
-        log_w += (b_k - b_prev) * (x @ da) + (
-            softplus(b_k * u).sum(axis=1) - softplus(b_prev * u).sum(axis=1)
-        )
+        log_w += (b_k - b_prev) * (x @ da) + (sp.sum(axis=1) - sp_prev)
         if k < len(betas) - 1:  # transition T_k, which leaves p_k invariant
-            h = (rng.random((n_chains, n_h)) < sigmoid(b_k * u)).astype(np.float64)
+            z -= sp
+            p_h = np.exp(z, out=z)  # sigma(z) = exp(z - softplus(z)), reusing softplus(z)
+            h = (rng.random((n_chains, n_h)) < p_h).astype(np.float64)
             field = a_base + b_k * (da + h @ W.T)  # (1 - beta) a_A + beta (a + W h)
-            x = (rng.random((n_chains, n_v)) < sigmoid(field)).astype(np.float64)
+            x = (rng.random((n_chains, n_v)) < _sigmoid_fast(field)).astype(np.float64)
             u = x @ W + b
+            sp_prev = softplus(b_k * u).sum(axis=1)
 
     log_mean_w = logsumexp(log_w) - np.log(n_chains)
     r = _relative_sem(log_w)

@@ -883,3 +883,27 @@ class RBM(nn.Module):
                 "written by coursekit.torch.RBM.save)"
             ) from err
         return rbm
+
+    # ----------------------------------------------------------------------------------------
+    # Parallel tempering (coursekit.torch.tempering)
+    # ----------------------------------------------------------------------------------------
+
+    def sample_tempered(
+        self,
+        n: int,
+        *,
+        steps: int,
+        betas: Any = None,
+        base_a: Any = None,
+        start: Any = "noise",
+        every: int | None = None,
+        seed: int | None = None,
+    ) -> Any:
+        """``n`` samples by parallel tempering: see
+        :func:`coursekit.torch.tempering.parallel_tempering` (returns a ``TemperingResult``:
+        ``.samples`` [n, n_v] or snapshots, ``.betas``, ``.swap_rates``)."""
+        from coursekit.torch.tempering import parallel_tempering
+
+        return parallel_tempering(
+            self, n, steps=steps, betas=betas, base_a=base_a, start=start, every=every, seed=seed
+        )
