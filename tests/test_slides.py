@@ -804,5 +804,5 @@ def test_course_deck_in_a_real_browser_offline(browser, tmp_path, source):
                           readable=readable)
     for fig in figures:
         if fig["dpi"]:
-            print(f"  slide {fig['h']}/{fig['v']}: figure {fig['width']:.0f} px wide, text "
-                  f"{_text_px(fig):.1f} px", file=sys.stderr)
+            print(f"  slide {fig['h']}/{fig['v']}: figure {fig['width']:.0f} px wide; its "
+                  f"15 pt text (course style) at {_text_px(fig):.1f} px", file=sys.stderr)
