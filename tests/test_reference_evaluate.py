@@ -105,6 +105,8 @@ def test_estimate_parts_and_text():
     assert est.uncertainty == pytest.approx((est.high - est.low) / 2)
     text = str(est)
     assert "40 intervals" in text and "20 intervals" in text and "doubling" in text
+    short = estimate_log_z(W, a, b, betas=41, n_chains=40, seed=0)
+    np.testing.assert_array_equal(short.full.betas, est.full.betas)
     sm = estimate_log_z(W, a, b, betas="sm2008", n_chains=4, n_runs=2, seed=0)
     assert len(sm.full.betas) == 14_501 and len(sm.half.betas) == 7_251
     np.testing.assert_array_equal(sm.full.betas, ais.sm2008_schedule())

@@ -33,7 +33,7 @@ def test_ladder():
     np.testing.assert_allclose(pt.temperature_ladder(5), [1.0, 0.75, 0.5, 0.25, 0.0])
     np.testing.assert_allclose(pt.temperature_ladder(3, 0.2), [1.0, 0.6, 0.2])
     sq = pt.temperature_ladder(5, power=2.0)
-    np.testing.assert_allclose(sq, [1.0, 0.5625, 0.25, 0.0625, 0.0])
+    np.testing.assert_allclose(sq, [1.0, 0.9375, 0.75, 0.4375, 0.0])
     assert pt.temperature_ladder(1).tolist() == [1.0]
     for bad in (0, 2.5, True):
         with pytest.raises(ValueError, match="n_replicas"):

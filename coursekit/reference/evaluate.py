@@ -57,8 +57,8 @@ def _schedule(betas, n_betas) -> np.ndarray:
         if betas not in SCHEDULES:
             raise ValueError(f"betas must be one of {sorted(SCHEDULES)} or an array, got {betas!r}")
         return SCHEDULES[betas]()
-    if betas is None:
-        return beta_schedule(n_betas)
+    if betas is None or (isinstance(betas, (int, np.integer)) and not isinstance(betas, bool)):
+        return beta_schedule(n_betas if betas is None else int(betas))
     return np.asarray(betas, dtype=np.float64)
 
 
@@ -140,8 +140,9 @@ def estimate_log_z(
     Args:
         W, a, b: the RBM, [n_v, n_h], [n_v], [n_h].
         betas: ``"sm2008"`` (Salakhutdinov and Murray's 14,500 intervals), ``"default"``
-            (5,500), an explicit schedule, or None for :func:`~coursekit.reference.ais.
-            beta_schedule` ``(n_betas)``.
+            (5,500), an int ``N`` (``beta_schedule(N)``: ``N`` betas of the same shape), an
+            explicit schedule, or None for :func:`~coursekit.reference.ais.beta_schedule`
+            ``(n_betas)``.
         n_chains: AIS chains for each of the two runs (full and halved schedule).
         n_runs: the chains are split into this many independent runs for the spread (>= 2;
             1 keeps only the delta method).

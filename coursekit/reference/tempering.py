@@ -85,10 +85,10 @@ __all__ = [
 def temperature_ladder(n_replicas: int, beta_min: float = 0.0, *, power: float = 1.0) -> np.ndarray:
     """Inverse temperatures ``1 = beta_0 > ... > beta_{R-1} = beta_min`` -> float64 [R].
 
-    ``beta_k = beta_min + (1 - beta_min) (1 - k / (R - 1))**power``: ``power = 1`` spaces them
-    evenly; ``power > 1`` packs them closer near ``beta = 1``, where a trained RBM's free energy
-    changes fastest with ``beta`` (the same reason AIS schedules are densest near 1).
-    ``n_replicas = 1`` gives ``[1.0]`` (plain Gibbs).
+    ``beta_k = 1 - (1 - beta_min) (k / (R - 1))**power``: ``power = 1`` spaces them evenly;
+    ``power > 1`` packs them closer near ``beta = 1``, where a trained RBM's free energy
+    changes fastest with ``beta`` (the same reason AIS schedules are densest near 1), and
+    spreads them near ``beta_min``. ``n_replicas = 1`` gives ``[1.0]`` (plain Gibbs).
     """
     if isinstance(n_replicas, bool) or not isinstance(n_replicas, (int, np.integer)):
         raise ValueError(f"n_replicas must be an int >= 1, got {n_replicas!r}")
@@ -100,9 +100,9 @@ def temperature_ladder(n_replicas: int, beta_min: float = 0.0, *, power: float =
         raise ValueError(f"power must be > 0, got {power!r}")
     if n_replicas == 1:
         return np.ones(1)
-    t = 1.0 - np.arange(n_replicas) / (n_replicas - 1)
-    betas = beta_min + (1.0 - beta_min) * t**power
-    betas[0] = 1.0
+    s = np.arange(n_replicas) / (n_replicas - 1)
+    betas = 1.0 - (1.0 - beta_min) * s**power
+    betas[-1] = beta_min
     return betas
 
 
