@@ -8,7 +8,8 @@ with quiet_native_stderr():  # TensorFlow's C++ start-up noise
 from coursekit.config import reapply_seed  # noqa: E402
 from coursekit.keras.data import make_dataset  # noqa: E402
 from coursekit.keras.rbm import RBM  # noqa: E402
+from coursekit.keras.vae import VAE  # noqa: E402
 
 reapply_seed("keras")
 
-__all__ = ["RBM", "make_dataset"]
+__all__ = ["RBM", "VAE", "make_dataset"]

@@ -3,7 +3,8 @@
 from coursekit.config import reapply_seed
 from coursekit.torch.data import make_loader
 from coursekit.torch.rbm import RBM
+from coursekit.torch.vae import VAE
 
 reapply_seed("torch")
 
-__all__ = ["RBM", "make_loader"]
+__all__ = ["RBM", "VAE", "make_loader"]
