@@ -68,16 +68,19 @@ DEFAULT_MAX_ROWS = {"mlp": 16_384, "conv": 2_048}
 
 def kl_standard_normal(mean: Any, log_var: Any) -> Any:
     """``D[N(mean, diag(exp(log_var))) || N(0, I)]`` per row [n], closed form."""
+    mean, log_var = ops.convert_to_tensor(mean), ops.convert_to_tensor(log_var)
     return 0.5 * ops.sum(ops.exp(log_var) + ops.square(mean) - 1.0 - log_var, axis=-1)
 
 
 def bernoulli_log_prob(x: Any, logits: Any) -> Any:
     """``log p(x|h) = sum_i x_i l_i - softplus(l_i)`` per row (minus the binary cross-entropy)."""
+    x, logits = ops.convert_to_tensor(x), ops.convert_to_tensor(logits)
     return ops.sum(x * logits - ops.softplus(logits), axis=-1)
 
 
 def reparameterize(mean: Any, log_var: Any, eps: Any) -> Any:
     """``z = mean + exp(log_var / 2) * eps``."""
+    mean, log_var, eps = (ops.convert_to_tensor(a) for a in (mean, log_var, eps))
     return mean + ops.exp(0.5 * log_var) * eps
 
 
@@ -253,20 +256,34 @@ class VAE(keras.Model):
         return (rec - kl, rec, kl) if terms else rec - kl
 
     def log_likelihood(
-        self, x: Any, *, k: int = 1000, max_rows: int | None = None, seed: int | None = 0
+        self,
+        x: Any,
+        *,
+        k: int = 1000,
+        max_rows: int | None = None,
+        seed: int | None = 0,
+        eps: Any = None,
     ) -> np.ndarray:
         """Importance-weighted estimate of ``log p(x)`` per image (Burda et al. 2015) [n].
 
         ``log (1/K) sum_k p(x, h_k) / Q(h_k|x)`` with ``h_k ~ Q(h|x)``; ``K = 1`` is the ELBO,
         larger ``K`` a tighter bound. The decoder sees at most ``max_rows`` latent points per
         pass (default by architecture: :data:`DEFAULT_MAX_ROWS`), so ``K = 1000`` fits in
-        memory. ``seed`` fixes the noise (None: the model's generator).
+        memory. ``seed`` fixes the noise (None: the model's generator); ``eps`` [n, k,
+        latent_dim] gives it explicitly (to compare implementations number for number).
         """
         data = check_images(x, "x")
         k = check_k(k)
         max_rows = DEFAULT_MAX_ROWS[self.arch] if max_rows is None else max_rows
         max_rows = check_int(max_rows, "max_rows", 1, "decoder rows per pass")
         gen = self.seed_generator if seed is None else keras.random.SeedGenerator(check_seed(seed))
+        noise = None
+        if eps is not None:
+            noise = np.asarray(eps, dtype=np.float32)
+            if noise.shape != (len(data), k, self.latent_dim):
+                raise ValueError(
+                    f"eps must have shape {(len(data), k, self.latent_dim)}, got {noise.shape}"
+                )
         per_chunk = max(1, max_rows // k)
         k_chunk = min(k, max_rows)
         out = []
@@ -277,7 +294,10 @@ class VAE(keras.Model):
             weights = []
             for j in range(0, k, k_chunk):
                 kk = min(k_chunk, k - j)
-                eps = keras.random.normal((n, kk, self.latent_dim), seed=gen)
+                if noise is None:
+                    eps = keras.random.normal((n, kk, self.latent_dim), seed=gen)
+                else:
+                    eps = ops.convert_to_tensor(noise[i : i + per_chunk, j : j + kk])
                 z = reparameterize(mean[:, None], log_var[:, None], eps)
                 logits = ops.reshape(
                     self.decoder(ops.reshape(z, (-1, self.latent_dim))), (n, kk, -1)

@@ -367,7 +367,13 @@ class VAE(nn.Module):
 
     @torch.no_grad()
     def log_likelihood(
-        self, x: Any, *, k: int = 1000, max_rows: int | None = None, seed: int | None = 0
+        self,
+        x: Any,
+        *,
+        k: int = 1000,
+        max_rows: int | None = None,
+        seed: int | None = 0,
+        eps: Any = None,
     ) -> np.ndarray:
         """Importance-weighted estimate of ``log p(x)`` per image (Burda et al. 2015) [n].
 
@@ -380,6 +386,8 @@ class VAE(nn.Module):
             k: importance samples per image, >= 1.
             max_rows: decoder rows per pass (default by architecture: ``DEFAULT_MAX_ROWS``).
             seed: seeds the noise, so repeated calls agree; None uses the VAE's generator.
+            eps: optional noise [n, k, latent_dim] (then ``seed`` is unused), e.g. to compare
+                implementations number for number.
         """
         data = self._tensor(x, "x")
         k = check_k(k)
@@ -390,6 +398,7 @@ class VAE(nn.Module):
             if seed is None
             else torch.Generator(device=self.device).manual_seed(check_seed(seed))
         )
+        noise = None if eps is None else self._noise(eps, (len(data), k, self.latent_dim))
         self.eval()
         per_chunk = max(1, max_rows // k)  # images per pass when K fits
         k_chunk = min(k, max_rows)
@@ -400,7 +409,12 @@ class VAE(nn.Module):
             weights = []
             for j in range(0, k, k_chunk):
                 kk = min(k_chunk, k - j)
-                eps = torch.randn((len(xb), kk, self.latent_dim), generator=gen, device=xb.device)
+                if noise is None:
+                    eps = torch.randn(
+                        (len(xb), kk, self.latent_dim), generator=gen, device=xb.device
+                    )
+                else:
+                    eps = noise[i : i + per_chunk, j : j + kk]
                 z = reparameterize(mean[:, None], log_var[:, None], eps)
                 logits = self.decode(z.reshape(-1, self.latent_dim)).reshape(len(xb), kk, -1)
                 log_px = bernoulli_log_prob(xb[:, None], logits)
@@ -410,6 +424,12 @@ class VAE(nn.Module):
             log_w = torch.cat(weights, dim=1).double()
             out.append(torch.logsumexp(log_w, dim=1) - math.log(k))
         return torch.cat(out).cpu().numpy()
+
+    def _noise(self, eps: Any, shape: tuple[int, ...]) -> torch.Tensor:
+        eps = torch.as_tensor(np.asarray(eps, dtype=np.float32), device=self.device)
+        if tuple(eps.shape) != shape:
+            raise ValueError(f"eps must have shape {shape}, got {tuple(eps.shape)}")
+        return eps
 
     @torch.no_grad()
     def sample(self, n: int, *, seed: int | None = None) -> np.ndarray:
