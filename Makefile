@@ -55,6 +55,7 @@ slides: $(STAMP)  ## offline lecture decks into build/slides/ (WEEK=1 narrows; C
 
 bench: $(STAMP)  ## benchmarks: tables and JSON records under benchmarks/results/
 	$(BIN)/python benchmarks/rbm.py
+	$(BIN)/python benchmarks/vae.py
 
 lab: $(STAMP)  ## start JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks
