@@ -18,7 +18,7 @@ TORCH  ?= torch==2.13.0
 MODE   ?= $(or $(COURSEKIT_MODE),full)
 WEEK   ?=
 # Tests never touch the network and always run the notebooks in smoke mode.
-TEST_ENV := COURSEKIT_OFFLINE=1 COURSEKIT_MODE=smoke MPLBACKEND=Agg PYTHONWARNINGS=ignore::DeprecationWarning
+TEST_ENV := COURSEKIT_OFFLINE=1 COURSEKIT_MODE=smoke COURSEKIT_RESULTS=$(CURDIR)/build/test-results MPLBACKEND=Agg PYTHONWARNINGS=ignore::DeprecationWarning
 
 .PHONY: help venv run test test-unit test-keras-torch lint lab outputs slides bench clean
 
@@ -55,6 +55,7 @@ slides: $(STAMP)  ## offline lecture decks into build/slides/ (WEEK=1 narrows; C
 
 bench: $(STAMP)  ## benchmarks: tables and JSON records under benchmarks/results/
 	$(BIN)/python benchmarks/rbm.py
+	$(BIN)/python benchmarks/metrics.py
 	$(BIN)/python benchmarks/vae.py
 
 lab: $(STAMP)  ## start JupyterLab on the notebooks
@@ -63,6 +64,7 @@ lab: $(STAMP)  ## start JupyterLab on the notebooks
 outputs: $(STAMP)  ## maintainers: re-execute the notebooks in full mode and commit their outputs
 	$(BIN)/jupytext --sync notebooks/week*/*.py
 	$(BIN)/coursekit run --mode full --in-place $(if $(WEEK),--week $(WEEK))
+	$(BIN)/coursekit results --mode full --out benchmarks/results/course.md
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf build .pytest_cache .ruff_cache

@@ -63,6 +63,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0 if all(r.status == "ok" for r in results) else 1
 
 
+def _cmd_results(args: argparse.Namespace) -> int:
+    from coursekit import results
+
+    folder = Path(args.build) / "results"
+    path = results.write_table(args.out or Path(args.build) / "results.md", folder, args.mode)
+    print(path.read_text(encoding="utf-8"))
+    print(f"written: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and documentation)."""
     parser = argparse.ArgumentParser(
@@ -103,6 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
     run.set_defaults(func=_cmd_run)
+
+    res = sub.add_parser(
+        "results", help="collect the labs' records into the course-wide results table"
+    )
+    res.add_argument("--build", default="build", help="build folder (default: build)")
+    res.add_argument("--mode", choices=config.MODES, default=None,
+                     help="only records of this mode (default: all)")
+    res.add_argument("--out", type=Path, default=None,
+                     help="the markdown file to write (default: <build>/results.md)")
+    res.set_defaults(func=_cmd_results)
 
     from coursekit.slides import add_slides_parser
 

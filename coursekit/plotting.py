@@ -47,6 +47,7 @@ from matplotlib.ticker import MaxNLocator
 from coursekit._io import atomic_path
 
 __all__ = [
+    "class_histogram",
     "COURSE_STYLE",
     "class_grid",
     "filter_grid",
@@ -727,6 +728,52 @@ def pixel_histogram(
 
 # --------------------------------------------------------------------------------------------
 # Saving
+def class_histogram(
+    shares: Mapping[str, Any],
+    *,
+    ax: Axes | None = None,
+    class_names: Sequence[str] | None = None,
+    title: str | None = "predicted class of the samples",
+) -> Figure:
+    """Grouped bars: the share of samples per predicted class, one colour per entry.
+
+    Args:
+        shares: name -> class shares [K] (summing to 1), or objects with a ``coverage.histogram``
+            (a :class:`coursekit.metrics.SampleReport`) or a ``histogram`` attribute.
+        class_names: labels of the K classes (default 0 ... K-1).
+
+    Returns:
+        The figure; a dashed line marks the balanced share 1/K.
+    """
+    if not shares:
+        raise ValueError("shares is empty: pass a mapping name -> class shares.")
+    rows = {}
+    for name, value in shares.items():
+        value = getattr(value, "coverage", value)
+        value = getattr(value, "histogram", value)
+        rows[str(name)] = to_numpy(value).astype(float).ravel()
+    k = {v.size for v in rows.values()}
+    if len(k) != 1:  # one bar group per class: every entry needs the same classes
+        raise ValueError(f"every entry of shares needs the same number of classes, got {sorted(k)}")
+    n_classes = k.pop()
+    names = list(class_names) if class_names is not None else [str(i) for i in range(n_classes)]
+    if len(names) != n_classes:
+        raise ValueError(f"class_names has {len(names)} names for {n_classes} classes.")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(9, 3.6))
+    width = 0.8 / len(rows)
+    for i, (name, y) in enumerate(rows.items()):
+        ax.bar(np.arange(n_classes) + (i - (len(rows) - 1) / 2) * width, y, width, label=name)
+    ax.axhline(1 / n_classes, color="0.3", ls="--", lw=1, label="balanced")
+    ax.set_xticks(np.arange(n_classes), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("share of samples")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize="small")
+    return _figure_of(ax)
+
+
 # --------------------------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from coursekit import config
+from coursekit import config, results
 from coursekit._io import atomic_write_text
 
 NOTEBOOK_ROOT = Path("notebooks")
@@ -91,6 +91,8 @@ def execute_notebook(
     )
     saved = os.environ.get(config.MODE_ENV)
     os.environ[config.MODE_ENV] = mode  # the kernel inherits this process's environment
+    # Labs record their row of the course-wide results table here (coursekit.results).
+    os.environ.setdefault(results.RESULTS_ENV, str((out_dir.parent / "results").resolve()))
     # Progress bars in a saved notebook are noise: at most one refresh per 30 s.
     os.environ.setdefault("TQDM_MININTERVAL", "30")
     start = time.perf_counter()
@@ -169,7 +171,8 @@ def run_course(
         build / "summary.json",
         json.dumps({"mode": mode, "results": [asdict(r) for r in results]}, indent=2) + "\n",
     )
+    table_path = results.write_table(build / "results.md", build / "results")
     print()
     print(table)
-    print(f"\nwritten: {build / 'summary.md'}")
+    print(f"\nwritten: {build / 'summary.md'}, {table_path} (the course-wide results table)")
     return results

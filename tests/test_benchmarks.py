@@ -73,3 +73,18 @@ def test_rbm_benchmark_script_runs_and_records(tmp_path):
             row["timing"]["median"] / row["bound_seconds"]
         )
     assert "| implementation | rule |" in (tmp_path / "rbm.md").read_text()
+
+
+def test_metrics_benchmark_script_runs_and_records(tmp_path):
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "metrics.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--quick", "--out", str(tmp_path)],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    record = json.loads((tmp_path / "metrics.json").read_text())
+    assert record["n"] == 600 and record["bound_seconds"] > 0
+    assert {t["name"] for t in record["timings"]} == {"classifier_fid", "sample_report"}
+    assert "| call | samples |" in (tmp_path / "metrics.md").read_text()

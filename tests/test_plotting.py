@@ -488,3 +488,18 @@ def test_plot_curves_against_given_x():
     np.testing.assert_allclose(line.get_ydata(), [-120.0, -100.0, -95.0])
     with pytest.raises(ValueError, match="x has 2 values"):
         plot_curves({"pll": [1.0, 2.0, 3.0]}, x=[1, 2])
+
+
+def test_class_histogram_draws_one_bar_group_per_entry():
+    from coursekit import plotting
+
+    fig = plotting.class_histogram({"a": np.full(10, 0.1), "b": np.eye(10)[3]})
+    ax = fig.axes[0]
+    assert len(ax.patches) == 20
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(i) for i in range(10)]
+    assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "share of samples"
+    with pytest.raises(ValueError, match="same number of classes"):
+        plotting.class_histogram({"a": np.ones(10) / 10, "b": np.ones(3) / 3})
+    with pytest.raises(ValueError, match="empty"):
+        plotting.class_histogram({})
+    plt.close("all")

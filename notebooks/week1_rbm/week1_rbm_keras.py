@@ -67,6 +67,8 @@ GIBBS_STEPS = ck.by_mode(full=1000, smoke=5)  # steps of the sampling chains
 AIS_CHAINS = ck.by_mode(full=100, smoke=4)
 AIS_BETAS = ck.by_mode(full=None, smoke=50)  # None: Salakhutdinov & Murray's 5,501 betas
 N_TEST = ck.by_mode(full=None, smoke=200)  # test images to score (None: all)
+N_SAMPLES = ck.by_mode(full=1000, smoke=500)  # Gibbs chains judged by coursekit.metrics
+BURN_IN = ck.by_mode(full=1000, smoke=5)  # Gibbs steps before a chain's state counts
 
 # %% slideshow={"slide_type": "skip"}
 import math
@@ -205,7 +207,64 @@ print(report)
 print(f"this run: {report.test_ll:.1f} nats; published CD-25(500): {PUBLISHED_CD25_500} nats")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 6. Save, load, and what to try
+# ## 6. One yardstick for every model: classifier FID and class coverage
+#
+# A likelihood exists for RBMs and VAEs only. To compare all four families of the course, every
+# lab also shows its samples to one fixed digit classifier (`coursekit.metrics`, a small CNN
+# trained by the project, evaluated in NumPy):
+#
+# * **classifier FID**: fit Gaussians $\mathcal N(\boldsymbol\mu_s,\Sigma_s)$ and
+#   $\mathcal N(\boldsymbol\mu_r,\Sigma_r)$ to the classifier's 128 penultimate-layer features
+#   of the samples and of real test digits, and take the Fréchet distance
+#   $d^2=\lVert\boldsymbol\mu_s-\boldsymbol\mu_r\rVert^2+\operatorname{tr}\big(\Sigma_s+\Sigma_r-2(\Sigma_s^{1/2}\Sigma_r\Sigma_s^{1/2})^{1/2}\big)$;
+# * **class coverage**: the histogram of predicted digits, how many digits get at least 2.5%
+#   of the samples, and its entropy ($\ln 10 = 2.303$ for a balanced generator).
+#
+# FID measures whether the samples, as a cloud, look like real digits to the classifier: blur,
+# noise and missing digits all raise it. It misses what the 128 features do not see, says
+# nothing about likelihood or novelty (a model that copies its training digits scores like real
+# data), and it depends on the sample count, so we compare at equal counts, beside real digits.
+
+# %% slideshow={"slide_type": "skip"}
+import time
+
+from coursekit import metrics, results
+
+start = time.perf_counter()
+samples = rbm.sample(N_SAMPLES, steps=BURN_IN, start="noise")  # p(x | h) after BURN_IN steps
+sample_seconds = time.perf_counter() - start
+gibbs_report = metrics.sample_report(samples, f"{N_SAMPLES:,} Gibbs chains from noise, "
+                                     f"{BURN_IN:,} steps")
+real_images = ck.data.to_float(test_images)
+half = len(real_images) // 2
+halves = metrics.sample_report(real_images[:half], "real test digits: one half against the other",
+                               reference=real_images[half:])
+real_same_n = metrics.sample_report(x_train[:N_SAMPLES], f"{N_SAMPLES:,} real training digits")
+
+# %% slideshow={"slide_type": "subslide"}
+print(gibbs_report, real_same_n, halves, sep="\n\n")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The class shares show what the grid of ten chains hinted at: the classifier's histogram of the
+# Gibbs samples against the balanced share of real digits.
+
+# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+ck.plotting.class_histogram({"Gibbs samples": gibbs_report, "real training digits": real_same_n});
+
+# %% [markdown] slideshow={"slide_type": "skip"}
+# This model's row of the course-wide results table (`build/results.md` after `make run`,
+# [`benchmarks/results/course.md`](../../benchmarks/results/course.md) for the committed run):
+
+# %% slideshow={"slide_type": "skip"}
+results.record("week1_rbm_keras", family="RBM", framework=f"Keras ({keras.backend.backend()})",
+               model=f"RBM 784-{N_HIDDEN}, {'PCD' if PERSISTENT else 'CD'}-{K}",
+               report=gibbs_report, log_likelihood=report.test_ll,
+               likelihood_method=f"AIS, {AIS_CHAINS} chains",
+               train_seconds=history["seconds"][-1], sample_seconds=sample_seconds,
+               updates=UPDATES)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 7. Save, load, and what to try
 #
 # `rbm.save` writes the parameters, momentum buffers and persistent chains atomically (a crash
 # mid-write leaves the old file), so training can resume from the file.

@@ -1,0 +1,191 @@
+"""The course-wide results table: one row per trained model, the same columns for every family.
+
+Each lab ends with one call::
+
+    from coursekit import results
+    results.record("week1_rbm_pytorch", family="RBM", model="RBM 784-500, PCD-1",
+                   framework="PyTorch", report=report, log_likelihood=-104.4,
+                   likelihood_method="AIS", train_seconds=55.0, sample_seconds=2.1,
+                   updates=6000)
+
+which writes ``<results folder>/week1_rbm_pytorch.json`` (atomically). ``coursekit run``
+collects every record into ``build/results.md`` after a run, and ``make outputs`` refreshes
+the committed copy ``benchmarks/results/course.md`` from the full-mode records.
+
+The results folder is ``$COURSEKIT_RESULTS`` if set (``coursekit run`` sets it), otherwise
+``build/results`` at the top of the repository the notebook runs in (found by walking up from
+the working folder to the one holding ``pyproject.toml`` and ``notebooks/``), otherwise
+``./build/results``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from coursekit import config
+from coursekit._io import atomic_write_text
+
+__all__ = ["collect", "record", "results_dir", "to_markdown", "write_table"]
+
+RESULTS_ENV = "COURSEKIT_RESULTS"
+_KEY = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def results_dir() -> Path:
+    """Where :func:`record` writes (see the module docstring)."""
+    value = os.environ.get(RESULTS_ENV, "").strip()
+    if value:
+        return Path(value).expanduser()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "notebooks").is_dir():
+            return folder / "build" / "results"
+    return here / "build" / "results"
+
+
+def _number(value: Any, name: str, *, positive: bool = False) -> float | None:
+    if value is None:
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a number or None, got {value!r}.") from err
+    if not math.isfinite(out) or (positive and out < 0):
+        raise ValueError(
+            f"{name} must be a finite{' non-negative' if positive else ''} number, got {value!r}."
+        )
+    return out
+
+
+def record(
+    key: str,
+    *,
+    family: str,
+    model: str,
+    framework: str,
+    report: Any = None,
+    log_likelihood: float | None = None,
+    likelihood_method: str = "",
+    train_seconds: float | None = None,
+    sample_seconds: float | None = None,
+    updates: int | None = None,
+    notes: str = "",
+    folder: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Write one model's row of the course-wide table; returns the JSON file's path.
+
+    Args:
+        key: a file-name-safe identifier, e.g. ``"week1_rbm_pytorch"`` (a later record with
+            the same key replaces the earlier one).
+        family: ``"RBM"``, ``"EBM"``, ``"VAE"`` or ``"GAN"``.
+        model: a short description (architecture, training rule).
+        framework: e.g. ``"PyTorch"``, ``"Keras (tensorflow)"``.
+        report: a :class:`coursekit.metrics.SampleReport` of the model's samples, or None.
+        log_likelihood: test log-likelihood in nats per image, where the family has one.
+        likelihood_method: how it was estimated, e.g. ``"AIS, 100 chains"`` or ``"IWAE, K=1000"``.
+        train_seconds, sample_seconds: wall-clock training time and the time to draw the
+            samples in ``report``.
+        updates: parameter updates of the training run.
+    """
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        raise ValueError(
+            f"key must be a non-empty file-name-safe string (letters, digits, _ . -), got {key!r}."
+        )
+    for name, value in (("family", family), ("model", model), ("framework", framework)):
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{name} must be a non-empty string, got {value!r}.")
+    if report is not None and not hasattr(report, "as_dict"):
+        raise ValueError(
+            f"report must be a coursekit.metrics.SampleReport or None, got {type(report).__name__}."
+        )
+    if updates is not None and (
+        isinstance(updates, bool) or not isinstance(updates, int) or updates < 0
+    ):
+        raise ValueError(f"updates must be a non-negative integer or None, got {updates!r}.")
+    row = {
+        "key": key,
+        "family": family,
+        "model": model,
+        "framework": framework,
+        "mode": config.mode(),
+        "recorded": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "log_likelihood": _number(log_likelihood, "log_likelihood"),
+        "likelihood_method": likelihood_method,
+        "train_seconds": _number(train_seconds, "train_seconds", positive=True),
+        "sample_seconds": _number(sample_seconds, "sample_seconds", positive=True),
+        "updates": updates,
+        "samples": None if report is None else report.as_dict(),
+        "notes": notes,
+    }
+    target = Path(folder) if folder is not None else results_dir()
+    return atomic_write_text(target / f"{key}.json", json.dumps(row, indent=2) + "\n")
+
+
+def collect(folder: str | os.PathLike[str] | None = None, mode: str | None = None) -> list[dict]:
+    """Every record in ``folder`` (default :func:`results_dir`), sorted by key; only those of
+    ``mode`` if given. Unreadable files are skipped with a note on stderr."""
+    import sys
+
+    folder = Path(folder) if folder is not None else results_dir()
+    rows = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            row = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            print(f"coursekit: skipping unreadable result {path}: {err}", file=sys.stderr)
+            continue
+        if mode is None or row.get("mode") == mode:
+            rows.append(row)
+    return rows
+
+
+def _fmt(value: Any, spec: str, empty: str = "—") -> str:
+    return empty if value is None else format(value, spec)
+
+
+def to_markdown(rows: list[dict]) -> str:
+    """The table as markdown: one row per record."""
+    lines = [
+        "| family | model | framework | mode | updates | train s | log-likelihood (nats) "
+        "| samples | classifier FID | classes | entropy | sample s |",
+        "|---|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        s = r.get("samples") or {}
+        ll = r.get("log_likelihood")
+        ll_text = "—" if ll is None else f"{ll:.1f} ({r.get('likelihood_method') or '?'})"
+        lines.append(
+            f"| {r['family']} | {r['model']} | {r['framework']} | {r.get('mode', '?')} "
+            f"| {_fmt(r.get('updates'), ',')} | {_fmt(r.get('train_seconds'), '.0f')} "
+            f"| {ll_text} | {_fmt(s.get('n_samples'), ',')} | {_fmt(s.get('fid'), '.2f')} "
+            f"| {_fmt(s.get('n_classes'), 'd')} | {_fmt(s.get('entropy'), '.3f')} "
+            f"| {_fmt(r.get('sample_seconds'), '.1f')} |"
+        )
+    refs = sorted({(r.get("samples") or {}).get("reference", "") for r in rows} - {""})
+    notes = [
+        "",
+        "Classifier FID and class coverage from `coursekit.metrics` (lower FID is better; it "
+        "depends on the sample count, so compare rows with equal `samples`). `classes`: digits "
+        "with at least 2.5% of the samples; `entropy`: of the predicted-class histogram, "
+        "ln 10 = 2.303 for a balanced generator.",
+    ]
+    notes += [f"Reference: {ref}." for ref in refs]
+    return "\n".join(lines + notes)
+
+
+def write_table(
+    path: str | os.PathLike[str],
+    folder: str | os.PathLike[str] | None = None,
+    mode: str | None = None,
+    title: str = "# Course results: every generative model, one yardstick",
+) -> Path:
+    """Write :func:`to_markdown` of :func:`collect` to ``path`` (atomically); returns it."""
+    rows = collect(folder, mode)
+    body = to_markdown(rows) if rows else "No results recorded yet: run the labs (`make run`)."
+    return atomic_write_text(path, f"{title}\n\n{body}\n")

@@ -1,0 +1,101 @@
+"""coursekit.results: the course-wide results table (records, collection, markdown, CLI)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from coursekit import cli, metrics, results
+
+
+def _report(n: int = 40) -> metrics.SampleReport:
+    x = np.random.default_rng(0).random((n, 28, 28), dtype=np.float32)
+    return metrics.sample_report(x, "noise", reference=x[::-1] * 0.5, min_samples=10)
+
+
+def test_record_writes_one_json_per_key_and_collect_reads_them(tmp_path, monkeypatch):
+    monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path))
+    monkeypatch.setenv("COURSEKIT_MODE", "smoke")
+    rep = _report()
+    path = results.record(
+        "week1_rbm_x",
+        family="RBM",
+        model="RBM 784-16",
+        framework="PyTorch",
+        report=rep,
+        log_likelihood=-180.5,
+        likelihood_method="AIS",
+        train_seconds=3.0,
+        sample_seconds=0.5,
+        updates=20,
+    )
+    assert path == tmp_path / "week1_rbm_x.json"
+    row = json.loads(path.read_text())
+    assert row["mode"] == "smoke" and row["samples"]["fid"] == pytest.approx(rep.fid)
+    # the same key replaces the row
+    results.record("week1_rbm_x", family="RBM", model="RBM 784-16", framework="PyTorch")
+    results.record(
+        "week3_vae_x",
+        family="VAE",
+        model="VAE",
+        framework="Keras (torch)",
+        report=rep,
+        log_likelihood=-99.0,
+        likelihood_method="IWAE, K=1000",
+    )
+    rows = results.collect()
+    assert [r["key"] for r in rows] == ["week1_rbm_x", "week3_vae_x"]
+    assert rows[0]["samples"] is None
+    assert results.collect(mode="full") == []
+    table = results.to_markdown(rows)
+    assert "| RBM | RBM 784-16 | PyTorch | smoke |" in table
+    assert "-99.0 (IWAE, K=1000)" in table and f"{rep.fid:.2f}" in table
+    assert rep.reference in table
+
+
+def test_results_dir_finds_the_repository_from_a_notebook_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv(results.RESULTS_ENV, raising=False)
+    (tmp_path / "notebooks" / "week1").mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text("")
+    monkeypatch.chdir(tmp_path / "notebooks" / "week1")
+    assert results.results_dir() == tmp_path / "build" / "results"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"key": "a b"}, "key"),
+        ({"family": ""}, "family"),
+        ({"log_likelihood": float("nan")}, "log_likelihood"),
+        ({"train_seconds": -1}, "train_seconds"),
+        ({"updates": 2.5}, "updates"),
+        ({"report": {"fid": 1}}, "report"),
+    ],
+)
+def test_bad_records_are_refused_by_name(tmp_path, kwargs, match):
+    args = {"key": "k", "family": "GAN", "model": "m", "framework": "f", "folder": tmp_path}
+    args.update(kwargs)
+    key = args.pop("key")
+    with pytest.raises(ValueError, match=match):
+        results.record(key, **args)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_results_writes_the_table(tmp_path, capsys):
+    results.record(
+        "week2_ebm",
+        family="EBM",
+        model="CNN energy",
+        framework="PyTorch",
+        folder=tmp_path / "build" / "results",
+        train_seconds=10,
+    )
+    out = tmp_path / "course.md"
+    assert cli.main(["results", "--build", str(tmp_path / "build"), "--out", str(out)]) == 0
+    assert "| EBM | CNN energy | PyTorch |" in out.read_text()
+    assert "written" in capsys.readouterr().out
+    empty = tmp_path / "empty.md"
+    cli.main(["results", "--build", str(tmp_path / "nothing"), "--out", str(empty)])
+    assert "No results recorded yet" in empty.read_text()
