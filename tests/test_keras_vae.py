@@ -96,3 +96,15 @@ def test_checkpoint_round_trip_and_mismatch(tmp_path):
         VAE(3, arch="mlp", hidden=16).load_checkpoint(path)
     with pytest.raises(ValueError, match=r"arch='mlp'.*arch='conv'"):
         VAE(2, arch="conv").load_checkpoint(path)
+
+
+def test_a_seed_fixes_the_weights_without_touching_global_seeds():
+    np.random.seed(7)
+    expected = np.random.rand(3)
+    np.random.seed(7)
+    a, b = VAE(2, arch="mlp", hidden=8, seed=4), VAE(2, arch="mlp", hidden=8, seed=4)
+    np.testing.assert_array_equal(np.random.rand(3), expected)
+    for p, q in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_array_equal(p, q)
+    c = VAE(2, arch="mlp", hidden=8, seed=5)
+    assert not np.array_equal(c.get_weights()[0], a.get_weights()[0])

@@ -150,3 +150,14 @@ def test_checkpoint_round_trip_and_mismatch(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="cannot read"):
         VAE.from_checkpoint(tmp_path / "junk.npz")
+
+
+def test_a_seed_fixes_the_weights_without_touching_the_global_generator():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    a, b = VAE(2, hidden=8, seed=4), VAE(2, hidden=8, seed=4)
+    assert torch.equal(torch.rand(3), expected)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        assert torch.equal(p, q)
+    assert not torch.equal(VAE(2, hidden=8, seed=5).decoder[0].weight, a.decoder[0].weight)

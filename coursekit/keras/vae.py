@@ -94,33 +94,47 @@ def elbo_terms(x: Any, mean: Any, log_var: Any, logits: Any) -> tuple[Any, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-def _encoder(arch: str, latent_dim: int, hidden: int) -> keras.Sequential:
+class _Initializers:
+    """Glorot-uniform kernel initialisers with seeds derived from one seed, one per layer."""
+
+    def __init__(self, seed: int) -> None:
+        self._rng = np.random.default_rng(seed)
+
+    def __call__(self) -> dict[str, Any]:
+        seed = int(self._rng.integers(0, 2**31 - 1))
+        return {"kernel_initializer": keras.initializers.GlorotUniform(seed=seed)}
+
+
+def _encoder(arch: str, latent_dim: int, hidden: int, init: _Initializers) -> keras.Sequential:
     if arch == "mlp":
-        body = [layers.Dense(hidden, activation="relu")]
+        body = [layers.Dense(hidden, activation="relu", **init())]
     else:  # keras.io: two stride-2 convolutions, then a dense layer of 16
         body = [
             layers.Reshape((28, 28, 1)),
-            layers.Conv2D(32, 3, strides=2, padding="same", activation="relu"),
-            layers.Conv2D(64, 3, strides=2, padding="same", activation="relu"),
+            layers.Conv2D(32, 3, strides=2, padding="same", activation="relu", **init()),
+            layers.Conv2D(64, 3, strides=2, padding="same", activation="relu", **init()),
             layers.Flatten(),
-            layers.Dense(16, activation="relu"),
+            layers.Dense(16, activation="relu", **init()),
         ]
     # one layer for [mean, log_var] (keras.io has two Dense layers; the same function)
     return keras.Sequential(
-        [keras.Input((IMAGE_SIZE,)), *body, layers.Dense(2 * latent_dim)], name="encoder"
+        [keras.Input((IMAGE_SIZE,)), *body, layers.Dense(2 * latent_dim, **init())], name="encoder"
     )
 
 
-def _decoder(arch: str, latent_dim: int, hidden: int) -> keras.Sequential:
+def _decoder(arch: str, latent_dim: int, hidden: int, init: _Initializers) -> keras.Sequential:
     if arch == "mlp":
-        body = [layers.Dense(hidden, activation="relu"), layers.Dense(IMAGE_SIZE)]
+        body = [
+            layers.Dense(hidden, activation="relu", **init()),
+            layers.Dense(IMAGE_SIZE, **init()),
+        ]
     else:
         body = [
-            layers.Dense(7 * 7 * 64, activation="relu"),
+            layers.Dense(7 * 7 * 64, activation="relu", **init()),
             layers.Reshape((7, 7, 64)),
-            layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation="relu"),
-            layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu"),
-            layers.Conv2DTranspose(1, 3, padding="same"),  # logits, no sigmoid
+            layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation="relu", **init()),
+            layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu", **init()),
+            layers.Conv2DTranspose(1, 3, padding="same", **init()),  # logits, no sigmoid
             layers.Reshape((IMAGE_SIZE,)),
         ]
     return keras.Sequential([keras.Input((latent_dim,)), *body], name="decoder")
@@ -169,10 +183,10 @@ class VAE(keras.Model):
         self.latent_dim, self.arch, self.hidden = latent_dim, arch, hidden
         self.binarize, self.learning_rate = binarize, learning_rate
         self.seed = random.randrange(2**31) if seed is None else seed
-        keras.utils.set_random_seed(self.seed)  # the initial weights
         self.seed_generator = keras.random.SeedGenerator(self.seed)
-        self.encoder = _encoder(arch, latent_dim, hidden)
-        self.decoder = _decoder(arch, latent_dim, hidden)
+        init = _Initializers(self.seed)  # seeded weights, no global seed touched
+        self.encoder = _encoder(arch, latent_dim, hidden, init)
+        self.decoder = _decoder(arch, latent_dim, hidden, init)
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
         self.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=jit_compile)

@@ -139,7 +139,8 @@ class VAE(nn.Module):
         hidden: units of the MLP's hidden layer (ignored by ``"conv"``).
         learning_rate: Adam's step size (Kingma and Ba 2015; 1e-3 as in pytorch/examples).
         seed: seeds the initial weights and the VAE's own generator (shuffling, binarisation,
-            the noise ``eps``); None uses torch's global generator state.
+            the noise ``eps``), leaving torch's global generator alone; None draws both from
+            the global generator (seeded by ``coursekit.seed_everything``).
     """
 
     def __init__(
@@ -157,14 +158,15 @@ class VAE(nn.Module):
         self.hidden = check_int(hidden, "hidden", 1, "units of the hidden layer")
         self.learning_rate = check_float(learning_rate, "learning_rate", "> 0", "Adam's step size")
         self.seed = check_seed(seed)
-        if self.seed is not None:
-            torch.manual_seed(self.seed)
-        self.encoder = _encoder(self.arch, self.latent_dim, self.hidden)
-        self.decoder = _decoder(self.arch, self.latent_dim, self.hidden)
+        # a seed fixes the initial weights without touching torch's global generator
+        with torch.random.fork_rng(devices=[], enabled=self.seed is not None):
+            if self.seed is not None:
+                torch.manual_seed(self.seed)
+            self.encoder = _encoder(self.arch, self.latent_dim, self.hidden)
+            self.decoder = _decoder(self.arch, self.latent_dim, self.hidden)
+            own_seed = self.seed if self.seed is not None else int(torch.randint(0, 2**62, (1,)))
         self._gen = torch.Generator()
-        self._gen.manual_seed(
-            self.seed if self.seed is not None else int(torch.randint(0, 2**62, (1,)))
-        )
+        self._gen.manual_seed(own_seed)
         self.optimizer: torch.optim.Optimizer | None = None
         self.updates = 0
 
