@@ -142,7 +142,8 @@ def time_impl(
         timing = harness.time_it(f"{impl} {arch}", epoch, repeats=args.repeats, warmup=0)
         rows.append({"impl": impl, "arch": arch, "what": "epoch", "config": config,
                      "images": len(data), "timing": timing.as_dict()})  # fmt: skip
-        n_iwae = min(len(test), args.iwae_n if arch == "mlp" else args.iwae_n_conv)
+        n_mlp = args.iwae_n if impl == "torch" else args.iwae_n_keras
+        n_iwae = min(len(test), n_mlp if arch == "mlp" else args.iwae_n_conv)
         vae.log_likelihood(test[:2], k=args.k)  # warm-up
         start = time.perf_counter()
         ll = vae.log_likelihood(test[:n_iwae], k=args.k)
@@ -167,6 +168,7 @@ def run_in_subprocess(backend: str, args: argparse.Namespace) -> list[dict]:
         cmd = [sys.executable, __file__, "--impl", "keras", "--rows-only", str(out),
                "--n", str(args.n), "--batch", str(args.batch), "--repeats", str(args.repeats),
                "--k", str(args.k), "--iwae-n", str(args.iwae_n),
+               "--iwae-n-keras", str(args.iwae_n_keras),
                "--iwae-n-conv", str(args.iwae_n_conv), "--latent", str(args.latent),
                "--hidden", str(args.hidden), "--arch", *args.arch]  # fmt: skip
         subprocess.run(cmd, check=True, env={**os.environ, "KERAS_BACKEND": backend})
@@ -181,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hidden", type=int, default=400, help="hidden units of the MLP VAE")
     parser.add_argument("--repeats", type=int, default=2, help="timed epochs per row")
     parser.add_argument("--k", type=int, default=1000, help="importance samples per image")
-    parser.add_argument("--iwae-n", type=int, default=10_000, help="test images, MLP IWAE")
+    parser.add_argument("--iwae-n", type=int, default=10_000, help="test images, torch MLP IWAE")
+    parser.add_argument("--iwae-n-keras", type=int, default=2_000, help="test images, Keras MLP")
     parser.add_argument("--iwae-n-conv", type=int, default=500, help="test images, conv IWAE")
     parser.add_argument("--arch", nargs="+", default=["mlp", "conv"], choices=["mlp", "conv"])
     parser.add_argument("--impl", nargs="+", default=["torch", "keras", "keras-torch"],
@@ -192,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.n, args.repeats, args.k, args.iwae_n, args.iwae_n_conv = 512, 1, 10, 20, 4
+        args.iwae_n_keras = 20
 
     import coursekit as ck
 
@@ -276,8 +280,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{', '.join(rates)}; NumPy and torch). Element-wise work is not in the bound.",
             f"Epochs: median of {args.repeats} after a warm-up fit of 20 batches; dynamic "
             "binarisation and Adam included, data preloaded. IWAE: one timed call on the first "
-            "test images (conv rows on fewer images; the last column scales the measured time "
-            "to 10,000 images).",
+            "test images (the Keras and the conv rows on fewer images: the last column scales "
+            "their measured time to 10,000 images).",
             f"Data: {origin}. Machine: {harness.machine()['processor']}, "
             f"{ck.num_threads()} threads.",
         ]
