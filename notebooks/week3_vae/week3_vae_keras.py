@@ -66,7 +66,7 @@ BATCH = 128
 LEARNING_RATE = 1e-3  # Adam (Kingma and Ba 2015), as in the keras.io example
 K_IWAE = ck.by_mode(full=1000, smoke=10)  # importance samples per test image
 N_TEST = ck.by_mode(full=None, smoke=200)  # test images to score (None: all)
-N_IWAE_CONV = ck.by_mode(full=200, smoke=20)  # test images for the conv model's IWAE
+N_IWAE_CONV = ck.by_mode(full=100, smoke=20)  # test images for the conv model's IWAE
 N_EXTRA = ck.by_mode(full=2000, smoke=50)  # test images for the stochastic-test IWAE
 N_VAL = 2000  # test images whose ELBO is monitored after every epoch
 N_SAMPLES = ck.by_mode(full=1000, smoke=500)  # prior samples judged by coursekit.metrics
