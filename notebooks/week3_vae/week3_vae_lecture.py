@@ -57,7 +57,7 @@ SEED = 0
 D, K_LATENT = 6, 2  # observed and latent dimensions of the linear-Gaussian model
 SIGMA2 = 0.4  # its observation noise variance
 MC = ck.by_mode(full=200_000, smoke=20_000)  # Monte Carlo samples for the checks
-REPEATS = ck.by_mode(full=2000, smoke=100)  # independent IWAE estimates per K
+SAMPLES = ck.by_mode(full=100_000, smoke=2000)  # importance samples per K for the IWAE table
 K_VALUES = [1, 2, 5, 10, 50, 100, 1000]  # importance samples
 
 # %% slideshow={"slide_type": "skip"}
@@ -255,14 +255,15 @@ print("x = 1 at logit -800:", ref.bernoulli_log_prob(np.ones((1, 1)), np.full((1
 # \quad \mathcal{L}_K\to\log p(\boldsymbol{x}).$$
 #
 # With $K = 1000$ it is the standard estimate of a VAE's test log-likelihood. On the
-# linear-Gaussian model, with the imperfect $Q$ from section 3, averaged over many repeats:
+# linear-Gaussian model, with the imperfect $Q$ from section 3, each $\mathcal{L}_K$ averaged
+# over `SAMPLES / K` (at least 20) independent estimates:
 
 # %% slideshow={"slide_type": "fragment"}
 xs = model.sample(3, rng)
 pm, _ = model.posterior(xs)
 qm, qlv = pm + np.array([0.4, -0.3]), np.repeat(q_log_var, 3, axis=0)
 elbo, log_px, gap = model.elbo(xs, qm, qlv), model.log_marginal(xs), model.elbo_gap(xs, qm, qlv)
-iwae = {k: model.iwae(xs, qm, qlv, k, rng, repeats=max(20, REPEATS // k)) for k in K_VALUES}
+iwae = {k: model.iwae(xs, qm, qlv, k, rng, repeats=max(20, SAMPLES // k)) for k in K_VALUES}
 print("image | ELBO (exact) | " + " | ".join(f"IWAE K={k}" for k in K_VALUES) + " | log p(x) | gap = KL to posterior | log p(x) - ELBO")
 for i in range(3):
     print(f"{i:5d} | {elbo[i]:12.4f} | " + " | ".join(f"{iwae[k][i]:9.4f}" for k in K_VALUES)
