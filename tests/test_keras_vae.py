@@ -99,11 +99,12 @@ def test_checkpoint_round_trip_and_mismatch(tmp_path):
 
 
 def test_a_seed_fixes_the_weights_without_touching_global_seeds():
-    np.random.seed(7)
-    expected = np.random.rand(3)
-    np.random.seed(7)
+    # the legacy global state is what keras.utils.set_random_seed would have reset
+    np.random.seed(7)  # noqa: NPY002
+    expected = np.random.rand(3)  # noqa: NPY002
+    np.random.seed(7)  # noqa: NPY002
     a, b = VAE(2, arch="mlp", hidden=8, seed=4), VAE(2, arch="mlp", hidden=8, seed=4)
-    np.testing.assert_array_equal(np.random.rand(3), expected)
+    np.testing.assert_array_equal(np.random.rand(3), expected)  # noqa: NPY002
     for p, q in zip(a.get_weights(), b.get_weights(), strict=True):
         np.testing.assert_array_equal(p, q)
     c = VAE(2, arch="mlp", hidden=8, seed=5)
