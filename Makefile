@@ -56,6 +56,7 @@ slides: $(STAMP)  ## lecture decks from full-mode results into build/slides/ (WE
 bench: $(STAMP)  ## benchmarks: tables and JSON records under benchmarks/results/
 	$(BIN)/python benchmarks/rbm.py
 	$(BIN)/python benchmarks/metrics.py
+	$(BIN)/python benchmarks/vae.py
 
 lab: $(STAMP)  ## start JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks

@@ -14,8 +14,9 @@ from coursekit import threads  # noqa: E402
 from coursekit.config import reapply_seed  # noqa: E402
 from coursekit.keras.data import make_dataset  # noqa: E402
 from coursekit.keras.rbm import RBM  # noqa: E402
+from coursekit.keras.vae import VAE  # noqa: E402
 
 threads.apply(strict=False)
 reapply_seed("keras")
 
-__all__ = ["RBM", "make_dataset"]
+__all__ = ["RBM", "VAE", "make_dataset"]

@@ -8,8 +8,9 @@ from coursekit import threads
 from coursekit.config import reapply_seed
 from coursekit.torch.data import make_loader
 from coursekit.torch.rbm import RBM
+from coursekit.torch.vae import VAE
 
 threads.apply(("torch",), strict=False)
 reapply_seed("torch")
 
-__all__ = ["RBM", "make_loader"]
+__all__ = ["RBM", "VAE", "make_loader"]
