@@ -2,8 +2,19 @@
 
 from coursekit.config import reapply_seed
 from coursekit.torch.data import make_loader
+from coursekit.torch.ebm import EBM, CNNEnergy, MLPEnergy, TrainingDiverged
+from coursekit.torch.langevin import langevin, target_log_prob
 from coursekit.torch.rbm import RBM
 
 reapply_seed("torch")
 
-__all__ = ["RBM", "make_loader"]
+__all__ = [
+    "EBM",
+    "RBM",
+    "CNNEnergy",
+    "MLPEnergy",
+    "TrainingDiverged",
+    "langevin",
+    "make_loader",
+    "target_log_prob",
+]
