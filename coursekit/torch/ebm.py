@@ -162,6 +162,7 @@ class EBM:
 
     def train_step(self, x_data: torch.Tensor) -> dict[str, float]:
         """One update on a batch of data [B, *shape]; returns the loss and mean energies."""
+        x_data = torch.as_tensor(np.asarray(x_data, dtype=np.float32))
         n = x_data.shape[0]
         x0, idx = self.buffer.sample(n)
         x_fake = langevin(self.log_prob, x0, **self.sampler, generator=self.generator).x

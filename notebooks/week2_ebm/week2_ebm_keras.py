@@ -70,9 +70,9 @@ N_EVAL = ck.by_mode(full=2000, smoke=100)  # images per energy histogram
 # %% slideshow={"slide_type": "skip"}
 import time
 
+import keras
 import matplotlib.pyplot as plt
 import numpy as np
-import keras
 from keras import ops
 
 from coursekit import metrics, plotting_ebm, results

@@ -115,7 +115,7 @@ plotting_ebm.toy_panel(targets, runs, suptitle=f"ULA, step {STEP_SIZE}, {STEPS} 
 # Mean and covariance of the chains' end points against the exact values:
 
 # %% slideshow={"slide_type": "fragment"}
-for target, run in zip(targets, runs):
+for target, run in zip(targets, runs, strict=True):
     print(f"{target.name:28s} mean {np.round(run.x.mean(0), 3)} (exact {np.round(target.mean, 3)}),"
           f" cov {np.round(np.cov(run.x.T).ravel(), 3)} (exact {np.round(target.cov.ravel(), 3)})")
 
