@@ -56,6 +56,7 @@ slides: $(STAMP)  ## offline lecture decks into build/slides/ (WEEK=1 narrows; C
 bench: $(STAMP)  ## benchmarks: tables and JSON records under benchmarks/results/
 	$(BIN)/python benchmarks/rbm.py
 	$(BIN)/python benchmarks/metrics.py
+	$(BIN)/python benchmarks/ebm.py
 
 lab: $(STAMP)  ## start JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks
