@@ -59,6 +59,8 @@ class CNNEnergy(nn.Module):
             nn.Linear(4 * c4, hidden), nn.SiLU(),
             nn.Linear(hidden, 1),
         )
+        # channels-last weights: oneDNN's convolutions run about 1.3x faster on CPU this way
+        self.to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(-1)
