@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--steps", type=int, default=60, help="Langevin steps per update")
     parser.add_argument("--langevin-steps", type=int, default=20, help="steps per timed chain")
-    parser.add_argument("--updates", type=int, default=3, help="EBM updates per timed run")
+    parser.add_argument("--updates", type=int, default=2, help="EBM updates per timed run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--impl", nargs="+", default=["torch", "keras", "keras-torch"],
                         choices=["torch", "keras", "keras-torch"])
