@@ -13,10 +13,22 @@ with quiet_native_stderr():  # TensorFlow's C++ start-up noise
 from coursekit import threads  # noqa: E402
 from coursekit.config import reapply_seed  # noqa: E402
 from coursekit.keras.data import make_dataset  # noqa: E402
+from coursekit.keras.ebm import EBM, TrainingDiverged, cnn_energy, mlp_energy  # noqa: E402
+from coursekit.keras.langevin import langevin, target_log_prob  # noqa: E402
 from coursekit.keras.rbm import RBM  # noqa: E402
 from coursekit.keras.vae import VAE  # noqa: E402
 
 threads.apply(strict=False)
 reapply_seed("keras")
 
-__all__ = ["RBM", "VAE", "make_dataset"]
+__all__ = [
+    "EBM",
+    "RBM",
+    "TrainingDiverged",
+    "VAE",
+    "cnn_energy",
+    "langevin",
+    "make_dataset",
+    "mlp_energy",
+    "target_log_prob",
+]

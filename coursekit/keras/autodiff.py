@@ -1,0 +1,74 @@
+"""Gradients for Keras 3 code, from whichever backend runs it (tensorflow, torch or jax).
+
+``keras.ops`` has no gradient function, so this is the one place that branches on
+``keras.backend.backend()``: ``tf.GradientTape`` on tensorflow, ``torch.autograd`` on torch,
+``jax.value_and_grad`` on jax. Everything else in :mod:`coursekit.keras` is backend-agnostic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import keras
+
+__all__ = ["compile_fn", "input_value_and_grad", "loss_and_grads"]
+
+
+def input_value_and_grad(fn: Callable[[Any], Any], x: Any) -> tuple[Any, Any]:
+    """``fn(x)`` (a vector [n]) and the gradient of its sum with respect to ``x``."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            value = fn(x)
+        return value, tape.gradient(value, x)
+    if backend == "torch":
+        import torch
+
+        with torch.enable_grad():
+            x = x.detach().requires_grad_(True)
+            value = fn(x)
+            (grad,) = torch.autograd.grad(value.sum(), x)
+        return value.detach(), grad
+    if backend == "jax":  # pragma: no cover  (not installed here)
+        import jax
+
+        (_, value), grad = jax.value_and_grad(lambda z: (fn(z).sum(), fn(z)), has_aux=True)(x)
+        return value, grad
+    raise ValueError(f"Keras backend {backend!r} is not supported; use tensorflow, torch or jax.")
+
+
+def loss_and_grads(
+    fn: Callable[[], tuple[Any, Any]], variables: Sequence[keras.Variable]
+) -> tuple[Any, Any, list[Any]]:
+    """``(loss, aux), grads``: ``fn()`` returns a scalar loss and anything else; the gradients of
+    the loss with respect to ``variables`` (trainable ``keras.Variable`` s)."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            loss, aux = fn()
+        return loss, aux, tape.gradient(loss, variables)
+    if backend == "torch":
+        import torch
+
+        with torch.enable_grad():
+            loss, aux = fn()
+            grads = torch.autograd.grad(loss, [v.value for v in variables], allow_unused=True)
+        return loss.detach(), aux, list(grads)
+    raise ValueError(
+        f"Keras backend {backend!r} is not supported for training; use tensorflow or torch."
+    )
+
+
+def compile_fn(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` compiled with ``tf.function`` on the tensorflow backend, unchanged otherwise."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(fn, reduce_retracing=True)
+    return fn

@@ -1,0 +1,227 @@
+"""Energy-based models in Keras 3 (week 2), on the tensorflow or the torch backend: the twin of
+:mod:`coursekit.torch.ebm` (same architecture, loss, sampler, buffer and defaults).
+
+Images are channels-last here, ``[n, 28, 28, 1]`` in [-1, 1]. See :mod:`coursekit.torch.ebm` for
+the maths and the references; the loss per update is
+
+    L = mean E(x_data) - mean E(x_sample) + alpha * (mean E(x_data)^2 + mean E(x_sample)^2).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from coursekit.keras.autodiff import compile_fn, loss_and_grads
+from coursekit.keras.langevin import LangevinResult, langevin
+from coursekit.replay import ReplayBuffer
+
+__all__ = ["EBM", "TrainingDiverged", "cnn_energy", "mlp_energy"]
+
+
+class TrainingDiverged(RuntimeError):
+    """EBM training stopped because energies, the loss or the gradients blew up."""
+
+
+def cnn_energy(channels: Sequence[int] = (16, 32, 64, 64), hidden: int = 64) -> keras.Model:
+    """The CNN energy of :class:`coursekit.torch.CNNEnergy` in Keras: [n, 28, 28, 1] -> [n].
+
+    Explicit zero padding reproduces torch's ``padding=4`` and ``padding=1`` exactly.
+    """
+    c1, c2, c3, c4 = channels
+    inp = keras.Input((28, 28, 1))
+    h = layers.ZeroPadding2D(4)(inp)
+    h = layers.Conv2D(c1, 5, strides=2, activation="silu")(h)  # 16x16
+    for c in (c2, c3, c4):
+        h = layers.ZeroPadding2D(1)(h)
+        h = layers.Conv2D(c, 3, strides=2, activation="silu")(h)  # 8, 4, 2
+    h = layers.Flatten()(h)
+    h = layers.Dense(hidden, activation="silu")(h)
+    out = layers.Reshape(())(layers.Dense(1)(h))
+    return keras.Model(inp, out, name="cnn_energy")
+
+
+def mlp_energy(dim: int = 2, hidden: int = 64) -> keras.Model:
+    """An MLP energy for points [n, dim] -> [n], Swish activations."""
+    inp = keras.Input((dim,))
+    h = layers.Dense(hidden, activation="silu")(inp)
+    h = layers.Dense(hidden, activation="silu")(h)
+    out = layers.Reshape(())(layers.Dense(1)(h))
+    return keras.Model(inp, out, name="mlp_energy")
+
+
+class EBM:
+    """An energy network trained contrastively with Langevin negatives from a replay buffer.
+
+    The arguments are those of :class:`coursekit.torch.EBM` (``shape`` channels-last here).
+    """
+
+    def __init__(
+        self,
+        energy: keras.Model,
+        shape: Sequence[int],
+        *,
+        step_size: float = 10.0,
+        noise_scale: float | None = 0.005,
+        n_steps: int = 60,
+        grad_clip: float | None = 0.03,
+        clamp: tuple[float, float] | None = (-1.0, 1.0),
+        init_range: tuple[float, float] = (-1.0, 1.0),
+        buffer_size: int = 8192,
+        restart: float = 0.05,
+        alpha: float = 0.1,
+        lr: float = 1e-4,
+        betas: tuple[float, float] = (0.0, 0.999),
+        clip_norm: float | None = 0.1,
+        data_noise: float = 0.005,
+        max_energy: float = 1e3,
+        seed: int = 0,
+    ) -> None:
+        self.energy = energy
+        self.shape = tuple(int(s) for s in shape)
+        self.sampler = dict(step_size=step_size, noise_scale=noise_scale, n_steps=n_steps,
+                            grad_clip=grad_clip, clamp=clamp)
+        self.buffer = ReplayBuffer(buffer_size, self.shape, restart=restart, low=init_range[0],
+                                   high=init_range[1], seed=seed)
+        self.alpha, self.clip_norm, self.data_noise = alpha, clip_norm, data_noise
+        self.max_energy = max_energy
+        self.optimizer = keras.optimizers.Adam(learning_rate=lr, beta_1=betas[0], beta_2=betas[1])
+        self.optimizer.build(energy.trainable_variables)
+        self.seed_gen = keras.random.SeedGenerator(seed)
+        self.updates = 0
+        self._grads = compile_fn(self._loss_and_grads)
+        self._apply = compile_fn(self._apply_grads)
+
+    # ---- energies and samples ---------------------------------------------------------------
+
+    def log_prob(self, x: Any) -> Any:
+        """``-E(x)``: the unnormalised log density [n]."""
+        return -self.energy(x)
+
+    def energies(self, x: Any, batch_size: int = 512) -> np.ndarray:
+        """Energies of ``x`` [n, *shape] (array or tensor) as a NumPy float64 array [n]."""
+        x = np.asarray(ops.convert_to_numpy(x), dtype=np.float32).reshape(-1, *self.shape)
+        return np.concatenate([
+            np.asarray(ops.convert_to_numpy(self.energy(x[i:i + batch_size])), dtype=np.float64)
+            for i in range(0, len(x), batch_size)])
+
+    def sample(self, n: int, *, n_steps: int | None = None, start: Any = None,
+               return_chain: bool = False, stride: int = 1) -> LangevinResult:
+        """Langevin chains with the training sampler's settings, from noise (or ``start``)."""
+        x0 = self.buffer.noise(n) if start is None else start
+        kwargs = {**self.sampler, "n_steps": n_steps or self.sampler["n_steps"]}
+        return langevin(self.log_prob, x0, **kwargs, return_chain=return_chain, stride=stride,
+                        seed=self.seed_gen)
+
+    # ---- training ---------------------------------------------------------------------------
+
+    def _loss_and_grads(self, x_data: Any, x_fake: Any) -> tuple[Any, Any, list[Any]]:
+        n = ops.shape(x_data)[0]
+
+        def loss_fn():
+            e = self.energy(ops.concatenate([x_data, x_fake], axis=0))
+            e_data, e_fake = e[:n], e[n:]
+            cdiv = ops.mean(e_data) - ops.mean(e_fake)
+            reg = self.alpha * (ops.mean(ops.square(e_data)) + ops.mean(ops.square(e_fake)))
+            stats = ops.stack([cdiv + reg, cdiv, reg, ops.mean(e_data), ops.mean(e_fake),
+                               ops.max(ops.abs(e))])
+            return cdiv + reg, stats
+
+        _, stats, grads = loss_and_grads(loss_fn, self.energy.trainable_variables)
+        sq = ops.sum(ops.stack([ops.sum(ops.square(g)) for g in grads]))
+        return stats, ops.sqrt(sq), grads
+
+    def _apply_grads(self, grads: list[Any], norm: Any) -> None:
+        if self.clip_norm is not None:
+            scale = ops.minimum(1.0, self.clip_norm / (norm + 1e-6))
+            grads = [g * scale for g in grads]
+        self.optimizer.apply(grads, self.energy.trainable_variables)
+
+    def _guard(self, what: str, value: float) -> None:
+        if not math.isfinite(value) or abs(value) > self.max_energy:
+            raise TrainingDiverged(
+                f"EBM training diverged at update {self.updates + 1}: {what} = {value:.4g} "
+                f"(limit {self.max_energy:g}). The weights of the last good update are kept. "
+                "Try a smaller learning rate, a larger alpha (energy regularisation), a smaller "
+                "Langevin step_size or grad_clip, or restart from a checkpoint."
+            )
+
+    def train_step(self, x_data: Any) -> dict[str, float]:
+        """One update on a batch of data [B, *shape]; returns the loss and mean energies."""
+        x_data = np.asarray(ops.convert_to_numpy(x_data), dtype=np.float32)
+        n = x_data.shape[0]
+        x0, idx = self.buffer.sample(n)
+        x_fake = langevin(self.log_prob, x0, **self.sampler, seed=self.seed_gen).x
+        self.buffer.update(idx, ops.convert_to_numpy(x_fake))
+        x_data = ops.convert_to_tensor(x_data)
+        if self.data_noise:
+            x_data = x_data + self.data_noise * keras.random.normal(ops.shape(x_data),
+                                                                    seed=self.seed_gen)
+            if self.sampler["clamp"] is not None:
+                x_data = ops.clip(x_data, *self.sampler["clamp"])
+        stats, norm, grads = self._grads(x_data, x_fake)
+        values = np.asarray(ops.convert_to_numpy(stats), dtype=np.float64)
+        names = ("loss", "cdiv", "reg", "e_data", "e_fake")
+        out = dict(zip(names, values[:5].tolist(), strict=True))
+        self._guard("the loss", out["loss"])
+        self._guard("the largest |energy|", float(values[5]))
+        norm_value = float(ops.convert_to_numpy(norm))
+        if not math.isfinite(norm_value):
+            self._guard("the gradient norm", norm_value)
+        self._apply(grads, norm)
+        self.updates += 1
+        return out
+
+    def fit(
+        self,
+        x: Any,
+        *,
+        updates: int,
+        batch_size: int = 128,
+        log_every: int = 50,
+        callback: Callable[[EBM, dict], None] | None = None,
+        progress: bool = True,
+    ) -> dict[str, list[float]]:
+        """Train for ``updates`` parameter updates on data ``x`` [n, *shape]; see
+        :meth:`coursekit.torch.EBM.fit` for the history it returns."""
+        data = np.asarray(ops.convert_to_numpy(x), dtype=np.float32).reshape(-1, *self.shape)
+        if isinstance(updates, bool) or not isinstance(updates, int) or updates < 1:
+            raise ValueError(f"updates (parameter updates) must be an int >= 1, got {updates!r}.")
+        if not 1 <= batch_size <= len(data):
+            raise ValueError(f"batch_size must be in [1, {len(data)}], got {batch_size!r}.")
+        history: dict[str, list[float]] = {k: [] for k in
+                                           ("update", "loss", "cdiv", "reg", "e_data", "e_fake",
+                                            "seconds")}
+        rng = np.random.default_rng(self.updates)
+        start, window = time.perf_counter(), []
+        order, pos = rng.permutation(len(data)), 0
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=updates, desc="EBM updates", leave=False)
+        for i in range(updates):
+            if pos + batch_size > len(data):
+                order, pos = rng.permutation(len(data)), 0
+            batch = data[order[pos:pos + batch_size]]
+            pos += batch_size
+            window.append(self.train_step(batch))
+            if bar is not None:
+                bar.update(1)
+            if self.updates % log_every == 0 or i == updates - 1:
+                row = {k: float(np.mean([w[k] for w in window])) for k in window[0]}
+                row["update"], row["seconds"] = self.updates, time.perf_counter() - start
+                for k in history:
+                    history[k].append(row[k])
+                window = []
+                if callback is not None:
+                    callback(self, row)
+        if bar is not None:
+            bar.close()
+        return history

@@ -1,0 +1,177 @@
+"""Langevin sampling in Keras 3 (week 2), on any backend: the twin of
+:func:`coursekit.torch.langevin`, with the same arguments and results.
+
+One update::
+
+    x_{t+1} = clamp(x_t + step_size * clip(grad log p(x_t)) + noise_scale * w_t),   w_t ~ N(0, I)
+
+with ``noise_scale = sqrt(2 step_size)`` by default (exact Langevin for ``p``); the lecture's
+form is ``step_size=eta, noise_scale=sqrt(eta)`` and samples ``p^2``. The maths is
+``keras.ops``; the gradient comes from the backend (:mod:`coursekit.keras.autodiff`), and on
+tensorflow each step is compiled with ``tf.function`` (cached per ``log_prob`` and settings).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+from coursekit.keras.autodiff import compile_fn, input_value_and_grad
+from coursekit.langevin_checks import (
+    SamplerConfig,
+    check_log_prob_values,
+    check_sampler_args,
+    check_start,
+)
+from coursekit.reference.langevin import GaussianMixture, LangevinResult, Ring
+
+__all__ = ["LangevinResult", "langevin", "target_log_prob"]
+
+LogProb = Callable[[Any], Any]
+_CACHE: OrderedDict[tuple, Callable] = OrderedDict()
+_CACHE_SIZE = 16
+
+
+def _numpy(t: Any) -> np.ndarray:
+    return np.asarray(ops.convert_to_numpy(t), dtype=np.float64)
+
+
+def _make_step(log_prob: LogProb, cfg: SamplerConfig, ndim: int) -> Callable:
+    axes = tuple(range(1, ndim))
+
+    def grad(x):
+        lp, g = input_value_and_grad(log_prob, x)
+        if cfg.grad_clip is not None:
+            g = ops.clip(g, -cfg.grad_clip, cfg.grad_clip)
+        return lp, g
+
+    def step(x, lp, g, w, u):
+        y = x + cfg.step_size * g + cfg.noise_scale * w
+        if not cfg.mala:
+            if cfg.clamp is not None:
+                y = ops.clip(y, cfg.clamp[0], cfg.clamp[1])
+            lp_y, g_y = grad(y)
+            return y, lp_y, g_y, ops.zeros(())
+        lp_y, g_y = grad(y)
+        fwd = ops.sum(ops.square(y - x - cfg.step_size * g), axis=axes)
+        bwd = ops.sum(ops.square(x - y - cfg.step_size * g_y), axis=axes)
+        log_alpha = lp_y - lp + (fwd - bwd) / (2 * cfg.noise_scale**2)
+        ok = ops.less(ops.log(u), log_alpha)
+        if cfg.clamp is not None:
+            inside = ops.logical_and(ops.greater_equal(y, cfg.clamp[0]),
+                                     ops.less_equal(y, cfg.clamp[1]))
+            ok = ops.logical_and(ok, ops.all(inside, axis=axes))
+        mask = ops.reshape(ok, (-1,) + (1,) * (ndim - 1))
+        return (ops.where(mask, y, x), ops.where(ok, lp_y, lp), ops.where(mask, g_y, g),
+                ops.mean(ops.cast(ok, "float32")))
+
+    return compile_fn(step), grad
+
+
+def _stepper(log_prob: LogProb, cfg: SamplerConfig, ndim: int) -> tuple[Callable, Callable]:
+    key = (log_prob, cfg.step_size, cfg.noise_scale, cfg.grad_clip, cfg.clamp, cfg.mala, ndim,
+           keras.backend.backend())
+    try:
+        hit = _CACHE.get(key)
+    except TypeError:  # an unhashable log_prob: no caching
+        return _make_step(log_prob, cfg, ndim)
+    if hit is None:
+        hit = _make_step(log_prob, cfg, ndim)
+        _CACHE[key] = hit
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return hit
+
+
+def langevin(
+    log_prob: LogProb,
+    x0: Any,
+    *,
+    step_size: float,
+    n_steps: int,
+    noise_scale: float | None = None,
+    grad_clip: float | None = None,
+    clamp: tuple[float, float] | None = None,
+    mala: bool = False,
+    return_chain: bool = False,
+    stride: int = 1,
+    seed: int | keras.random.SeedGenerator | None = None,
+    noise: Any = None,
+    uniforms: Any = None,
+) -> LangevinResult:
+    """Run ``n`` Langevin (or MALA) chains from ``x0`` [n, d] or [n, ...] (float32).
+
+    The arguments and the result are those of :func:`coursekit.torch.langevin`; ``seed`` is an
+    int or a ``keras.random.SeedGenerator`` (reused across calls, e.g. by an EBM). ``x``,
+    ``chain`` come back as backend tensors.
+
+    Raises:
+        ValueError: a non-positive step size or noise scale, ``n_steps < 1``, a start outside
+            ``clamp``, ``log_prob`` returning a wrong shape or NaN (at the start or the end).
+    """
+    cfg = check_sampler_args(step_size=step_size, n_steps=n_steps, noise_scale=noise_scale,
+                             grad_clip=grad_clip, clamp=clamp, mala=mala,
+                             return_chain=return_chain, stride=stride)
+    x = ops.convert_to_tensor(np.asarray(ops.convert_to_numpy(x0), dtype=np.float32))
+    check_start(_numpy(x), cfg.clamp)
+    n, ndim = x.shape[0], len(x.shape)
+    seed_gen = seed if isinstance(seed, keras.random.SeedGenerator) else \
+        keras.random.SeedGenerator(seed)
+    step, grad = _stepper(log_prob, cfg, ndim)
+    lp, g = grad(x)
+    check_log_prob_values(_numpy(lp), n)
+    chain, accepted = [], 0.0
+    ones = ops.ones((n,))
+    for t in range(cfg.n_steps):
+        w = keras.random.normal(x.shape, seed=seed_gen) if noise is None else \
+            ops.convert_to_tensor(np.asarray(ops.convert_to_numpy(noise[t]), dtype=np.float32))
+        if cfg.mala:
+            u = keras.random.uniform((n,), seed=seed_gen) if uniforms is None else \
+                ops.convert_to_tensor(np.asarray(ops.convert_to_numpy(uniforms[t]),
+                                                 dtype=np.float32))
+        else:
+            u = ones
+        x, lp, g, acc = step(x, lp, g, w, u)
+        if cfg.mala:
+            accepted = accepted + acc
+        if cfg.return_chain and (t + 1) % cfg.stride == 0:
+            chain.append(x)
+    check_log_prob_values(_numpy(lp), n, where=f"after {cfg.n_steps} steps (the chain diverged)")
+    return LangevinResult(
+        x=x,
+        chain=ops.stack(chain) if cfg.return_chain else None,
+        acceptance_rate=float(_numpy(accepted)) / cfg.n_steps if cfg.mala else None,
+    )
+
+
+def target_log_prob(target: GaussianMixture | Ring) -> LogProb:
+    """The exact log density of a toy target of :mod:`coursekit.reference.langevin`, in
+    ``keras.ops``: ``x`` [n, 2] -> [n]; agrees with ``target.log_prob`` (tested)."""
+    if isinstance(target, Ring):
+        radius, width, log_z = target.radius, target.width, target.log_z
+
+        def ring_log_prob(x):
+            r = ops.sqrt(ops.sum(x * x, axis=1) + 1e-12)
+            return -ops.square(r - radius) / (2 * width**2) - log_z
+
+        return ring_log_prob
+    if not isinstance(target, GaussianMixture):
+        raise ValueError(
+            f"target must be a GaussianMixture or a Ring, got {type(target).__name__}."
+        )
+    means = np.asarray(target.means, dtype=np.float32)
+    prec = np.asarray(target.precisions, dtype=np.float32)
+    norms = np.asarray(target.log_norms, dtype=np.float32)
+
+    def mixture_log_prob(x):
+        diff = ops.expand_dims(x, 1) - ops.convert_to_tensor(means)[None]  # [n, K, d]
+        pdiff = ops.einsum("kij,nkj->nki", ops.convert_to_tensor(prec), diff)
+        quad = ops.sum(diff * pdiff, axis=-1)
+        return ops.logsumexp(ops.convert_to_tensor(norms)[None] - 0.5 * quad, axis=1)
+
+    return mixture_log_prob

@@ -1,0 +1,110 @@
+"""Figures of week 2: densities with Langevin chains, variance against step size, energy
+histograms and ROC curves. Matplotlib and NumPy only; framework tensors are converted."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from coursekit.ood import roc_auc, roc_curve
+from coursekit.plotting import to_numpy
+
+__all__ = ["density_and_chains", "energy_histograms", "roc_curves", "toy_panel"]
+
+
+def _ax(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax
+    return ax.figure, ax
+
+
+def _density_image(log_density: Any, lim: float, ax: Axes, resolution: int = 200) -> None:
+    grid = np.linspace(-lim, lim, resolution)
+    xx, yy = np.meshgrid(grid, grid)
+    dens = np.exp(log_density(np.stack([xx.ravel(), yy.ravel()], 1))).reshape(xx.shape)
+    ax.imshow(dens, origin="lower", extent=(-lim, lim, -lim, lim), cmap="Blues", aspect="equal")
+
+
+def density_and_chains(
+    target: Any,
+    chain: Any = None,
+    samples: Any = None,
+    *,
+    n_chains: int = 5,
+    lim: float = 5.0,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """The exact density of a 2-D ``target`` (image), a few chain paths (``chain`` [k, n, 2])
+    and samples (``samples`` [m, 2], dots)."""
+    fig, ax = _ax(ax, (4.2, 4.2))
+    _density_image(target.log_prob, lim, ax)
+    if samples is not None:
+        s = to_numpy(samples)
+        ax.plot(s[:, 0], s[:, 1], ".", ms=1.5, color="tab:orange", alpha=0.5)
+    if chain is not None:
+        c = to_numpy(chain)
+        for i in range(min(n_chains, c.shape[1])):
+            ax.plot(c[:, i, 0], c[:, i, 1], "-", lw=0.8, color=f"C{i + 1}")
+            ax.plot(c[0, i, 0], c[0, i, 1], "o", ms=4, color=f"C{i + 1}")
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_title(title if title is not None else target.name)
+    return fig
+
+
+def toy_panel(
+    targets: Sequence[Any], results: Sequence[Any], *, lim: float = 5.0, suptitle: str = ""
+) -> Figure:
+    """One :func:`density_and_chains` panel per target, from sampler results
+    (``x`` the samples, ``chain`` the paths)."""
+    fig, axes = plt.subplots(1, len(targets), figsize=(4.2 * len(targets), 4.2))
+    for ax, target, res in zip(np.atleast_1d(axes), targets, results, strict=True):
+        density_and_chains(target, res.chain, res.x, ax=ax, lim=lim)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def energy_histograms(
+    energies: Mapping[str, Any], *, ax: Axes | None = None, bins: int = 60,
+    title: str = "energies",
+) -> Figure:
+    """Overlaid normalised histograms of energies, one per named set (shared bins)."""
+    fig, ax = _ax(ax, (7.5, 3.8))
+    arrays = {k: np.asarray(to_numpy(v), dtype=np.float64).ravel() for k, v in energies.items()}
+    lo = min(np.percentile(a, 0.5) for a in arrays.values())
+    hi = max(np.percentile(a, 99.5) for a in arrays.values())
+    edges = np.linspace(lo, hi, bins + 1)
+    for name, a in arrays.items():
+        ax.hist(np.clip(a, lo, hi), bins=edges, density=True, alpha=0.5, label=name)
+    ax.set_xlabel("energy E(x)")
+    ax.set_ylabel("density")
+    ax.set_title(title)
+    ax.legend()
+    return fig
+
+
+def roc_curves(
+    scores_in: Any, scores_out: Mapping[str, Any], *, ax: Axes | None = None
+) -> tuple[Figure, dict[str, float]]:
+    """ROC curves of "in distribution" against each named out-of-distribution set; returns the
+    figure and the AUCs."""
+    fig, ax = _ax(ax, (4.2, 4.2))
+    aucs = {}
+    for name, out in scores_out.items():
+        fpr, tpr = roc_curve(scores_in, out)
+        aucs[name] = roc_auc(scores_in, out)
+        ax.plot(fpr, tpr, label=f"{name}: AUC {aucs[name]:.3f}")
+    ax.plot([0, 1], [0, 1], ":", color="gray")
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.legend(loc="lower right", fontsize=8)
+    return fig, aucs
