@@ -276,7 +276,7 @@ ck.plotting.class_histogram({"Gibbs samples": gibbs_report, "real training digit
 # [`benchmarks/results/course.md`](../../benchmarks/results/course.md) for the committed run):
 
 # %% slideshow={"slide_type": "skip"}
-results.record("week1_rbm_keras", family="RBM", framework=f"Keras ({keras.backend.backend()})",
+row_file = results.record("week1_rbm_keras", family="RBM", framework=f"Keras ({keras.backend.backend()})",
                model=f"RBM 784-{N_HIDDEN}, {'PCD' if PERSISTENT else 'CD'}-{K}",
                report=gibbs_report, log_likelihood=report.test_ll,
                likelihood_method=f"AIS, {AIS_CHAINS} chains, {len(report.ais.betas) - 1:,} intervals",
@@ -342,7 +342,13 @@ ck.plotting.class_histogram({"Gibbs": gibbs_report, "parallel tempering": pt_rep
                              "real training digits": real_same_n});
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# **What the numbers say** (full mode, committed run): PT_NUMBERS_TO_FILL
+# **What the numbers say** (full mode, committed run): with 1,000 samples each, Gibbs gives classifier FID 13.20 and PT 13.48, with five digits
+# covered by both (3, 5 and 7 dominate), against FID 0.09 for 1,000 real training digits and
+# 0.23 for one half of the test digits against the other. The swap rates (0.06 to 0.85, mean
+# 0.50) show the ladder is connected, so the PT chains do cross between modes, and they find
+# the same class mix as Gibbs: the uneven histogram belongs to the *model*, not to a sampler
+# that is stuck. Better mixing cannot fix that; only better training can (more updates, PT-
+# PCD, a decaying step size).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Save, load, and what to try

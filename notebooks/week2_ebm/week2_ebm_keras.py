@@ -235,7 +235,7 @@ print({k: round(v, 3) for k, v in aucs.items()})
 # This model's row of the course-wide results table (`build/results.md` after `make run`):
 
 # %% slideshow={"slide_type": "skip"}
-results.record("week2_ebm_keras", family="EBM",
+row_file = results.record("week2_ebm_keras", family="EBM",
                framework=f"Keras ({keras.backend.backend()})",
                model=f"CNN energy, {STEPS} Langevin steps/update, replay buffer",
                report=ebm_report, train_seconds=train_seconds, sample_seconds=sample_seconds,

@@ -230,7 +230,7 @@ print({k: round(v, 3) for k, v in aucs.items()})
 # This model's row of the course-wide results table (`build/results.md` after `make run`):
 
 # %% slideshow={"slide_type": "skip"}
-results.record("week2_ebm_pytorch", family="EBM", framework="PyTorch",
+row_file = results.record("week2_ebm_pytorch", family="EBM", framework="PyTorch",
                model=f"CNN energy, {STEPS} Langevin steps/update, replay buffer",
                report=ebm_report, train_seconds=train_seconds, sample_seconds=sample_seconds,
                updates=UPDATES,

@@ -278,7 +278,7 @@ real_report = metrics.sample_report(x_train[:N_SAMPLES], f"{N_SAMPLES:,} real tr
 print(report, real_report, sep="\n\n")
 
 # %% slideshow={"slide_type": "skip"}
-results.record(
+row_file = results.record(
     "week3_vae_pytorch", family="VAE", framework="PyTorch", report=report,
     model=f"VAE {ARCH} 784-{HIDDEN}-{LATENT}, Bernoulli decoder", log_likelihood=test_ll,
     likelihood_method=f"IWAE K={K_IWAE}, test binarised at 0.5", train_seconds=train_seconds,
