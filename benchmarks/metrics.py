@@ -50,11 +50,23 @@ def main(argv: list[str] | None = None) -> int:
     x = ck.data.to_float(images)
     x = np.resize(x, (args.n, 28, 28))  # tiled if fewer images are here
     metrics.reference_stats()  # computed (or read from the cache) once, outside the timing
+    classifier = metrics.load_classifier()
+
+    def fresh(call):
+        """``call`` on images the classifier has not seen: its memo of recent inputs (which
+        spares notebooks a second pass over the same images) is emptied first."""
+
+        def run():
+            classifier._memo.clear()
+            return call(x)
+
+        return run
+
     fid_t = harness.time_it(
-        "classifier_fid", lambda: metrics.classifier_fid(x), repeats=args.repeats, warmup=1
+        "classifier_fid", fresh(metrics.classifier_fid), repeats=args.repeats, warmup=1
     )
     report_t = harness.time_it(
-        "sample_report", lambda: metrics.sample_report(x), repeats=args.repeats, warmup=0
+        "sample_report", fresh(metrics.sample_report), repeats=args.repeats, warmup=0
     )
     flops = args.n * sum(harness.gemm_flops(m, k, n) for m, k, n in PER_IMAGE)
     bound = flops / peak

@@ -671,7 +671,9 @@ def plot_curves(
         xs = np.arange(1, y.size + 1) if shared is None else shared[: y.size]
         # markers keep a short (smoke-mode) or NaN-broken curve visible
         ax.plot(xs, y, label=name, marker="o" if y.size <= 30 else "", markersize=4)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    # at most ~5 ticks: a half-width panel at the course's font size fits "6000" five times,
+    # not nine times (the default "auto" overlaps the labels of long runs)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True, steps=[1, 2, 2.5, 5, 10]))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel if ylabel is not None else ", ".join(series))
     if logy:

@@ -276,3 +276,10 @@ def test_tensors_are_accepted():
     x = np.random.default_rng(0).random((40, 1, 28, 28), dtype=np.float32)
     got = metrics.class_coverage(torch.from_numpy(x))
     assert got.counts.sum() == 40
+
+
+def test_load_classifier_is_one_object_per_dataset_however_it_is_named():
+    assert metrics.load_classifier() is metrics.load_classifier("mnist")
+    assert metrics.load_classifier("fashion_mnist") is not metrics.load_classifier()
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        metrics.load_classifier("cifar10")

@@ -203,9 +203,14 @@ class NumpyClassifier:
         return self.features_and_logits(x)[1].argmax(axis=1)
 
 
-@cache
 def load_classifier(dataset: str = "mnist") -> NumpyClassifier:
     """The committed classifier of ``dataset`` (``"mnist"`` or ``"fashion_mnist"``), its
-    SHA-256 checked against its record. Loaded once per process."""
+    SHA-256 checked against its record. Loaded once per process: ``load_classifier()`` and
+    ``load_classifier("mnist")`` are the same object."""
+    return _load_classifier(_check_dataset(dataset))
+
+
+@cache
+def _load_classifier(dataset: str) -> NumpyClassifier:
     record = classifier_record(dataset)
     return NumpyClassifier.from_file(weights_path(dataset), sha256=record["sha256"])

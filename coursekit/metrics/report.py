@@ -133,6 +133,8 @@ def reference_stats(
         if reference is None:
             _write_cache(key, mu, cov, len(images), what)
         cached = (mu, cov, len(images), what)
+    else:  # the description as this process sees the source (paths may read differently)
+        cached = (*cached[:3], what)
     _MEMO[key] = cached
     return cached
 
