@@ -149,6 +149,14 @@ def _fmt(value: Any, spec: str, empty: str = "—") -> str:
     return empty if value is None else format(value, spec)
 
 
+def _seconds(value: Any) -> str:
+    """Seconds with two significant figures below 10 s (a VAE draws 1,000 samples in
+    milliseconds: "0.0" would hide it), whole seconds above."""
+    if value is None:
+        return "—"
+    return f"{value:.0f}" if value >= 10 else f"{value:.2g}"
+
+
 def to_markdown(rows: list[dict]) -> str:
     """The table as markdown: one row per record."""
     lines = [
@@ -165,9 +173,12 @@ def to_markdown(rows: list[dict]) -> str:
             f"| {_fmt(r.get('updates'), ',')} | {_fmt(r.get('train_seconds'), '.0f')} "
             f"| {ll_text} | {_fmt(s.get('n_samples'), ',')} | {_fmt(s.get('fid'), '.2f')} "
             f"| {_fmt(s.get('n_classes'), 'd')} | {_fmt(s.get('entropy'), '.3f')} "
-            f"| {_fmt(r.get('sample_seconds'), '.1f')} |"
+            f"| {_seconds(r.get('sample_seconds'))} |"
         )
-    refs = sorted({(r.get("samples") or {}).get("reference", "") for r in rows} - {""})
+    home = str(Path.home())  # records written before paths were shortened to ~ read the same
+    refs = sorted(
+        {(r.get("samples") or {}).get("reference", "").replace(home, "~") for r in rows} - {""}
+    )
     notes = [
         "",
         "Classifier FID and class coverage from `coursekit.metrics` (lower FID is better; it "

@@ -570,6 +570,6 @@ def test_update_axis_tick_labels_do_not_overlap_in_a_half_width_panel(last):
         boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels()
                  if t.get_text() and ax.get_xlim()[0] <= t.get_position()[0] <= ax.get_xlim()[1]]
         assert len(boxes) >= 3
-        for left, right in zip(boxes, boxes[1:]):
+        for left, right in zip(boxes, boxes[1:], strict=False):
             assert right.x0 - left.x1 > 2, [t.get_text() for t in ax.get_xticklabels()]
     plt.close(fig)

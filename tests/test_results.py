@@ -99,3 +99,19 @@ def test_cli_results_writes_the_table(tmp_path, capsys):
     empty = tmp_path / "empty.md"
     cli.main(["results", "--build", str(tmp_path / "nothing"), "--out", str(empty)])
     assert "No results recorded yet" in empty.read_text()
+
+
+def test_table_shows_short_sampling_times_and_one_reference_per_source(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    base = dict(family="VAE", model="VAE", framework="PyTorch", folder=tmp_path)
+    results.record("fast", sample_seconds=0.0123, **base)
+    results.record("slow", sample_seconds=37.2, **base)
+    table = results.to_markdown(results.collect(tmp_path))
+    assert "| 0.012 |" in table and "| 37 |" in table
+    rows = [{"family": "X", "model": "m", "framework": "f",
+             "samples": {"reference": f"cache: {Path.home()}/.cache/coursekit/mnist"}},
+            {"family": "X", "model": "m", "framework": "f",
+             "samples": {"reference": "cache: ~/.cache/coursekit/mnist"}}]
+    assert results.to_markdown(rows).count("Reference:") == 1

@@ -140,7 +140,7 @@ print(f"trained in {train_seconds:.0f} s ({UPDATES / train_seconds:.1f} updates/
 # %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
 ck.plotting.plot_curves({"data": history["e_data"], "samples": history["e_fake"]},
-                        x=history["update"], ax=ax1)
+                        x=history["update"], ax=ax1, xlabel="update")
 ax1.set_title("mean energy")
 ck.plotting.plot_curves({"contrastive": history["cdiv"], "regulariser": history["reg"]},
                         x=history["update"], ax=ax2)
