@@ -559,17 +559,18 @@ def test_course_style_text_is_large_enough_for_slides():
 def test_update_axis_tick_labels_do_not_overlap_in_a_half_width_panel(last):
     """Two curves side by side at the course style (the labs' loss/KL panels), x in updates:
     the x tick labels must stay apart, however many updates the run had."""
-    use_style()
-    x = np.linspace(0, last, 200)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
-    for ax in axes:
-        plot_curves({"loss": np.exp(-x / last)}, x=x, ax=ax, xlabel="updates")
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    for ax in axes:
-        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels()
-                 if t.get_text() and ax.get_xlim()[0] <= t.get_position()[0] <= ax.get_xlim()[1]]
-        assert len(boxes) >= 3
-        for left, right in zip(boxes, boxes[1:], strict=False):
-            assert right.x0 - left.x1 > 2, [t.get_text() for t in ax.get_xticklabels()]
-    plt.close(fig)
+    with mpl.rc_context(COURSE_STYLE):  # the course style, without leaking it to other tests
+        x = np.linspace(0, last, 200)
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
+        for ax in axes:
+            plot_curves({"loss": np.exp(-x / last)}, x=x, ax=ax, xlabel="updates")
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        for ax in axes:
+            lo, hi = ax.get_xlim()
+            boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels()
+                     if t.get_text() and lo <= t.get_position()[0] <= hi]
+            assert len(boxes) >= 3
+            for left, right in zip(boxes, boxes[1:], strict=False):
+                assert right.x0 - left.x1 > 2, [t.get_text() for t in ax.get_xticklabels()]
+        plt.close(fig)
