@@ -400,7 +400,7 @@ class DCGAN(nn.Module):
                 a = a.transpose(2, 3, 1, 0)
             elif kind == "deconv":  # torch [in, out, kh, kw] -> Keras [kh, kw, out, in]
                 a = a.transpose(2, 3, 1, 0)
-            out[name] = np.ascontiguousarray(a, dtype=np.float32)
+            out[name] = np.array(a, dtype=np.float32, order="C", copy=True)  # no aliasing
         return out
 
     @torch.no_grad()
