@@ -59,6 +59,8 @@ class ToyGAN1D:
         loss: the generator's loss, ``"non_saturating"`` or ``"saturating"``.
         learning_rate: Adam's step size for both networks.
         seed: seeds the weights and every draw (NumPy and torch).
+        bandwidth: of the kernel density estimate of the generator's density in the frames
+            (None: Silverman's rule, too wide for several modes).
     """
 
     def __init__(
@@ -69,7 +71,9 @@ class ToyGAN1D:
         loss: str = "non_saturating",
         learning_rate: float = 1e-3,
         seed: int = 0,
+        bandwidth: float | None = 0.08,
     ) -> None:
+        self.bandwidth = bandwidth
         self.hidden = check_int(hidden, "hidden", 1, "units per hidden layer")
         self.latent_dim = check_latent_dim(latent_dim)
         self.loss = check_loss(loss)
@@ -99,6 +103,15 @@ class ToyGAN1D:
         """``n`` samples of the generator [n]."""
         z = torch.randn((check_int(n, "n", 1), self.latent_dim), generator=self._gen)
         return self.generator(z)[:, 0].numpy().astype(np.float64)
+
+    def generator_gradient_norm(self, loss: str, n: int = 4096) -> float:
+        """Norm of the gradient of the generator's ``loss`` w.r.t. its weights on ``n`` fakes."""
+        loss = check_loss(loss)
+        z = torch.randn((check_int(n, "n", 1), self.latent_dim), generator=self._gen)
+        lf = self.discriminator(self.generator(z))
+        value = -nnf.softplus(lf).mean() if loss == "saturating" else nnf.softplus(-lf).mean()
+        grads = torch.autograd.grad(value, list(self.generator.parameters()))
+        return float(torch.sqrt(sum((g.double() ** 2).sum() for g in grads)))
 
     def _d_step(self, real: torch.Tensor, fake: torch.Tensor) -> float:
         logits = self.discriminator(torch.cat([real, fake]))
@@ -180,5 +193,6 @@ class ToyGAN1D:
 
     def _frame(self, grid: np.ndarray, n_density: int, stats: dict[str, float]) -> dict:
         samples = self.generate(n_density)
+        p_model = kde(samples, grid, self.bandwidth)
         return {"update": self.updates, "grid": grid, "d": self.discriminator_prob(grid),
-                "p_model": kde(samples, grid), "samples": samples, **stats}  # fmt: skip
+                "p_model": p_model, "samples": samples, **stats}  # fmt: skip
