@@ -28,7 +28,7 @@ def game_frames(
     """One panel per frame: the data density, the generator's (a KDE of its samples), the
     discriminator ``D(x)`` and ``d*(x) = p_data / (p_data + p_model)`` for that generator."""
     rows = -(-len(frames) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), sharex=True,
+    fig, axes = plt.subplots(rows, cols, figsize=(3.15 * cols, 3.4 * rows), sharex=True,
                              sharey=True, layout="constrained", squeeze=False)  # fmt: skip
     for ax, f in zip(axes.ravel(), frames, strict=False):
         x = f["grid"]

@@ -223,10 +223,13 @@ for f in frames[1:]:
     print(f"{f['update']:6d} | {f['d_real']:7.3f} | {f['d_fake']:7.3f} | {js:.4f}")
 
 # %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
-gan_plots.game_frames(frames[:FRAMES], two_modes_pdf,
-                      title="Generator density (blue) against the data (grey); D (orange) against d* (dotted)");
+gan_plots.game_frames(frames[: FRAMES // 2], two_modes_pdf,
+                      title="Generator (blue) against the data (grey); D (orange) against d* (dotted)");
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
+gan_plots.game_frames(frames[FRAMES // 2 : FRAMES], two_modes_pdf, title="... and later");
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Read the frames against the table: the generator finds both modes within a few hundred
 # updates, but in this run it makes each of them too *narrow* (the blue spikes), and the JS
 # column stays well above 0. The optimal discriminator would punish that ($d^* < 1/2$ on the
@@ -274,7 +277,7 @@ for ax, (name, fr) in zip(axes, runs.items(), strict=True):
     ax.set(title=name, xlabel="x")
     ax.legend(fontsize=8)
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # What to read off the numbers above: with the larger step and the smaller networks the
 # generator loses most of the middle mode and does not win it back within these updates, while
 # $D$ on its samples stays far from 0: the discriminator does not punish a dropped mode
