@@ -7,12 +7,12 @@ import math
 import numpy as np
 import pytest
 import torch
+from gan_shared import LATENT, SMALL, bar_images
 
 from coursekit.reference import gan as rg
 from coursekit.torch import DCGAN, TrainingDiverged
 from coursekit.torch.gan import discriminator_loss, generator_loss
 from coursekit.torch.gan_toy import ToyGAN1D, kde
-from tests.gan_shared import LATENT, SMALL, bar_images
 
 
 def _gan(**kw) -> DCGAN:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gan_shared import LATENT, SMALL, bar_images, random_weights
 
 from coursekit.keras import DCGAN as KerasDCGAN
 from coursekit.torch import DCGAN as TorchDCGAN
-from tests.gan_shared import LATENT, SMALL, bar_images, random_weights
 
 pytestmark = pytest.mark.keras
 TOL = {"rtol": 1e-4, "atol": 1e-5}

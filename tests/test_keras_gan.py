@@ -7,11 +7,11 @@ import math
 import keras
 import numpy as np
 import pytest
+from gan_shared import LATENT, SMALL, bar_images
 
 from coursekit.keras import DCGAN, TrainingDiverged
 from coursekit.keras.gan import discriminator_loss, generator_loss
 from coursekit.reference import gan as rg
-from tests.gan_shared import LATENT, SMALL, bar_images
 
 pytestmark = pytest.mark.keras
 
