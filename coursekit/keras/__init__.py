@@ -14,6 +14,7 @@ from coursekit import threads  # noqa: E402
 from coursekit.config import reapply_seed  # noqa: E402
 from coursekit.keras.data import make_dataset  # noqa: E402
 from coursekit.keras.ebm import EBM, TrainingDiverged, cnn_energy, mlp_energy  # noqa: E402
+from coursekit.keras.gan import DCGAN  # noqa: E402
 from coursekit.keras.langevin import langevin, target_log_prob  # noqa: E402
 from coursekit.keras.rbm import RBM  # noqa: E402
 from coursekit.keras.vae import VAE  # noqa: E402
@@ -22,6 +23,7 @@ threads.apply(strict=False)
 reapply_seed("keras")
 
 __all__ = [
+    "DCGAN",
     "EBM",
     "RBM",
     "TrainingDiverged",

@@ -12,7 +12,7 @@ from typing import Any
 
 import keras
 
-__all__ = ["compile_fn", "input_value_and_grad", "loss_and_grads"]
+__all__ = ["compile_fn", "input_value_and_grad", "loss_and_grads", "two_losses_and_grads"]
 
 
 def input_value_and_grad(fn: Callable[[Any], Any], x: Any) -> tuple[Any, Any]:
@@ -60,6 +60,39 @@ def loss_and_grads(
             loss, aux = fn()
             grads = torch.autograd.grad(loss, [v.value for v in variables], allow_unused=True)
         return loss.detach(), aux, list(grads)
+    raise ValueError(
+        f"Keras backend {backend!r} is not supported for training; use tensorflow or torch."
+    )
+
+
+def two_losses_and_grads(
+    fn: Callable[[], tuple[Any, Any, Any]],
+    variables_a: Sequence[keras.Variable],
+    variables_b: Sequence[keras.Variable],
+) -> tuple[Any, list[Any], list[Any]]:
+    """One forward pass, two gradients: ``fn()`` returns ``(loss_a, loss_b, aux)``; the result
+    is ``aux``, the gradients of ``loss_a`` w.r.t. ``variables_a`` and of ``loss_b`` w.r.t.
+    ``variables_b`` (a GAN's discriminator and generator, updated from the same pass)."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape(persistent=True) as tape:
+            loss_a, loss_b, aux = fn()
+        grads_a = tape.gradient(loss_a, variables_a)
+        grads_b = tape.gradient(loss_b, variables_b)
+        del tape
+        return aux, grads_a, grads_b
+    if backend == "torch":
+        import torch
+
+        with torch.enable_grad():
+            loss_a, loss_b, aux = fn()
+            grads_a = torch.autograd.grad(
+                loss_a, [v.value for v in variables_a], retain_graph=True, allow_unused=True
+            )
+            grads_b = torch.autograd.grad(loss_b, [v.value for v in variables_b], allow_unused=True)
+        return aux, list(grads_a), list(grads_b)
     raise ValueError(
         f"Keras backend {backend!r} is not supported for training; use tensorflow or torch."
     )

@@ -8,6 +8,7 @@ from coursekit import threads
 from coursekit.config import reapply_seed
 from coursekit.torch.data import make_loader
 from coursekit.torch.ebm import EBM, CNNEnergy, MLPEnergy, TrainingDiverged
+from coursekit.torch.gan import DCGAN
 from coursekit.torch.langevin import langevin, target_log_prob
 from coursekit.torch.rbm import RBM
 from coursekit.torch.vae import VAE
@@ -16,6 +17,7 @@ threads.apply(("torch",), strict=False)
 reapply_seed("torch")
 
 __all__ = [
+    "DCGAN",
     "EBM",
     "RBM",
     "CNNEnergy",

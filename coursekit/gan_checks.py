@@ -1,0 +1,286 @@
+"""What the PyTorch and Keras DCGANs (week 4) share, NumPy only: input checks, the weight layout
+both load, their common initial weights, and the file format.
+
+Every check raises a :class:`ValueError` that names the argument and says what was expected.
+
+**Weights** are exchanged as a dict of NumPy float32 arrays in Keras' layout (the canonical
+layout; :mod:`coursekit.torch.gan` transposes on the way in and out):
+
+=======================  ===========================================  ========================
+name                     shape                                        layer
+=======================  ===========================================  ========================
+``g/dense/kernel``       [latent_dim, 49 c0]                          Dense, no bias
+``g/bn0/{gamma,beta,moving_mean,moving_variance}``  [49 c0]           BatchNorm
+``g/deconv1/kernel``     [5, 5, c1, c0]                               Conv2DTranspose, stride 1
+``g/bn1/...``            [c1]
+``g/deconv2/kernel``     [5, 5, c2, c1]                               Conv2DTranspose, stride 2
+``g/bn2/...``            [c2]
+``g/deconv3/kernel``     [5, 5, 1, c2]                                Conv2DTranspose, stride 2
+``d/conv1/{kernel,bias}``  [5, 5, 1, d1], [d1]                        Conv2D, stride 2
+``d/conv2/{kernel,bias}``  [5, 5, d1, d2], [d2]                       Conv2D, stride 2
+``d/dense/{kernel,bias}``  [49 d2, 1], [1]                            Dense (the logit)
+=======================  ===========================================  ========================
+
+with generator channels ``(c0, c1, c2)`` and discriminator channels ``(d1, d2)``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from coursekit._io import atomic_path
+from coursekit.rbm_checks import check_float, check_int, check_seed
+
+__all__ = [
+    "FILE_FORMAT",
+    "LOSSES",
+    "check_channels",
+    "check_config",
+    "check_images_pm1",
+    "check_latent_dim",
+    "check_loss",
+    "check_lr",
+    "check_seed",
+    "check_updates",
+    "check_weights",
+    "diverged_message",
+    "initial_weights",
+    "read_gan",
+    "weight_shapes",
+    "write_gan",
+]
+
+#: Tag of saved DCGAN files (the same for both frameworks: either can load the other's file).
+FILE_FORMAT = "coursekit.DCGAN/1"
+#: The generator losses.
+LOSSES = ("non_saturating", "saturating")
+_BN = ("gamma", "beta", "moving_mean", "moving_variance")
+
+
+def check_latent_dim(value: Any) -> int:
+    """``value`` as an int >= 1 (the dimension of the generator's noise ``z``)."""
+    return check_int(value, "latent_dim", 1, "the dimension of the noise z")
+
+
+def check_loss(value: Any) -> str:
+    """``"non_saturating"`` or ``"saturating"``."""
+    if value not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {value!r}")
+    return value
+
+
+def check_lr(value: Any, name: str = "learning_rate") -> float:
+    """``value`` as a finite float > 0 (Adam's step size)."""
+    return check_float(value, name, "> 0", "Adam's step size")
+
+
+def check_channels(value: Any, name: str, length: int) -> tuple[int, ...]:
+    """``value`` as a tuple of ``length`` ints >= 1 (layer widths)."""
+    try:
+        out = tuple(value)
+    except TypeError:
+        out = ()
+    if len(out) != length or any(
+        isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 1 for c in out
+    ):
+        raise ValueError(f"{name} must be {length} ints >= 1 (channels per layer), got {value!r}")
+    return tuple(int(c) for c in out)
+
+
+def check_images_pm1(x: Any, name: str = "x", layout: str = "nhwc") -> np.ndarray:
+    """Images as float32 ``[n, 28, 28, 1]`` (``layout="nhwc"``) or ``[n, 1, 28, 28]`` ("nchw")
+    with values in [-1, 1], the range of the generator's tanh.
+
+    Accepts ``[n, 784]``, ``[n, 28, 28]``, ``[n, 28, 28, 1]`` or ``[n, 1, 28, 28]`` (arrays,
+    tensors). Refuses uint8 images, values outside [-1, 1], and images with no negative value
+    (they look like [0, 1] intensities: pass ``2 * x - 1``).
+    """
+    if hasattr(x, "detach"):  # a torch tensor
+        x = x.detach().cpu().numpy()
+    elif not isinstance(x, np.ndarray):
+        try:
+            x = np.asarray(x)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{name} must be an array of images, got {type(x).__name__}") from err
+    shape = tuple(x.shape)
+    if (
+        len(shape) < 2
+        or shape[1:] not in {(784,), (28, 28), (28, 28, 1), (1, 28, 28)}
+        or (shape[0] < 1)
+    ):
+        raise ValueError(
+            f"{name} must hold 28x28 images as [n, 784], [n, 28, 28], [n, 28, 28, 1] or "
+            f"[n, 1, 28, 28] with n >= 1, got shape {shape}"
+        )
+    if x.dtype == np.uint8:
+        raise ValueError(
+            f"{name} is uint8 (0..255); the GAN works in [-1, 1]: pass "
+            "2 * ck.data.to_float(images) - 1"
+        )
+    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise ValueError(f"{name} must be numeric, got dtype {x.dtype}")
+    img = np.asarray(x, dtype=np.float32).reshape(shape[0], 28, 28)
+    if not np.all(np.isfinite(img)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    lo, hi = float(img.min()), float(img.max())
+    if lo < -1.0 - 1e-5 or hi > 1.0 + 1e-5:
+        raise ValueError(
+            f"{name} must have values in [-1, 1] (the generator's tanh range), got "
+            f"[{lo:.3g}, {hi:.3g}]"
+        )
+    if lo >= 0.0:
+        raise ValueError(
+            f"{name} has no negative values (range [{lo:.3g}, {hi:.3g}]): these look like "
+            "images in [0, 1], but the generator works in [-1, 1] (tanh); pass 2 * x - 1"
+        )
+    img = np.clip(img, -1.0, 1.0)
+    return img[:, None] if layout == "nchw" else img[..., None]
+
+
+def weight_shapes(
+    latent_dim: int, generator_channels: tuple[int, ...], discriminator_channels: tuple[int, ...]
+) -> dict[str, tuple[int, ...]]:
+    """Names and shapes of the canonical weights (see the module docstring)."""
+    c0, c1, c2 = generator_channels
+    d1, d2 = discriminator_channels
+    shapes: dict[str, tuple[int, ...]] = {"g/dense/kernel": (latent_dim, 49 * c0)}
+    for i, (width, kernel) in enumerate(
+        [(49 * c0, None), (c1, (5, 5, c1, c0)), (c2, (5, 5, c2, c1))]
+    ):
+        if kernel is not None:
+            shapes[f"g/deconv{i}/kernel"] = kernel
+        for p in _BN:
+            shapes[f"g/bn{i}/{p}"] = (width,)
+    shapes["g/deconv3/kernel"] = (5, 5, 1, c2)
+    shapes.update({
+        "d/conv1/kernel": (5, 5, 1, d1), "d/conv1/bias": (d1,),
+        "d/conv2/kernel": (5, 5, d1, d2), "d/conv2/bias": (d2,),
+        "d/dense/kernel": (49 * d2, 1), "d/dense/bias": (1,),
+    })  # fmt: skip
+    return shapes
+
+
+def _fans(name: str, shape: tuple[int, ...]) -> tuple[int, int]:
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive = shape[0] * shape[1]
+    return receptive * shape[2], receptive * shape[3]
+
+
+def initial_weights(
+    latent_dim: int,
+    generator_channels: tuple[int, ...],
+    discriminator_channels: tuple[int, ...],
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """Initial weights, identical in both frameworks: Glorot-uniform kernels (Keras' default;
+    Glorot and Bengio 2010), zero biases, batch norm ``gamma = 1, beta = 0``, moving mean 0,
+    moving variance 1."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, shape in weight_shapes(
+        latent_dim, generator_channels, discriminator_channels
+    ).items():
+        last = name.rsplit("/", 1)[1]
+        if last == "kernel":
+            fan_in, fan_out = _fans(name, shape)
+            limit = math.sqrt(6.0 / (fan_in + fan_out))
+            out[name] = rng.uniform(-limit, limit, shape).astype(np.float32)
+        elif last in ("gamma", "moving_variance"):
+            out[name] = np.ones(shape, np.float32)
+        else:
+            out[name] = np.zeros(shape, np.float32)
+    return out
+
+
+def check_weights(weights: dict[str, Any], expected: dict[str, tuple[int, ...]]) -> dict:
+    """``weights`` as float32 arrays with exactly the expected names and shapes."""
+    missing = sorted(set(expected) - set(weights))
+    extra = sorted(set(weights) - set(expected))
+    if missing or extra:
+        raise ValueError(f"weights: missing {missing}, unexpected {extra}")
+    out = {}
+    for name, shape in expected.items():
+        arr = np.asarray(weights[name], dtype=np.float32)
+        if arr.shape != shape:
+            raise ValueError(f"weights[{name!r}] must have shape {shape}, got {arr.shape}")
+        out[name] = arr
+    return out
+
+
+def check_config(saved: dict[str, Any], own: dict[str, Any], path: Any) -> None:
+    """Refuse a file whose architecture differs from the model's."""
+    for key, value in own.items():
+        got = saved.get(key)
+        if isinstance(value, tuple):
+            got = tuple(got) if got is not None else None
+        if got != value:
+            raise ValueError(
+                f"{path} holds a DCGAN with {key}={got!r}, this one has {key}={value!r}; "
+                "build a matching model or use from_file"
+            )
+
+
+def diverged_message(update: int, stats: dict[str, float], learning_rate: float, loss: str) -> str:
+    """The message of a NaN/inf loss, naming the likely causes."""
+    shown = ", ".join(f"{k} = {v:.4g}" for k, v in stats.items())
+    hint = (
+        "the saturating loss log(1 - D(G(z))) is flat where the discriminator wins, so "
+        "try loss='non_saturating'; "
+        if loss == "saturating"
+        else ""
+    )
+    return (
+        f"GAN training diverged at update {update}: {shown}. Likely cause: a learning rate too "
+        f"large (now {learning_rate:g}; the DCGAN tutorial uses 1e-4) making the weights blow "
+        f"up, or inputs outside [-1, 1]; {hint}the weights before this update are kept."
+    )
+
+
+def write_gan(
+    path: str | os.PathLike[str], config: dict[str, Any], weights: dict[str, np.ndarray],
+    updates: int,
+) -> Path:  # fmt: skip
+    """Write a DCGAN file (.npz, atomically): format tag, config (JSON), updates, weights."""
+    arrays = {
+        "format": np.array(FILE_FORMAT),
+        "config": np.array(json.dumps(config)),
+        "updates": np.array(int(updates)),
+    }
+    arrays.update({f"w:{k}": v for k, v in weights.items()})
+    target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(f"cannot save the DCGAN to {target}: it is a folder")
+    with atomic_path(target) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+    return target
+
+
+def read_gan(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray], int]:
+    """``(config, weights, updates)`` from a file written by :func:`write_gan`."""
+    target = Path(path)
+    if not target.is_file():
+        raise FileNotFoundError(f"no saved DCGAN at {target}")
+    try:
+        with np.load(target, allow_pickle=False) as npz:
+            z = {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        raise ValueError(f"cannot read the DCGAN file {target}: {err}") from err
+    if "format" not in z or str(z["format"]) != FILE_FORMAT:
+        raise ValueError(f"{target} is not a DCGAN file written by DCGAN.save ({FILE_FORMAT})")
+    config = json.loads(str(z["config"]))
+    weights = {k[2:]: v for k, v in z.items() if k.startswith("w:")}
+    return config, weights, int(z["updates"])
+
+
+def check_updates(value: Any) -> int:
+    """``value`` as an int >= 1 (parameter updates of each network)."""
+    return check_int(value, "updates", 1, "parameter updates")

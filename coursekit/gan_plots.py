@@ -1,0 +1,78 @@
+"""Figures of week 4 (GANs): the 1-D game frame by frame, the training curves of a DCGAN.
+
+NumPy and matplotlib only; the frames come from :meth:`coursekit.torch.gan_toy.ToyGAN1D.train`
+and the histories from ``DCGAN.fit`` (either framework).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from coursekit.reference.gan import optimal_discriminator
+
+__all__ = ["game_frames", "gan_curves", "mode_fractions"]
+
+
+def game_frames(
+    frames: Sequence[dict[str, Any]],
+    p_data: Callable[[np.ndarray], np.ndarray],
+    *,
+    cols: int = 4,
+    title: str | None = None,
+) -> Figure:
+    """One panel per frame: the data density, the generator's (a KDE of its samples), the
+    discriminator ``D(x)`` and ``d*(x) = p_data / (p_data + p_model)`` for that generator."""
+    rows = -(-len(frames) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.15 * cols, 3.4 * rows), sharex=True,
+                             sharey=True, layout="constrained", squeeze=False)  # fmt: skip
+    for ax, f in zip(axes.ravel(), frames, strict=False):
+        x = f["grid"]
+        pd, pm = p_data(x), f["p_model"]
+        top = 1.05 * max(pd.max(), pm.max(), 1e-9)  # both densities on one scale
+        ax.fill_between(x, pd / top, color="0.8", label="$p_{data}$ (scaled)")
+        ax.plot(x, pm / top, "C0", label="$p_{model}$ (scaled)")
+        ax.plot(x, f["d"], color="C1", label="$D(x)$")
+        d_star = optimal_discriminator(pd, pm)
+        total = pd + pm
+        d_star[total < 1e-3 * total.max()] = np.nan  # undefined where neither has mass
+        ax.plot(x, d_star, "k:", label="$d^*(x)$")
+        ax.axhline(0.5, color="0.5", lw=0.5)
+        ax.set_title(f"update {f['update']}", fontsize=9)
+        ax.set_ylim(0, 1.08)
+    for ax in axes.ravel()[len(frames) :]:
+        ax.set_visible(False)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def mode_fractions(samples: np.ndarray, centers: Sequence[float]) -> np.ndarray:
+    """Fraction of ``samples`` nearest to each of the ``centers`` [len(centers)]."""
+    c = np.asarray(centers, dtype=np.float64)
+    nearest = np.argmin(np.abs(np.asarray(samples)[:, None] - c[None, :]), axis=1)
+    return np.bincount(nearest, minlength=len(c)) / len(nearest)
+
+
+def gan_curves(history: dict[str, Sequence[float]], *, title: str | None = None) -> Figure:
+    """``D`` on real and fake (with the equilibrium 1/2) and both losses, per history row."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
+    u = history["update"]
+    a.plot(u, history["d_real"], "o-", label="D(x), real")
+    a.plot(u, history["d_fake"], "s-", label="D(G(z)), fake")
+    a.axhline(0.5, color="k", ls=":", lw=1, label="1/2 (equilibrium)")
+    a.set(xlabel="update", ylabel="mean D", ylim=(0, 1))
+    a.legend(fontsize=8)
+    b.plot(u, history["d_loss"], "o-", label="discriminator: -v")
+    b.plot(u, history["g_loss"], "s-", label="generator")
+    b.set(xlabel="update", ylabel="loss (nats)")
+    b.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig

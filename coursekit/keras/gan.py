@@ -1,0 +1,361 @@
+"""A DCGAN in Keras 3 (week 4) that trains on the tensorflow and the torch backend: the twin of
+:class:`coursekit.torch.DCGAN` (same networks, losses, API and weights).
+
+The networks are the TensorFlow DCGAN tutorial's (tensorflow.org/tutorials/generative/dcgan,
+the lecture's code) with configurable widths; see :mod:`coursekit.torch.gan`. The tutorial's
+``train_step`` uses two ``tf.GradientTape`` s and so runs on TensorFlow only; here the maths is
+``keras.ops`` / ``keras.random`` and the one backend-specific part, the gradients, comes from
+:func:`coursekit.keras.autodiff.two_losses_and_grads`. Images are channels-last
+``[n, 28, 28, 1]`` in [-1, 1]; :meth:`DCGAN.generate` and :meth:`DCGAN.sample` return
+``[n, 28, 28]`` as the torch model does::
+
+    from coursekit.keras import DCGAN
+    gan = DCGAN(latent_dim=100, generator_channels=(64, 32, 16), seed=0)
+    history = gan.fit(2 * x_train - 1, updates=2000, batch_size=128)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from coursekit.gan_checks import (
+    check_channels,
+    check_config,
+    check_images_pm1,
+    check_latent_dim,
+    check_loss,
+    check_lr,
+    check_seed,
+    check_updates,
+    check_weights,
+    diverged_message,
+    initial_weights,
+    read_gan,
+    weight_shapes,
+    write_gan,
+)
+from coursekit.keras.autodiff import compile_fn, loss_and_grads, two_losses_and_grads
+from coursekit.keras.ebm import TrainingDiverged
+from coursekit.rbm_checks import check_float, check_int
+
+__all__ = ["DCGAN", "TrainingDiverged", "build_discriminator", "build_generator"]
+
+LEAKY_SLOPE = 0.3
+BN_EPS, BN_MOMENTUM = 1e-3, 0.99
+_BN = ("gamma", "beta", "moving_mean", "moving_variance")
+
+
+def build_generator(latent_dim: int, channels: tuple[int, int, int]) -> keras.Model:
+    """The tutorial's generator: ``z [n, latent_dim] -> [n, 28, 28, 1]`` in [-1, 1]."""
+    c0, c1, c2 = channels
+    z = keras.Input((latent_dim,))
+    h = layers.Dense(49 * c0, use_bias=False, name="dense")(z)
+    h = layers.BatchNormalization(epsilon=BN_EPS, momentum=BN_MOMENTUM, name="bn0")(h)
+    h = layers.LeakyReLU(LEAKY_SLOPE)(h)
+    h = layers.Reshape((7, 7, c0))(h)
+    for i, (c, stride) in enumerate(((c1, 1), (c2, 2)), start=1):
+        h = layers.Conv2DTranspose(c, 5, strides=stride, padding="same", use_bias=False,
+                                   name=f"deconv{i}")(h)  # fmt: skip
+        h = layers.BatchNormalization(epsilon=BN_EPS, momentum=BN_MOMENTUM, name=f"bn{i}")(h)
+        h = layers.LeakyReLU(LEAKY_SLOPE)(h)
+    out = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False,
+                                 activation="tanh", name="deconv3")(h)  # fmt: skip
+    return keras.Model(z, out, name="generator")
+
+
+def build_discriminator(channels: tuple[int, int], dropout: float = 0.3) -> keras.Model:
+    """The tutorial's discriminator: ``[n, 28, 28, 1] -> logits [n]``."""
+    d1, d2 = channels
+    x = keras.Input((28, 28, 1))
+    h = x
+    for i, c in enumerate((d1, d2), start=1):
+        h = layers.Conv2D(c, 5, strides=2, padding="same", name=f"conv{i}")(h)
+        h = layers.LeakyReLU(LEAKY_SLOPE)(h)
+        h = layers.Dropout(dropout)(h)
+    h = layers.Flatten()(h)
+    out = layers.Reshape(())(layers.Dense(1, name="dense")(h))
+    return keras.Model(x, out, name="discriminator")
+
+
+def _numpy(t: Any) -> np.ndarray:
+    return np.asarray(ops.convert_to_numpy(t))
+
+
+def generator_loss(logit_fake: Any, loss: str) -> Any:
+    """Mean generator loss from the discriminator's logits on fakes (see reference.gan)."""
+    if loss == "saturating":
+        return -ops.mean(ops.softplus(logit_fake))
+    return ops.mean(ops.softplus(-logit_fake))
+
+
+def discriminator_loss(logit_real: Any, logit_fake: Any) -> Any:
+    """``-v = mean softplus(-l_real) + mean softplus(l_fake)``."""
+    return ops.mean(ops.softplus(-logit_real)) + ops.mean(ops.softplus(logit_fake))
+
+
+class DCGAN:
+    """Generator and discriminator of the DCGAN tutorial, trained together with two Adams.
+
+    The arguments are those of :class:`coursekit.torch.DCGAN`; the same ``seed`` gives the same
+    initial weights in both frameworks.
+    """
+
+    def __init__(
+        self,
+        latent_dim: int = 100,
+        *,
+        generator_channels: tuple[int, int, int] = (256, 128, 64),
+        discriminator_channels: tuple[int, int] = (64, 128),
+        loss: str = "non_saturating",
+        learning_rate: float = 1e-4,
+        beta_1: float = 0.9,
+        dropout: float = 0.3,
+        seed: int | None = None,
+    ) -> None:
+        self.latent_dim = check_latent_dim(latent_dim)
+        self.generator_channels = check_channels(generator_channels, "generator_channels", 3)
+        self.discriminator_channels = check_channels(
+            discriminator_channels, "discriminator_channels", 2
+        )
+        self.loss = check_loss(loss)
+        self.learning_rate = check_lr(learning_rate)
+        self.beta_1 = check_float(beta_1, "beta_1", "in [0, 1)", "Adam's first-moment decay")
+        self.dropout = check_float(dropout, "dropout", "in [0, 1)", "dropout rate")
+        seed = check_seed(seed)
+        self.seed = random.randrange(2**31) if seed is None else seed
+        self.generator = build_generator(self.latent_dim, self.generator_channels)
+        self.discriminator = build_discriminator(self.discriminator_channels, self.dropout)
+        self.set_weights(initial_weights(self.latent_dim, *self._channels, self.seed))
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+        self.g_optimizer = keras.optimizers.Adam(self.learning_rate, beta_1=self.beta_1)
+        self.d_optimizer = keras.optimizers.Adam(self.learning_rate, beta_1=self.beta_1)
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.updates = 0
+        self._grads = compile_fn(self._losses_and_grads)
+        self._apply = compile_fn(self._apply_grads)
+        self._apply_d = compile_fn(self._apply_d_grads)
+
+    @property
+    def _channels(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        return self.generator_channels, self.discriminator_channels
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The architecture (what a saved file must match)."""
+        return {
+            "latent_dim": self.latent_dim,
+            "generator_channels": self.generator_channels,
+            "discriminator_channels": self.discriminator_channels,
+        }
+
+    # ----------------------------------------------------------------------------------------
+    # Generating and discriminating
+    # ----------------------------------------------------------------------------------------
+
+    def noise(self, n: int, seed: int | None = None) -> Any:
+        """``z ~ N(0, I)`` [n, latent_dim] from the model's seed generator (or a fresh ``seed``)."""
+        n = check_int(n, "n", 1, "number of samples")
+        gen = self.seed_generator if seed is None else keras.random.SeedGenerator(check_seed(seed))
+        return keras.random.normal((n, self.latent_dim), seed=gen)
+
+    def generate(self, z: Any) -> np.ndarray:
+        """Generator output (inference mode: batch norm's moving statistics) for noise ``z``
+        [n, latent_dim]: images [n, 28, 28] in [-1, 1]."""
+        z = np.asarray(ops.convert_to_numpy(z), dtype=np.float32)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"z must be [n, {self.latent_dim}], got {z.shape}")
+        return _numpy(self.generator(z, training=False))[..., 0]
+
+    def sample(self, n: int, *, seed: int | None = None) -> np.ndarray:
+        """``n`` generated images [n, 28, 28] mapped to [0, 1] (for ``coursekit.metrics``)."""
+        return (self.generate(self.noise(n, seed)) + 1.0) / 2.0
+
+    def discriminate(self, x: Any) -> np.ndarray:
+        """``D(x)`` [n] (inference mode, no dropout) for images in [-1, 1]."""
+        data = check_images_pm1(x, "x", layout="nhwc")
+        return _numpy(ops.sigmoid(self.discriminator(data, training=False)))
+
+    # ----------------------------------------------------------------------------------------
+    # Training
+    # ----------------------------------------------------------------------------------------
+
+    def _losses_and_grads(self, real: Any) -> tuple[Any, list[Any], list[Any]]:
+        n = ops.shape(real)[0]
+        z = keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
+
+        def fn():
+            fake = self.generator(z, training=True)
+            logits = self.discriminator(ops.concatenate([real, fake], axis=0), training=True)
+            lr, lf = logits[:n], logits[n:]
+            d_loss = discriminator_loss(lr, lf)
+            g_loss = generator_loss(lf, self.loss)
+            stats = ops.stack([d_loss, g_loss, ops.mean(ops.sigmoid(lr)),
+                               ops.mean(ops.sigmoid(lf))])  # fmt: skip
+            return d_loss, g_loss, stats
+
+        return two_losses_and_grads(
+            fn, self.discriminator.trainable_variables, self.generator.trainable_variables
+        )
+
+    def _apply_grads(self, d_grads: list[Any], g_grads: list[Any]) -> None:
+        self.d_optimizer.apply(d_grads, self.discriminator.trainable_variables)
+        self.g_optimizer.apply(g_grads, self.generator.trainable_variables)
+
+    def _apply_d_grads(self, d_grads: list[Any]) -> None:
+        self.d_optimizer.apply(d_grads, self.discriminator.trainable_variables)
+
+    def train_step(self, x_real: Any, *, update_generator: bool = True) -> dict[str, float]:
+        """One update of each network (of the discriminator only with
+        ``update_generator=False``) on a batch of real images in [-1, 1]; see
+        :meth:`coursekit.torch.DCGAN.train_step`."""
+        real = x_real
+        if not (hasattr(x_real, "shape") and tuple(x_real.shape[1:]) == (28, 28, 1)):
+            real = check_images_pm1(x_real, "x_real", layout="nhwc")
+        stats, d_grads, g_grads = self._grads(ops.convert_to_tensor(real, "float32"))
+        values = _numpy(stats).astype(np.float64).tolist()
+        out = dict(zip(("d_loss", "g_loss", "d_real", "d_fake"), values, strict=True))
+        if not all(math.isfinite(v) for v in values):
+            raise TrainingDiverged(
+                diverged_message(self.updates + 1, out, self.learning_rate, self.loss)
+            )
+        if update_generator:
+            self._apply(d_grads, g_grads)
+            self.updates += 1
+        else:
+            self._apply_d(d_grads)
+        return out
+
+    def fit(
+        self,
+        x: Any,
+        *,
+        updates: int,
+        batch_size: int = 256,
+        log_every: int | None = None,
+        grid_size: int = 16,
+        callback: Callable[[DCGAN, dict[str, Any]], None] | None = None,
+        progress: bool = True,
+    ) -> dict[str, list]:
+        """Train for ``updates`` updates of each network on images ``x`` in [-1, 1]; the
+        arguments and the history are those of :meth:`coursekit.torch.DCGAN.fit`."""
+        data = check_images_pm1(x, "x", layout="nhwc")
+        updates = check_updates(updates)
+        batch_size = check_int(batch_size, "batch_size", 1, "real images per update")
+        if batch_size > len(data):
+            raise ValueError(f"batch_size must be <= the number of images {len(data)}")
+        log_every = max(1, len(data) // batch_size) if log_every is None else log_every
+        log_every = check_int(log_every, "log_every", 1, "updates per history row")
+        grid_z = np.random.default_rng(self.seed).standard_normal((grid_size, self.latent_dim))
+        keys = ("update", "epoch", "d_real", "d_fake", "d_loss", "g_loss", "seconds", "grid")
+        history: dict[str, list] = {k: [] for k in keys}
+        rng = np.random.default_rng(self.seed + self.updates)
+        order = rng.permutation(len(data))
+        pos, seconds, window, seen = 0, 0.0, [], 0
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=updates, desc="DCGAN updates", leave=False)
+        for i in range(updates):
+            if pos + batch_size > len(data):
+                order, pos = rng.permutation(len(data)), 0
+            start = time.perf_counter()
+            window.append(self.train_step(data[order[pos : pos + batch_size]]))
+            seconds += time.perf_counter() - start
+            pos += batch_size
+            seen += batch_size
+            if bar is not None:
+                bar.update(1)
+            if (i + 1) % log_every == 0 or i == updates - 1:
+                row: dict[str, Any] = {k: float(np.mean([w[k] for w in window])) for k in window[0]}
+                row.update(update=self.updates, epoch=seen / len(data), seconds=seconds,
+                           grid=self.generate(grid_z))  # fmt: skip
+                for k in keys:
+                    history[k].append(row[k])
+                window = []
+                if callback is not None:
+                    callback(self, row)
+        if bar is not None:
+            bar.close()
+        return history
+
+    def generator_gradient_norm(
+        self, n: int = 256, *, loss: str | None = None, seed: int = 0
+    ) -> float:
+        """Norm of the gradient of the generator's loss w.r.t. its weights on ``n`` fresh fakes
+        (generator in training mode, discriminator without dropout); nothing is updated."""
+        loss = self.loss if loss is None else check_loss(loss)
+        z = self.noise(n, seed)
+
+        def fn():
+            logits = self.discriminator(self.generator(z, training=True), training=False)
+            return generator_loss(logits, loss), None
+
+        _, _, grads = loss_and_grads(fn, self.generator.trainable_variables)
+        return float(math.sqrt(sum(float(_numpy(ops.sum(ops.square(g)))) for g in grads)))
+
+    # ----------------------------------------------------------------------------------------
+    # Weights in the shared layout, saving and loading
+    # ----------------------------------------------------------------------------------------
+
+    def _pairs(self) -> list[tuple[str, keras.Variable]]:
+        g, d = self.generator, self.discriminator
+        pairs = [("g/dense/kernel", g.get_layer("dense").kernel)]
+        for i in range(3):
+            bn = g.get_layer(f"bn{i}")
+            pairs += [(f"g/bn{i}/{k}", getattr(bn, k)) for k in _BN]
+        pairs += [(f"g/deconv{i}/kernel", g.get_layer(f"deconv{i}").kernel) for i in (1, 2, 3)]
+        for name in ("conv1", "conv2", "dense"):
+            layer = d.get_layer(name)
+            pairs += [(f"d/{name}/kernel", layer.kernel), (f"d/{name}/bias", layer.bias)]
+        return pairs
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """All weights as NumPy arrays in the shared layout (:mod:`coursekit.gan_checks`)."""
+        return {name: np.array(_numpy(v), dtype=np.float32) for name, v in self._pairs()}
+
+    def set_weights(self, weights: dict[str, Any]) -> DCGAN:
+        """Load weights in the shared layout (e.g. from the torch model's ``get_weights``)."""
+        weights = check_weights(weights, weight_shapes(self.latent_dim, *self._channels))
+        for name, v in self._pairs():
+            v.assign(weights[name])
+        return self
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write architecture, weights and update count to ``path`` (.npz, atomic); the file
+        loads into either framework's DCGAN. (Optimiser state is not saved.)"""
+        config = {**self.config, "loss": self.loss, "learning_rate": self.learning_rate,
+                  "beta_1": self.beta_1, "dropout": self.dropout}  # fmt: skip
+        return write_gan(path, config, self.get_weights(), self.updates)
+
+    def load(self, path: str | os.PathLike[str]) -> DCGAN:
+        """Load weights saved by either framework's :meth:`save`; refuses another architecture."""
+        config, weights, updates = read_gan(path)
+        check_config(config, self.config, path)
+        self.set_weights(weights)
+        self.updates = updates
+        return self
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], **kwargs: Any) -> DCGAN:
+        """A DCGAN built with a saved file's settings, holding its weights."""
+        config, _, _ = read_gan(path)
+        settings = {k: config[k] for k in ("loss", "learning_rate", "beta_1", "dropout")}
+        model = cls(
+            config["latent_dim"],
+            generator_channels=tuple(config["generator_channels"]),
+            discriminator_channels=tuple(config["discriminator_channels"]),
+            **{**settings, **kwargs},
+        )
+        return model.load(path)

@@ -1,0 +1,445 @@
+"""A DCGAN in PyTorch (week 4): the TensorFlow DCGAN tutorial's 28 x 28 networks, same API and
+weights as :class:`coursekit.keras.DCGAN`.
+
+Networks (tensorflow.org/tutorials/generative/dcgan; Radford et al. 2016, "Unsupervised
+representation learning with deep convolutional GANs", ICLR), with channel widths as arguments
+(the tutorial's are ``generator_channels=(256, 128, 64)``, ``discriminator_channels=(64, 128)``):
+
+* generator ``z [n, latent_dim] -> x [n, 1, 28, 28]`` in [-1, 1]: Dense (no bias) to
+  7 x 7 x c0, batch norm, leaky ReLU; transposed convolutions 5 x 5 to c1 (stride 1, 7 x 7) and
+  c2 (stride 2, 14 x 14), each with batch norm and leaky ReLU; a last one to 1 channel (stride
+  2, 28 x 28) and tanh;
+* discriminator ``x -> logit [n]``: 5 x 5 convolutions with stride 2 to d1 (14 x 14) and d2
+  (7 x 7), each with leaky ReLU (slope 0.3, the Keras default the tutorial uses) and dropout
+  0.3; a dense layer to one logit, ``D(x) = sigmoid(logit)``.
+
+Padding reproduces Keras' ``padding="same"`` exactly (TensorFlow pads one pixel before and two
+after for a 5 x 5 kernel with stride 2), and the dense layers read channels-last order, so that
+the same weights (:meth:`DCGAN.set_weights`) give the same images as the Keras model.
+
+Training: each :meth:`DCGAN.train_step` draws ``z``, makes fakes, evaluates the discriminator
+on real and fake once, and updates both networks from that one pass (as the tutorial's
+``train_step`` does with two gradient tapes): the discriminator on ``-v`` (binary
+cross-entropy), the generator on the chosen loss (:mod:`coursekit.reference.gan`)::
+
+    from coursekit.torch import DCGAN
+    gan = DCGAN(latent_dim=100, generator_channels=(64, 32, 16), seed=0)
+    history = gan.fit(2 * x_train - 1, updates=2000, batch_size=128)   # images in [-1, 1]
+    images = gan.sample(64)                                            # [64, 28, 28] in [0, 1]
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as nnf
+
+from coursekit.gan_checks import (
+    check_channels,
+    check_config,
+    check_images_pm1,
+    check_latent_dim,
+    check_loss,
+    check_lr,
+    check_seed,
+    check_updates,
+    check_weights,
+    diverged_message,
+    initial_weights,
+    read_gan,
+    weight_shapes,
+    write_gan,
+)
+from coursekit.rbm_checks import check_float, check_int
+from coursekit.torch.ebm import TrainingDiverged
+
+__all__ = ["DCGAN", "Discriminator", "Generator", "TrainingDiverged"]
+
+#: Slope of the leaky ReLU for negative inputs (Keras' default, used by the tutorial).
+LEAKY_SLOPE = 0.3
+#: Keras' BatchNormalization defaults (epsilon 1e-3; moving average momentum 0.99 = torch 0.01).
+BN_EPS, BN_MOMENTUM = 1e-3, 0.01
+_BN = ("gamma", "beta", "moving_mean", "moving_variance")
+_BN_TORCH = ("weight", "bias", "running_mean", "running_var")
+
+
+def _same_pad_stride2() -> nn.ZeroPad2d:
+    return nn.ZeroPad2d((1, 2, 1, 2))  # (left, right, top, bottom) as TensorFlow's "same"
+
+
+class Generator(nn.Module):
+    """``z [n, latent_dim] -> images [n, 1, 28, 28]`` in [-1, 1] (see the module docstring)."""
+
+    def __init__(self, latent_dim: int, channels: tuple[int, int, int]) -> None:
+        super().__init__()
+        c0, c1, c2 = channels
+        self.c0 = c0
+        self.dense = nn.Linear(latent_dim, 49 * c0, bias=False)
+        self.bn0 = nn.BatchNorm1d(49 * c0, eps=BN_EPS, momentum=BN_MOMENTUM)
+        self.deconv1 = nn.ConvTranspose2d(c0, c1, 5, stride=1, padding=2, bias=False)
+        self.bn1 = nn.BatchNorm2d(c1, eps=BN_EPS, momentum=BN_MOMENTUM)
+        # padding=1 then dropping the last row and column = TensorFlow's "same" (1 before)
+        self.deconv2 = nn.ConvTranspose2d(c1, c2, 5, stride=2, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c2, eps=BN_EPS, momentum=BN_MOMENTUM)
+        self.deconv3 = nn.ConvTranspose2d(c2, 1, 5, stride=2, padding=1, bias=False)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = nnf.leaky_relu(self.bn0(self.dense(z)), LEAKY_SLOPE)
+        h = h.view(-1, 7, 7, self.c0).permute(0, 3, 1, 2)  # channels-last order, as Keras
+        h = nnf.leaky_relu(self.bn1(self.deconv1(h)), LEAKY_SLOPE)  # [n, c1, 7, 7]
+        h = nnf.leaky_relu(self.bn2(self.deconv2(h)[..., :14, :14]), LEAKY_SLOPE)
+        return torch.tanh(self.deconv3(h)[..., :28, :28])  # [n, 1, 28, 28]
+
+
+class Discriminator(nn.Module):
+    """``images [n, 1, 28, 28] -> logits [n]``; ``D(x) = sigmoid(logit)``."""
+
+    def __init__(self, channels: tuple[int, int], dropout: float = 0.3) -> None:
+        super().__init__()
+        d1, d2 = channels
+        self.pad = _same_pad_stride2()
+        self.conv1 = nn.Conv2d(1, d1, 5, stride=2)  # 28 -> 14
+        self.conv2 = nn.Conv2d(d1, d2, 5, stride=2)  # 14 -> 7
+        self.drop = nn.Dropout(dropout)
+        self.dense = nn.Linear(49 * d2, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.drop(nnf.leaky_relu(self.conv1(self.pad(x)), LEAKY_SLOPE))
+        h = self.drop(nnf.leaky_relu(self.conv2(self.pad(h)), LEAKY_SLOPE))
+        h = h.permute(0, 2, 3, 1).flatten(1)  # channels-last order, as Keras' Flatten
+        return self.dense(h)[:, 0]
+
+
+def generator_loss(logit_fake: torch.Tensor, loss: str) -> torch.Tensor:
+    """Mean generator loss from the discriminator's logits on fakes (see reference.gan)."""
+    if loss == "saturating":
+        return -nnf.softplus(logit_fake).mean()  # mean log(1 - D(G(z)))
+    return nnf.softplus(-logit_fake).mean()  # -mean log D(G(z))
+
+
+def discriminator_loss(logit_real: torch.Tensor, logit_fake: torch.Tensor) -> torch.Tensor:
+    """``-v = mean softplus(-l_real) + mean softplus(l_fake)``."""
+    return nnf.softplus(-logit_real).mean() + nnf.softplus(logit_fake).mean()
+
+
+class DCGAN(nn.Module):
+    """Generator and discriminator of the DCGAN tutorial, trained together with two Adams.
+
+    Args:
+        latent_dim: dimension of the noise ``z ~ N(0, I)`` (the tutorial: 100).
+        generator_channels: ``(c0, c1, c2)``, the tutorial's ``(256, 128, 64)``.
+        discriminator_channels: ``(d1, d2)``, the tutorial's ``(64, 128)``.
+        loss: the generator's loss, ``"non_saturating"`` (default, Goodfellow et al. 2014) or
+            ``"saturating"`` (the minimax game).
+        learning_rate: Adam's step size for both networks (the tutorial: 1e-4).
+        beta_1: Adam's first-moment decay (the tutorial: Keras' default 0.9; Radford et al.
+            2016 use 0.5).
+        dropout: the discriminator's dropout rate (0.3).
+        seed: seeds the initial weights (the same as the Keras model's with that seed) and the
+            model's own generator of noise; None draws one from torch's global generator.
+    """
+
+    def __init__(
+        self,
+        latent_dim: int = 100,
+        *,
+        generator_channels: tuple[int, int, int] = (256, 128, 64),
+        discriminator_channels: tuple[int, int] = (64, 128),
+        loss: str = "non_saturating",
+        learning_rate: float = 1e-4,
+        beta_1: float = 0.9,
+        dropout: float = 0.3,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.latent_dim = check_latent_dim(latent_dim)
+        self.generator_channels = check_channels(generator_channels, "generator_channels", 3)
+        self.discriminator_channels = check_channels(
+            discriminator_channels, "discriminator_channels", 2
+        )
+        self.loss = check_loss(loss)
+        self.learning_rate = check_lr(learning_rate)
+        self.beta_1 = check_float(beta_1, "beta_1", "in [0, 1)", "Adam's first-moment decay")
+        self.dropout = check_float(dropout, "dropout", "in [0, 1)", "dropout rate")
+        seed = check_seed(seed)
+        self.seed = int(torch.randint(0, 2**31 - 1, (1,))) if seed is None else seed
+        self.generator = Generator(self.latent_dim, self.generator_channels)
+        self.discriminator = Discriminator(self.discriminator_channels, self.dropout)
+        self.set_weights(initial_weights(self.latent_dim, *self._channels, self.seed))
+        self._gen = torch.Generator().manual_seed(self.seed)
+        betas = (self.beta_1, 0.999)
+        self.g_optimizer = torch.optim.Adam(
+            self.generator.parameters(), lr=self.learning_rate, betas=betas
+        )
+        self.d_optimizer = torch.optim.Adam(
+            self.discriminator.parameters(), lr=self.learning_rate, betas=betas
+        )
+        self.updates = 0
+
+    @property
+    def _channels(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        return self.generator_channels, self.discriminator_channels
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The architecture (what a saved file must match)."""
+        return {
+            "latent_dim": self.latent_dim,
+            "generator_channels": self.generator_channels,
+            "discriminator_channels": self.discriminator_channels,
+        }
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in {**self.config, "loss": self.loss}.items())
+
+    # ----------------------------------------------------------------------------------------
+    # Generating and discriminating
+    # ----------------------------------------------------------------------------------------
+
+    def noise(self, n: int, seed: int | None = None) -> torch.Tensor:
+        """``z ~ N(0, I)`` [n, latent_dim] from the model's generator (or a fresh ``seed``)."""
+        n = check_int(n, "n", 1, "number of samples")
+        gen = self._gen if seed is None else torch.Generator().manual_seed(check_seed(seed))
+        return torch.randn((n, self.latent_dim), generator=gen)
+
+    def _z(self, z: Any) -> torch.Tensor:
+        z = torch.as_tensor(np.asarray(z, dtype=np.float32))
+        if z.dim() != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"z must be [n, {self.latent_dim}], got {tuple(z.shape)}")
+        return z
+
+    @torch.no_grad()
+    def generate(self, z: Any) -> np.ndarray:
+        """Generator output (eval mode: batch norm's moving statistics) for noise ``z``
+        [n, latent_dim]: images [n, 28, 28] in [-1, 1]."""
+        self.generator.eval()
+        return self.generator(self._z(z))[:, 0].numpy()
+
+    def sample(self, n: int, *, seed: int | None = None) -> np.ndarray:
+        """``n`` generated images [n, 28, 28] mapped to [0, 1] (for ``coursekit.metrics``)."""
+        return (self.generate(self.noise(n, seed)) + 1.0) / 2.0
+
+    @torch.no_grad()
+    def discriminate(self, x: Any) -> np.ndarray:
+        """``D(x)`` [n] (eval mode, no dropout) for images in [-1, 1]."""
+        self.discriminator.eval()
+        data = torch.from_numpy(check_images_pm1(x, "x", layout="nchw"))
+        return torch.sigmoid(self.discriminator(data)).numpy()
+
+    # ----------------------------------------------------------------------------------------
+    # Training
+    # ----------------------------------------------------------------------------------------
+
+    def _losses(self, real: torch.Tensor, z: torch.Tensor, loss: str) -> tuple:
+        fake = self.generator(z)
+        logits = self.discriminator(torch.cat([real, fake]))
+        lr, lf = logits[: len(real)], logits[len(real) :]
+        return discriminator_loss(lr, lf), generator_loss(lf, loss), lr, lf
+
+    def train_step(self, x_real: Any, *, update_generator: bool = True) -> dict[str, float]:
+        """One update of each network on a batch of real images in [-1, 1].
+
+        With ``update_generator=False`` only the discriminator is updated (the inner
+        discriminator steps of Goodfellow et al.'s Algorithm 1); ``updates`` counts generator
+        updates.
+
+        Returns ``d_loss`` (``-v``), ``g_loss``, ``d_real`` and ``d_fake`` (mean ``D`` on the
+        batch and on the fakes, before the update). Raises :class:`TrainingDiverged` (weights
+        unchanged) if a loss is NaN or infinite.
+        """
+        real = x_real if isinstance(x_real, torch.Tensor) and x_real.dim() == 4 else None
+        if real is None:
+            real = torch.from_numpy(check_images_pm1(x_real, "x_real", layout="nchw"))
+        self.generator.train()
+        self.discriminator.train()
+        z = torch.randn((len(real), self.latent_dim), generator=self._gen)
+        d_params = list(self.discriminator.parameters())
+        g_params = list(self.generator.parameters())
+        d_loss, g_loss, lr, lf = self._losses(real, z, self.loss)
+        stats = {
+            "d_loss": float(d_loss.detach()),
+            "g_loss": float(g_loss.detach()),
+            "d_real": float(torch.sigmoid(lr.detach()).mean()),
+            "d_fake": float(torch.sigmoid(lf.detach()).mean()),
+        }
+        if not all(math.isfinite(v) for v in stats.values()):
+            raise TrainingDiverged(
+                diverged_message(self.updates + 1, stats, self.learning_rate, self.loss)
+            )
+        steps = [(d_params, torch.autograd.grad(d_loss, d_params, retain_graph=True),
+                  self.d_optimizer)]  # fmt: skip
+        if update_generator:
+            steps.append((g_params, torch.autograd.grad(g_loss, g_params), self.g_optimizer))
+        for params, grads, opt in steps:
+            for p, g in zip(params, grads, strict=True):
+                p.grad = g
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+        if update_generator:
+            self.updates += 1
+        return stats
+
+    def fit(
+        self,
+        x: Any,
+        *,
+        updates: int,
+        batch_size: int = 256,
+        log_every: int | None = None,
+        grid_size: int = 16,
+        callback: Callable[[DCGAN, dict[str, Any]], None] | None = None,
+        progress: bool = True,
+    ) -> dict[str, list]:
+        """Train for ``updates`` updates of each network on images ``x`` in [-1, 1].
+
+        Args:
+            x: real images in [-1, 1] (``2 * x - 1`` for [0, 1] images), any accepted shape.
+            updates: parameter updates of each network (the training length).
+            batch_size: real images per update (the tutorial: 256).
+            log_every: updates per history row (an "epoch"; default one pass over ``x``).
+            grid_size: images in the fixed-noise grid kept at each row (noise from ``seed``,
+                the same in both frameworks).
+            callback: ``callback(model, row)`` after each row (e.g. a sample report).
+            progress: a tqdm bar over updates.
+
+        Returns:
+            One entry per row: ``update`` (cumulative), ``epoch`` (passes over ``x``),
+            ``d_real`` and ``d_fake`` (mean ``D`` on real and fake batches over the row),
+            ``d_loss``, ``g_loss``, ``seconds`` (cumulative training time) and ``grid`` (the
+            fixed-noise images [grid_size, 28, 28] in [-1, 1]).
+        """
+        data = torch.from_numpy(check_images_pm1(x, "x", layout="nchw"))
+        updates = check_updates(updates)
+        batch_size = check_int(batch_size, "batch_size", 1, "real images per update")
+        if batch_size > len(data):
+            raise ValueError(f"batch_size must be <= the number of images {len(data)}")
+        log_every = max(1, len(data) // batch_size) if log_every is None else log_every
+        log_every = check_int(log_every, "log_every", 1, "updates per history row")
+        grid_z = np.random.default_rng(self.seed).standard_normal((grid_size, self.latent_dim))
+        keys = ("update", "epoch", "d_real", "d_fake", "d_loss", "g_loss", "seconds", "grid")
+        history: dict[str, list] = {k: [] for k in keys}
+        order = torch.randperm(len(data), generator=self._gen)
+        pos, seconds, window, seen = 0, 0.0, [], 0
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=updates, desc="DCGAN updates", leave=False)
+        for i in range(updates):
+            if pos + batch_size > len(data):
+                order, pos = torch.randperm(len(data), generator=self._gen), 0
+            start = time.perf_counter()
+            window.append(self.train_step(data[order[pos : pos + batch_size]]))
+            seconds += time.perf_counter() - start
+            pos += batch_size
+            seen += batch_size
+            if bar is not None:
+                bar.update(1)
+            if (i + 1) % log_every == 0 or i == updates - 1:
+                row: dict[str, Any] = {k: float(np.mean([w[k] for w in window])) for k in window[0]}
+                row.update(update=self.updates, epoch=seen / len(data), seconds=seconds,
+                           grid=self.generate(grid_z))  # fmt: skip
+                for k in keys:
+                    history[k].append(row[k])
+                window = []
+                if callback is not None:
+                    callback(self, row)
+        if bar is not None:
+            bar.close()
+        return history
+
+    def generator_gradient_norm(
+        self, n: int = 256, *, loss: str | None = None, seed: int = 0
+    ) -> float:
+        """Euclidean norm of the gradient of the generator's loss (``loss``, default the
+        model's) with respect to the generator's weights, on ``n`` fresh fakes (train mode,
+        dropout off). Nothing is updated."""
+        loss = self.loss if loss is None else check_loss(loss)
+        self.generator.train()
+        self.discriminator.eval()
+        z = self.noise(n, seed)
+        logits = self.discriminator(self.generator(z))
+        grads = torch.autograd.grad(generator_loss(logits, loss), self.generator.parameters())
+        return float(torch.sqrt(sum((g.double() ** 2).sum() for g in grads)))
+
+    # ----------------------------------------------------------------------------------------
+    # Weights in the shared layout, saving and loading
+    # ----------------------------------------------------------------------------------------
+
+    def _pairs(self) -> list[tuple[str, torch.Tensor, str]]:
+        """(canonical name, tensor, conversion) for every weight."""
+        g, d = self.generator, self.discriminator
+        pairs = [("g/dense/kernel", g.dense.weight, "dense")]
+        for i, bn in enumerate((g.bn0, g.bn1, g.bn2)):
+            pairs += [
+                (f"g/bn{i}/{k}", getattr(bn, t), "") for k, t in zip(_BN, _BN_TORCH, strict=True)
+            ]
+        pairs += [(f"g/deconv{i}/kernel", m.weight, "deconv")
+                  for i, m in ((1, g.deconv1), (2, g.deconv2), (3, g.deconv3))]  # fmt: skip
+        for name, m in (("conv1", d.conv1), ("conv2", d.conv2)):
+            pairs += [(f"d/{name}/kernel", m.weight, "conv"), (f"d/{name}/bias", m.bias, "")]
+        pairs += [("d/dense/kernel", d.dense.weight, "dense"), ("d/dense/bias", d.dense.bias, "")]
+        return pairs
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """All weights as NumPy arrays in the shared Keras layout (:mod:`coursekit.gan_checks`)."""
+        out = {}
+        for name, t, kind in self._pairs():
+            a = t.detach().cpu().numpy()
+            if kind == "dense":  # torch [out, in] -> Keras [in, out]
+                a = a.T
+            elif kind == "conv":  # torch [out, in, kh, kw] -> Keras [kh, kw, in, out]
+                a = a.transpose(2, 3, 1, 0)
+            elif kind == "deconv":  # torch [in, out, kh, kw] -> Keras [kh, kw, out, in]
+                a = a.transpose(2, 3, 1, 0)
+            out[name] = np.array(a, dtype=np.float32, order="C", copy=True)  # no aliasing
+        return out
+
+    @torch.no_grad()
+    def set_weights(self, weights: dict[str, Any]) -> DCGAN:
+        """Load weights in the shared layout (e.g. from the Keras model's ``get_weights``)."""
+        weights = check_weights(weights, weight_shapes(self.latent_dim, *self._channels))
+        for name, t, kind in self._pairs():
+            a = weights[name]
+            if kind == "dense":
+                a = a.T
+            elif kind in ("conv", "deconv"):
+                a = a.transpose(3, 2, 0, 1)
+            t.copy_(torch.from_numpy(np.ascontiguousarray(a)))
+        return self
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write architecture, weights and update count to ``path`` (.npz, atomic). The file
+        loads into either framework's DCGAN. (Optimiser state is not saved.)"""
+        config = {**self.config, "loss": self.loss, "learning_rate": self.learning_rate,
+                  "beta_1": self.beta_1, "dropout": self.dropout}  # fmt: skip
+        return write_gan(path, config, self.get_weights(), self.updates)
+
+    def load(self, path: str | os.PathLike[str]) -> DCGAN:
+        """Load weights saved by either framework's :meth:`save`; refuses another architecture."""
+        config, weights, updates = read_gan(path)
+        check_config(config, self.config, path)
+        self.set_weights(weights)
+        self.updates = updates
+        return self
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], **kwargs: Any) -> DCGAN:
+        """A DCGAN built with a saved file's settings, holding its weights."""
+        config, _, _ = read_gan(path)
+        settings = {k: config[k] for k in ("loss", "learning_rate", "beta_1", "dropout")}
+        model = cls(
+            config["latent_dim"],
+            generator_channels=tuple(config["generator_channels"]),
+            discriminator_channels=tuple(config["discriminator_channels"]),
+            **{**settings, **kwargs},
+        )
+        return model.load(path)
