@@ -58,6 +58,7 @@ bench: $(STAMP)  ## benchmarks: tables and JSON records under benchmarks/results
 	$(BIN)/python benchmarks/metrics.py
 	$(BIN)/python benchmarks/vae.py
 	$(BIN)/python benchmarks/ebm.py
+	$(BIN)/python benchmarks/gan.py
 
 lab: $(STAMP)  ## start JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks
