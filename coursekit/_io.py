@@ -41,3 +41,25 @@ def atomic_write_bytes(path: str | os.PathLike[str], payload: bytes) -> Path:
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write UTF-8 ``text`` to ``path`` atomically and return the path."""
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read_npz(path: str | os.PathLike[str], what: str) -> dict:
+    """Every array of the ``.npz`` file at ``path``, read without pickles, as a dict.
+
+    ``what`` names the kind of file in the errors (e.g. ``"VAE"``): a missing file raises
+    ``FileNotFoundError("no saved VAE at ...")``, an unreadable one (truncated, not a zip,
+    random bytes) ``ValueError("cannot read the VAE file ...: <reason>")``.
+    """
+    import zipfile
+    import zlib
+
+    import numpy as np
+
+    target = Path(path)
+    if not target.is_file():
+        raise FileNotFoundError(f"no saved {what} at {target}")
+    try:
+        with np.load(target, allow_pickle=False) as npz:
+            return {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        raise ValueError(f"cannot read the {what} file {target}: {err}") from err

@@ -29,14 +29,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from coursekit._io import atomic_path
+from coursekit._io import atomic_path, read_npz
 from coursekit.rbm_checks import check_float, check_int, check_seed
 
 __all__ = [
@@ -267,13 +265,7 @@ def write_gan(
 def read_gan(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray], int]:
     """``(config, weights, updates)`` from a file written by :func:`write_gan`."""
     target = Path(path)
-    if not target.is_file():
-        raise FileNotFoundError(f"no saved DCGAN at {target}")
-    try:
-        with np.load(target, allow_pickle=False) as npz:
-            z = {name: npz[name] for name in npz.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
-        raise ValueError(f"cannot read the DCGAN file {target}: {err}") from err
+    z = read_npz(target, "DCGAN")
     if "format" not in z or str(z["format"]) != FILE_FORMAT:
         raise ValueError(f"{target} is not a DCGAN file written by DCGAN.save ({FILE_FORMAT})")
     config = json.loads(str(z["config"]))

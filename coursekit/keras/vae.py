@@ -31,8 +31,6 @@ import json
 import math
 import os
 import random
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +38,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from coursekit._io import atomic_path
+from coursekit._io import atomic_path, read_npz
 from coursekit.rbm_checks import check_float, check_int
 from coursekit.vae_checks import (
     IMAGE_SIZE,
@@ -379,13 +377,7 @@ class VAE(keras.Model):
     @staticmethod
     def _read(path: str | os.PathLike[str]) -> tuple[dict, list[np.ndarray]]:
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no saved VAE at {path}")
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                z = {name: npz[name] for name in npz.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
-            raise ValueError(f"cannot read the VAE file {path}: {err}") from err
+        z = read_npz(path, "VAE")
         if "format" not in z or str(z["format"]) != FILE_FORMAT:
             raise ValueError(f"{path} is not a VAE saved by coursekit.keras.VAE.save_checkpoint")
         count = len(json.loads(str(z["names"])))

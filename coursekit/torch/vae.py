@@ -35,8 +35,6 @@ from __future__ import annotations
 import math
 import os
 import time
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +44,7 @@ from torch import nn
 from torch.nn import functional as nnf
 from tqdm import tqdm
 
-from coursekit._io import atomic_path
+from coursekit._io import atomic_path, read_npz
 from coursekit.rbm_checks import check_float, check_int
 from coursekit.vae_checks import (
     IMAGE_SIZE,
@@ -494,13 +492,7 @@ class VAE(nn.Module):
     @staticmethod
     def _read(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no saved VAE at {path}")
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                z = {name: npz[name] for name in npz.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
-            raise ValueError(f"cannot read the VAE file {path}: {err}") from err
+        z = read_npz(path, "VAE")
         if "format" not in z or str(z["format"]) != FILE_FORMAT:
             raise ValueError(f"{path} is not a VAE saved by coursekit.torch.VAE.save_checkpoint")
         return z
