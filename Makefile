@@ -66,7 +66,7 @@ lab: $(STAMP)  ## start JupyterLab on the notebooks
 outputs: $(STAMP)  ## maintainers: re-execute the notebooks in full mode and commit their outputs
 	$(BIN)/jupytext --sync notebooks/week*/*.py
 	$(BIN)/coursekit run --mode full --in-place $(if $(WEEK),--week $(WEEK))
-	$(BIN)/coursekit results --mode full --out benchmarks/results/course.md
+	$(BIN)/coursekit results --mode full --out benchmarks/results/course.md --records benchmarks/results/course
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf build .pytest_cache .ruff_cache

@@ -89,6 +89,9 @@ def _cmd_results(args: argparse.Namespace) -> int:
     path = results.write_table(args.out or Path(args.build) / "results.md", folder, args.mode)
     print(path.read_text(encoding="utf-8"))
     print(f"written: {path}")
+    if args.records is not None:
+        copied = results.copy_records(args.records, folder, args.mode)
+        print(f"copied {len(copied)} records (with their samples) to {args.records}")
     return 0
 
 
@@ -146,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="only records of this mode (default: all)")
     res.add_argument("--out", type=Path, default=None,
                      help="the markdown file to write (default: <build>/results.md)")
+    res.add_argument("--records", type=Path, default=None,
+                     help="also copy the records and their samples to this folder "
+                          "(make outputs: benchmarks/results/course)")
     res.set_defaults(func=_cmd_results)
 
     from coursekit.slides import add_slides_parser

@@ -8,9 +8,13 @@ Each lab ends with one call::
                    likelihood_method="AIS", train_seconds=55.0, sample_seconds=2.1,
                    updates=6000)
 
-which writes ``<results folder>/week1_rbm_pytorch.json`` (atomically). ``coursekit run``
+which writes ``<results folder>/week1_rbm_pytorch.json`` (atomically). With
+``samples=x`` (images [n, 28, 28] or [n, 784] in [0, 1]) the first 64 are kept beside it as
+``week1_rbm_pytorch.samples.npz`` (uint8) and :func:`load_samples` reads them back, so the
+closing notebook can show every family's samples without training anything. ``coursekit run``
 collects every record into ``build/results.md`` after a run, and ``make outputs`` refreshes
-the committed copy ``benchmarks/results/course.md`` from the full-mode records.
+the committed copies (the table ``benchmarks/results/course.md`` and the records with their
+samples in ``benchmarks/results/course/``) from the full-mode records.
 
 The results folder is ``$COURSEKIT_RESULTS`` if set (``coursekit run`` sets it), otherwise
 ``build/results`` at the top of the repository the notebook runs in (found by walking up from
@@ -29,12 +33,23 @@ from pathlib import Path
 from typing import Any
 
 from coursekit import config
-from coursekit._io import atomic_write_text
+from coursekit._io import atomic_write_bytes, atomic_write_text, read_npz
 
-__all__ = ["collect", "record", "results_dir", "to_markdown", "write_table"]
+__all__ = [
+    "N_KEPT_SAMPLES",
+    "collect",
+    "copy_records",
+    "load_samples",
+    "record",
+    "results_dir",
+    "to_markdown",
+    "write_table",
+]
 
 RESULTS_ENV = "COURSEKIT_RESULTS"
 _KEY = re.compile(r"[A-Za-z0-9_.-]+")
+N_KEPT_SAMPLES = 64  # images kept per record for the closing notebook's grids
+_SAMPLES_SUFFIX = ".samples.npz"
 
 
 def results_dir() -> Path:
@@ -76,6 +91,7 @@ def record(
     sample_seconds: float | None = None,
     updates: int | None = None,
     notes: str = "",
+    samples: Any = None,
     folder: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Write one model's row of the course-wide table; returns the JSON file's path.
@@ -92,6 +108,10 @@ def record(
         train_seconds, sample_seconds: wall-clock training time and the time to draw the
             samples in ``report``.
         updates: parameter updates of the training run.
+        samples: the model's samples, [n, 28, 28] or [n, 784] (or with one channel axis,
+            [n, 1, 28, 28] or [n, 28, 28, 1]) in [0, 1] (NumPy or a tensor),
+            or None; the first :data:`N_KEPT_SAMPLES` are stored as 8-bit images beside the
+            record (read them with :func:`load_samples`).
     """
     if not isinstance(key, str) or not _KEY.fullmatch(key):
         raise ValueError(
@@ -108,6 +128,8 @@ def record(
         isinstance(updates, bool) or not isinstance(updates, int) or updates < 0
     ):
         raise ValueError(f"updates must be a non-negative integer or None, got {updates!r}.")
+    images = None if samples is None else _as_images(samples)
+    target = Path(folder) if folder is not None else results_dir()
     row = {
         "key": key,
         "family": family,
@@ -122,9 +144,96 @@ def record(
         "updates": updates,
         "samples": None if report is None else report.as_dict(),
         "notes": notes,
+        "sample_file": None if images is None else f"{key}{_SAMPLES_SUFFIX}",
     }
-    target = Path(folder) if folder is not None else results_dir()
+    if images is not None:
+        _write_samples(target / row["sample_file"], images)
+    else:
+        (target / f"{key}{_SAMPLES_SUFFIX}").unlink(missing_ok=True)  # no stale grid
     return atomic_write_text(target / f"{key}.json", json.dumps(row, indent=2) + "\n")
+
+
+def _as_images(samples: Any) -> Any:
+    """``samples`` as uint8 [m, 28, 28] (m <= N_KEPT_SAMPLES), checked."""
+    import numpy as np
+
+    if hasattr(samples, "detach"):  # a torch tensor
+        samples = samples.detach().cpu().numpy()
+    try:
+        arr = np.asarray(samples, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f"samples must be an array of images [n, 28, 28] or [n, 784], got {type(samples)}."
+        ) from err
+    if arr.ndim == 2 and arr.shape[1] == 784:
+        arr = arr.reshape(-1, 28, 28)
+    elif arr.ndim == 4 and 1 in (arr.shape[1], arr.shape[3]):  # one channel, first or last
+        arr = arr.reshape(arr.shape[0], *(d for d in arr.shape[1:] if d != 1))
+    if arr.ndim != 3 or arr.shape[1:] != (28, 28) or arr.shape[0] == 0:
+        raise ValueError(f"samples must have shape [n, 28, 28] or [n, 784], got {arr.shape}.")
+    arr = arr[:N_KEPT_SAMPLES]
+    if not np.isfinite(arr).all():
+        raise ValueError("samples hold NaN or inf values.")
+    low, high = float(arr.min()), float(arr.max())
+    if low < 0.0 or high > 1.0:
+        raise ValueError(
+            f"samples must lie in [0, 1], got values in [{low:.3g}, {high:.3g}]"
+            + (" (images in [-1, 1]? map them with (x + 1) / 2)" if low >= -1.0 else "")
+            + "."
+        )
+    return np.rint(arr * 255.0).astype(np.uint8)
+
+
+def _write_samples(path: Path, images: Any) -> None:
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, images=images)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def load_samples(row: dict, folder: str | os.PathLike[str] | None = None) -> Any:
+    """The samples stored with a record, float32 [m, 28, 28] in [0, 1], or None if it has none.
+
+    Args:
+        row: a record from :func:`collect`.
+        folder: where the record lives (default: the folder :func:`collect` read it from,
+            kept in ``row["_folder"]``, else :func:`results_dir`).
+    """
+    import numpy as np
+
+    name = row.get("sample_file")
+    if not name:
+        return None
+    base = Path(folder) if folder is not None else Path(row.get("_folder") or results_dir())
+    images = read_npz(base / name, "sample grid")["images"]
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(
+            f"{base / name} must hold uint8 images [m, 28, 28], got {images.dtype} {images.shape}."
+        )
+    return images.astype(np.float32) / 255.0
+
+
+def copy_records(
+    target: str | os.PathLike[str],
+    folder: str | os.PathLike[str] | None = None,
+    mode: str | None = None,
+) -> list[Path]:
+    """Copy the records of ``folder`` (of ``mode`` if given) and their samples to ``target``
+    (atomically, file by file); returns the JSON files written. ``make outputs`` keeps the
+    committed full-mode records in ``benchmarks/results/course/`` this way."""
+    source = Path(folder) if folder is not None else results_dir()
+    written = []
+    for row in collect(source, mode):
+        clean = {k: v for k, v in row.items() if not k.startswith("_")}
+        if clean.get("sample_file"):
+            payload = (source / clean["sample_file"]).read_bytes()
+            atomic_write_bytes(Path(target) / clean["sample_file"], payload)
+        text = json.dumps(clean, indent=2) + "\n"
+        written.append(atomic_write_text(Path(target) / f"{clean['key']}.json", text))
+    return written
 
 
 def collect(folder: str | os.PathLike[str] | None = None, mode: str | None = None) -> list[dict]:
@@ -141,6 +250,7 @@ def collect(folder: str | os.PathLike[str] | None = None, mode: str | None = Non
             print(f"coursekit: skipping unreadable result {path}: {err}", file=sys.stderr)
             continue
         if mode is None or row.get("mode") == mode:
+            row["_folder"] = str(folder)  # where load_samples finds the samples
             rows.append(row)
     return rows
 

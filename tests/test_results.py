@@ -96,6 +96,11 @@ def test_cli_results_writes_the_table(tmp_path, capsys):
     assert cli.main(["results", "--build", str(tmp_path / "build"), "--out", str(out)]) == 0
     assert "| EBM | CNN energy | PyTorch |" in out.read_text()
     assert "written" in capsys.readouterr().out
+    kept = tmp_path / "committed"
+    cli.main(["results", "--build", str(tmp_path / "build"), "--out", str(out), "--records",
+              str(kept)])
+    assert [p.name for p in kept.iterdir()] == ["week2_ebm.json"]
+    assert "copied 1 records" in capsys.readouterr().out
     empty = tmp_path / "empty.md"
     cli.main(["results", "--build", str(tmp_path / "nothing"), "--out", str(empty)])
     assert "No results recorded yet" in empty.read_text()
@@ -115,3 +120,44 @@ def test_table_shows_short_sampling_times_and_one_reference_per_source(tmp_path,
             {"family": "X", "model": "m", "framework": "f",
              "samples": {"reference": "cache: ~/.cache/coursekit/mnist"}}]
     assert results.to_markdown(rows).count("Reference:") == 1
+
+
+def test_samples_are_kept_beside_the_record_and_read_back(tmp_path, monkeypatch):
+    monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path / "run"))
+    monkeypatch.setenv("COURSEKIT_MODE", "full")
+    x = np.random.default_rng(1).random((100, 784))
+    results.record("week3_vae_x", family="VAE", model="VAE", framework="PyTorch", samples=x)
+    (row,) = results.collect()
+    assert row["sample_file"] == "week3_vae_x.samples.npz"
+    back = results.load_samples(row)
+    assert back.shape == (results.N_KEPT_SAMPLES, 28, 28) and back.dtype == np.float32
+    # 8-bit storage: within half a grey level of what was recorded
+    np.testing.assert_allclose(back, x[:64].reshape(-1, 28, 28), atol=0.5 / 255 + 1e-7)
+    # copied with its samples (the committed records of make outputs)
+    copied = results.copy_records(tmp_path / "committed", mode="full")
+    assert [p.name for p in copied] == ["week3_vae_x.json"]
+    (again,) = results.collect(tmp_path / "committed")
+    assert "_folder" not in json.loads(copied[0].read_text())
+    np.testing.assert_array_equal(results.load_samples(again), back)
+    # a later record without samples removes the stale grid
+    results.record("week3_vae_x", family="VAE", model="VAE", framework="PyTorch")
+    (row,) = results.collect()
+    assert row["sample_file"] is None and results.load_samples(row) is None
+    assert not (tmp_path / "run" / "week3_vae_x.samples.npz").exists()
+
+
+@pytest.mark.parametrize(
+    ("samples", "match"),
+    [
+        (np.zeros((4, 27, 27)), r"\[n, 28, 28\]"),
+        (np.full((4, 784), np.nan), "NaN"),
+        (np.full((4, 784), -0.5), r"\[-1, 1\]"),
+        (np.full((4, 28, 28), 2.0), r"\[0, 1\]"),
+        ("digits", "samples must"),
+    ],
+)
+def test_bad_samples_are_refused_by_name(tmp_path, samples, match):
+    with pytest.raises(ValueError, match=match):
+        results.record("k", family="GAN", model="m", framework="f", samples=samples,
+                       folder=tmp_path)
+    assert not list(tmp_path.iterdir())

@@ -271,7 +271,8 @@ row_file = results.record("week1_rbm_pytorch", family="RBM", framework="PyTorch"
                report=gibbs_report, log_likelihood=report.test_ll,
                likelihood_method=f"AIS, {AIS_CHAINS} chains, {len(report.ais.betas) - 1:,} intervals",
                train_seconds=history["seconds"][-1], sample_seconds=sample_seconds,
-               updates=UPDATES)
+               updates=UPDATES,
+               samples=samples)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Chains that mix: parallel tempering

@@ -240,7 +240,8 @@ row_file = results.record("week2_ebm_keras", family="EBM",
                model=f"CNN energy, {STEPS} Langevin steps/update, replay buffer",
                report=ebm_report, train_seconds=train_seconds, sample_seconds=sample_seconds,
                updates=UPDATES,
-               notes=f"OOD AUC vs Fashion-MNIST {aucs.get('Fashion-MNIST', float('nan')):.3f}")
+               notes=f"OOD AUC vs Fashion-MNIST {aucs.get('Fashion-MNIST', float('nan')):.3f}",
+               samples=images01)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. What to try

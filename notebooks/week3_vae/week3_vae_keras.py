@@ -271,7 +271,7 @@ row_file = results.record(
     "week3_vae_keras", family="VAE", framework=f"Keras ({backend})", report=report,
     model=f"VAE mlp 784-{HIDDEN}-{LATENT}, Bernoulli decoder", log_likelihood=test_ll,
     likelihood_method=f"IWAE K={K_IWAE}, test binarised at 0.5", train_seconds=train_seconds,
-    sample_seconds=sample_seconds, updates=mlp.updates,
+    sample_seconds=sample_seconds, updates=mlp.updates, samples=samples,
 )
 
 # %% [markdown] slideshow={"slide_type": "slide"}

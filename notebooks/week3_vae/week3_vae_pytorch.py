@@ -282,7 +282,7 @@ row_file = results.record(
     "week3_vae_pytorch", family="VAE", framework="PyTorch", report=report,
     model=f"VAE {ARCH} 784-{HIDDEN}-{LATENT}, Bernoulli decoder", log_likelihood=test_ll,
     likelihood_method=f"IWAE K={K_IWAE}, test binarised at 0.5", train_seconds=train_seconds,
-    sample_seconds=sample_seconds, updates=vae.updates,
+    sample_seconds=sample_seconds, updates=vae.updates, samples=samples,
 )
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -190,7 +190,7 @@ ck.plotting.image_grid(samples[:64], ncols=8, title=f"64 samples after {gan.upda
 row_file = results.record(
     "week4_gan_pytorch", family="GAN", framework="PyTorch", report=report,
     model=f"DCGAN G{G_CHANNELS} D{D_CHANNELS}, {LOSS} loss", train_seconds=train_seconds,
-    sample_seconds=sample_seconds, updates=gan.updates,
+    sample_seconds=sample_seconds, updates=gan.updates, samples=samples,
 )
 
 # %% [markdown] slideshow={"slide_type": "slide"}
