@@ -28,6 +28,8 @@ _TF_NOISE = re.compile(
     r"|TF-TRT Warning|computation_placer|cpu_feature_guard|This TensorFlow binary is optimized"
     r"|rebuild TensorFlow with the appropriate compiler flags|Could not find cuda drivers"
     r"|cuda_(dnn|fft|blas)\.cc|Attempting to register factory for plugin"
+    # grappler's notice that it skipped one graph rewrite while compiling a training step
+    r"|meta_optimizer\.cc:\d+\] remapper failed"
 )
 
 

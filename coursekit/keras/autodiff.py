@@ -12,6 +12,8 @@ from typing import Any
 
 import keras
 
+from coursekit._env import quiet_native_stderr
+
 __all__ = ["compile_fn", "input_value_and_grad", "loss_and_grads", "two_losses_and_grads"]
 
 
@@ -99,9 +101,29 @@ def two_losses_and_grads(
 
 
 def compile_fn(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` compiled with ``tf.function`` on the tensorflow backend, unchanged otherwise."""
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
+    """``fn`` compiled with ``tf.function`` on the tensorflow backend, unchanged otherwise.
 
-        return tf.function(fn, reduce_retracing=True)
-    return fn
+    Calls with argument shapes not seen before (the ones that trace and optimise a graph) run
+    inside :func:`coursekit._env.quiet_native_stderr`, which drops grappler's C++ notices
+    (``remapper failed ...``) and passes every other line on.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return fn
+    import tensorflow as tf
+
+    compiled = tf.function(fn, reduce_retracing=True)
+    seen: set[tuple] = set()
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        signature = tuple(
+            (tuple(a.shape), str(a.dtype)) if hasattr(a, "shape") else type(a).__name__
+            for a in (*args, *kwargs.values())
+        )
+        if signature in seen:
+            return compiled(*args, **kwargs)
+        with quiet_native_stderr():
+            out = compiled(*args, **kwargs)
+        seen.add(signature)
+        return out
+
+    return call

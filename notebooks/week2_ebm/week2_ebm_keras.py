@@ -70,13 +70,15 @@ N_EVAL = ck.by_mode(full=2000, smoke=100)  # images per energy histogram
 # %% slideshow={"slide_type": "skip"}
 import time
 
-import keras
 import matplotlib.pyplot as plt
 import numpy as np
-from keras import ops
 
 from coursekit import metrics, plotting_ebm, results
-from coursekit.keras import EBM, cnn_energy
+from coursekit.keras import EBM, cnn_energy  # imports Keras without TensorFlow's start-up noise
+
+# isort: split
+import keras
+from keras import ops
 
 ck.plotting.use_style()
 ck.seed_everything(SEED)

@@ -74,12 +74,14 @@ N_SAMPLES = ck.by_mode(full=2000, smoke=500)  # samples of the final report
 # %% slideshow={"slide_type": "skip"}
 import time
 
-import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
 from coursekit import gan_plots, metrics, results
-from coursekit.keras import DCGAN
+from coursekit.keras import DCGAN  # imports Keras without TensorFlow's start-up log noise
+
+# isort: split
+import keras
 
 ck.plotting.use_style()
 ck.seed_everything(SEED)
