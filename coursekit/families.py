@@ -69,11 +69,11 @@ SMOKE_COLOUR = "#D00000"
 
 
 def _repo_root() -> Path | None:
-    """The repository holding the working folder (``pyproject.toml`` and ``notebooks/``), else
-    the one holding this package (an editable install), else None (e.g. on Colab)."""
+    """The repository holding the working folder (the first folder up that has
+    ``pyproject.toml`` and ``notebooks/``, as :func:`coursekit.results.results_dir` finds it),
+    else None (e.g. on Colab)."""
     here = Path.cwd().resolve()
-    package_parent = Path(__file__).resolve().parents[1]
-    for folder in (here, *here.parents, package_parent):
+    for folder in (here, *here.parents):
         if (folder / "pyproject.toml").is_file() and (folder / "notebooks").is_dir():
             return folder
     return None
@@ -421,9 +421,13 @@ def sample_grids(rows: Sequence[dict], *, n: int = 36, ncols: int = 6) -> Any:
                     ax.set_title(family)
                 continue
             row = column[i]
-            images = results.load_samples(row)
+            try:
+                images = results.load_samples(row)
+                why = "no samples stored\n(record written without samples=)"
+            except FileNotFoundError:  # the record was copied without its .samples.npz
+                images, why = None, f"sample file missing:\n{row['sample_file']}"
             if images is None:
-                _empty(ax, "no samples stored\n(record written without samples=)")
+                _empty(ax, why)
                 ax.set_title(_panel_title(row), fontsize="small")
             else:
                 plotting.image_grid(images[:n], ncols=min(ncols, len(images[:n])), ax=ax,
