@@ -119,9 +119,10 @@ display(Markdown(families.table(rows)))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. One sample grid per family
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # The first samples each lab stored (families as columns, frameworks as rows), titled with their
-# classifier FID and the digits they cover.
+# classifier FID at the report's sample count and the digits they cover.
 
 # %% slideshow={"slide_type": "-"} tags=["hide-input"]
 fig = families.sample_grids(rows, n=N_GRID)
