@@ -617,7 +617,7 @@ def quality_vs_cost(rows: Sequence[dict], *, real: Sequence[tuple] | None = None
                 text += " SMOKE"
             ax.annotate(text, (x, fid), xytext=(6, 4), textcoords="offset points",
                         fontsize="x-small", color=SMOKE_COLOUR if r.get("_smoke") else "0.2")
-        if floor is not None:
+        if floor is not None and points:
             ax.axhline(floor[1], color="0.3", ls="--", lw=1.5,
                        label=f"{floor[0]:,} real digits")
         ax.set_xscale("log")

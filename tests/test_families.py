@@ -100,8 +100,9 @@ def test_no_records_gives_a_message_and_empty_figures(tmp_path, monkeypatch):
     assert len(grids.axes) == 4
     assert [ax.get_title() for ax in grids.axes] == list(families.FAMILIES)
     assert len(families.coverage_histograms(chosen.rows).axes) == 4
-    cost = families.quality_vs_cost(chosen.rows)
+    cost = families.quality_vs_cost(chosen.rows, real=[(100, 0.7), (1000, 0.1)])
     assert len(cost.axes) == 2 and "no record" in cost.axes[0].texts[0].get_text()
+    assert not cost.axes[0].lines  # no floor line on an empty panel
     assert families.cost_summary(chosen.rows)["ratio"] is None
     assert families.likelihood_summary(chosen.rows) == []
 
@@ -150,12 +151,14 @@ def test_the_figures_have_one_panel_per_family_and_framework(tmp_path, monkeypat
     assert "no samples stored" in axes[1, 2].texts[0].get_text() and not axes[1, 2].images
     hist = families.coverage_histograms(rows)
     assert len(hist.axes) == 8 and len(hist.axes[0].patches) == 10
-    cost = families.quality_vs_cost(rows)
+    cost = families.quality_vs_cost(rows, real=[(100, 0.7), (40, 1.5)])
     train_ax, sample_ax = cost.axes
+    # the real-digit floor at the records' n (40 here), as one dashed line per panel
+    assert [line.get_ydata()[0] for line in train_ax.lines] == [1.5]
     assert train_ax.get_xscale() == "log" and sample_ax.get_xscale() == "log"
     assert len(train_ax.collections) == 6  # one marker per record
     assert sorted(t.get_text() for t in train_ax.get_legend().get_texts()) == sorted(
-        ["RBM", "EBM", "VAE", "GAN"])
+        ["RBM", "EBM", "VAE", "GAN", "40 real digits"])
     summary = families.cost_summary(rows)
     assert summary["slowest"] == "RBM" and summary["fastest"] == "VAE"
     assert summary["ratio"] == pytest.approx(12.0 / 0.006)
