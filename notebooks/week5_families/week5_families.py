@@ -28,9 +28,9 @@
 # meet: one table, one sample grid per family, quality against cost, the likelihoods that
 # exist, and what each family trades. **Nothing is trained**: this notebook reads the records.
 #
-# Follows the closing part of M. Hjorth-Jensen's lecture notes (week of 15-19 April 2024), which
-# compare the families in a few sentences; further reading: Hinton (2002), Du and Mordatch
-# (2019), Kingma and Welling (2014), Goodfellow et al. (2014), Radford et al. (2016).
+# Quotes M. Hjorth-Jensen's lecture notes (week of 15-19 April 2024) where they set the families
+# against each other (in their VAE and GAN sections); further reading: Hinton (2002), Du and
+# Mordatch (2019), Kingma and Welling (2014), Goodfellow et al. (2014), Radford et al. (2016).
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Which records: the committed full-mode run (`benchmarks/results/course/`, refreshed by
@@ -200,7 +200,7 @@ display(Markdown(families.likelihood_text(rows)))
 display(Markdown(families.family_facts(rows)))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# * **RBM** (Hinton 2002; weeks 1 and the notes' Boltzmann machines): an explicit energy with
+# * **RBM** (Hinton 2002; week 1 and the notes' Boltzmann machines): an explicit energy with
 #   exact conditionals, a free energy in closed form and a log-likelihood up to one constant that
 #   AIS estimates. It pays at sampling time: block Gibbs sampling mixes slowly between digits,
 #   which the class histograms show, and binary units fit binary pixels only.
