@@ -255,3 +255,16 @@ def test_real_digits_score_better_with_more_of_them():
         families.real_digit_fids([5])
     with pytest.raises(ValueError, match="the training split here has"):
         families.real_digit_fids([10**7])
+
+
+def test_a_tie_goes_to_the_committed_record_and_one_folder_is_read_once(tmp_path, monkeypatch):
+    committed, run = tmp_path / "committed", tmp_path / "run"
+    same = "2026-12-01T10:00:00+00:00"  # make outputs: the committed copy of this run's record
+    _record(committed, "week3_vae_keras", "VAE", "Keras (torch)", "full", monkeypatch, when=same)
+    _record(run, "week3_vae_keras", "VAE", "Keras (torch)", "full", monkeypatch, when=same)
+    (row,) = families.choose_records(committed=committed, run=run).rows
+    assert row["_source"] == "committed"
+    # COURSEKIT_RESULTS naming the committed folder: read once, as committed
+    twice = families.choose_records(committed=committed, run=committed)
+    assert [r["_source"] for r in twice.rows] == ["committed"]
+    assert list(twice.folders) == ["committed"] and "not from" not in str(twice)
