@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from coursekit.reference.gan import optimal_discriminator
 
-__all__ = ["game_frames", "gan_curves", "mode_fractions"]
+__all__ = ["game_frames", "gan_curves", "grid_animation", "mode_fractions", "quality_curves"]
 
 
 def game_frames(
@@ -76,3 +76,79 @@ def gan_curves(history: dict[str, Sequence[float]], *, title: str | None = None)
     if title:
         fig.suptitle(title)
     return fig
+
+
+def quality_curves(updates: Sequence[int], reports: Sequence[Any]) -> Figure:
+    """Classifier FID (log axis, plain-number ticks) and classes covered against the update.
+
+    Args:
+        updates: the update count of each report, length T.
+        reports: T :class:`coursekit.metrics.SampleReport` (``fid``, ``coverage.n_classes``).
+    """
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+
+    if len(updates) != len(reports):
+        raise ValueError(
+            f"updates and reports must have the same length, got {len(updates)} and {len(reports)}"
+        )
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.2), layout="constrained")
+    a.plot(updates, [r.fid for r in reports], "o-")
+    a.set(xlabel="update", ylabel="classifier FID", yscale="log", title="distance to the data")
+    a.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    a.yaxis.set_major_formatter(ScalarFormatter())  # 2, 5, 10, 20 rather than 2x10^0
+    a.yaxis.set_minor_formatter(NullFormatter())
+    b.plot(updates, [r.coverage.n_classes for r in reports], "o-")
+    b.set(xlabel="update", ylabel="classes covered", ylim=(0, 10.5), title="digits present")
+    b.set_yticks([0, 2, 4, 6, 8, 10])
+    return fig
+
+
+def grid_animation(
+    grids: Sequence[np.ndarray], updates: Sequence[int], *, ncols: int = 4, interval: int = 600
+) -> Any:
+    """The fixed-noise grid over training as a looping animation (``IPython.display.HTML``).
+
+    Args:
+        grids: T arrays [g, 28, 28] in [-1, 1] (``history["grid"]`` of ``DCGAN.fit``).
+        updates: the update count of each grid, length T.
+        ncols: images per row of the grid.
+        interval: milliseconds per frame.
+
+    Returns:
+        An ``IPython.display.HTML`` with the animation as JavaScript and inline PNG frames
+        (no network needed, so it also plays in the offline decks).
+    """
+    from IPython.display import HTML
+    from matplotlib.animation import FuncAnimation
+
+    if len(grids) == 0 or len(grids) != len(updates):
+        raise ValueError(
+            f"grids and updates must be non-empty and of the same length, got {len(grids)} "
+            f"and {len(updates)}"
+        )
+    tiles = [_tile((np.asarray(g) + 1.0) / 2.0, ncols) for g in grids]
+    fig, ax = plt.subplots(figsize=(3.2, 3.5), dpi=80)
+    image = ax.imshow(tiles[0], cmap="gray", vmin=0.0, vmax=1.0)
+    ax.set_axis_off()
+    title = ax.set_title(f"update {updates[0]}")
+
+    def show(i: int) -> tuple:
+        image.set_data(tiles[i])
+        title.set_text(f"update {updates[i]}")
+        return image, title
+
+    anim = FuncAnimation(fig, show, frames=len(tiles), interval=interval, blit=False)
+    html = HTML(anim.to_jshtml(default_mode="loop"))
+    plt.close(fig)
+    return html
+
+
+def _tile(images: np.ndarray, ncols: int) -> np.ndarray:
+    """Images [g, h, w] as one array of ``ncols`` columns with 1-pixel white gaps."""
+    g, h, w = images.shape
+    rows = -(-g // ncols)
+    out = np.ones((rows * (h + 1) - 1, ncols * (w + 1) - 1), dtype=np.float32)
+    for i, img in enumerate(images):
+        r, c = divmod(i, ncols)
+        out[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = np.clip(img, 0, 1)
+    return out

@@ -574,3 +574,29 @@ def test_update_axis_tick_labels_do_not_overlap_in_a_half_width_panel(last):
             for left, right in zip(boxes, boxes[1:], strict=False):
                 assert right.x0 - left.x1 > 2, [t.get_text() for t in ax.get_xticklabels()]
         plt.close(fig)
+
+
+def test_gan_quality_curves_label_the_log_axis_with_plain_numbers():
+    from types import SimpleNamespace
+
+    from coursekit import gan_plots
+
+    reports = [SimpleNamespace(fid=f, coverage=SimpleNamespace(n_classes=c))
+               for f, c in [(17.2, 6), (7.0, 9), (3.6, 10)]]
+    fig = gan_plots.quality_curves([300, 600, 900], reports)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_text()]
+    assert labels and all("times" not in s and "^" not in s for s in labels), labels
+    assert {"5", "10"} <= set(labels)
+    with pytest.raises(ValueError, match="same length"):
+        gan_plots.quality_curves([1, 2], reports)
+
+
+def test_gan_grid_animation_has_one_frame_per_grid():
+    from coursekit import gan_plots
+
+    grids = [np.full((16, 28, 28), v, dtype=np.float32) for v in (-1.0, 0.0, 1.0)]
+    html = gan_plots.grid_animation(grids, [100, 200, 300]).data
+    assert html.count("data:image/png;base64") == 3  # one inline frame per grid, no network
+    with pytest.raises(ValueError, match="same length"):
+        gan_plots.grid_animation(grids, [100])

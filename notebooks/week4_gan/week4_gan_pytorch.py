@@ -148,11 +148,7 @@ train_seconds = history["seconds"][-1]
 gan_plots.gan_curves(history, title=f"DCGAN (PyTorch), batch {BATCH}");
 
 # %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
-fig, ax = plt.subplots(1, 2, figsize=(10, 3.2), layout="constrained")
-ax[0].plot(history["update"], [r.fid for r in reports], "o-")
-ax[0].set(xlabel="update", ylabel="classifier FID", yscale="log", title="distance to the data")
-ax[1].plot(history["update"], [r.coverage.n_classes for r in reports], "o-")
-ax[1].set(xlabel="update", ylabel="classes covered", ylim=(0, 10.5), title="digits present");
+gan_plots.quality_curves(history["update"], reports);
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The same 16 noise vectors after the first row, half-way and at the end (images in $[-1,1]$
@@ -164,6 +160,14 @@ fig, axes = plt.subplots(1, len(picks), figsize=(4 * len(picks), 4.3), layout="c
 for ax, i in zip(np.atleast_1d(axes), picks, strict=True):
     ck.plotting.image_grid((history["grid"][i] + 1) / 2, ncols=4, ax=ax,
                            title=f"update {history['update'][i]}")
+
+# %% [markdown] slideshow={"slide_type": "skip"}
+# The same grid at every judged update, as an animation (press play, or step frame by frame):
+# watch the digits form, and a digit change identity when the generator moves between modes.
+# (Not in the deck: a slide shows no scripts; the three frames above stand in for it.)
+
+# %% slideshow={"slide_type": "skip"} tags=["hide-input"]
+gan_plots.grid_animation(history["grid"], history["update"])
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The final sample report
