@@ -100,6 +100,25 @@ def test_cnn_energy_matches_torch_with_the_same_weights():
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("make", [cnn_energy, lambda: mlp_energy(2, 64)], ids=["cnn", "mlp"])
+def test_energy_nets_start_from_torchs_initialisation(make):
+    """Weights and biases uniform on [-1/sqrt(fan_in), 1/sqrt(fan_in)] as torch's Conv2d/Linear:
+    Keras' defaults (Glorot weights, zero biases) made the Keras EBM a different algorithm."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    layers = [la for la in make().layers if la.__class__.__name__ in ("Conv2D", "Dense")]
+    assert layers
+    for la in layers:
+        kernel, bias = la.get_weights()
+        bound = 1 / np.sqrt(np.prod(kernel.shape[:-1]))  # fan_in: kh * kw * c_in, or features
+        assert np.abs(kernel).max() <= bound and np.abs(bias).max() <= bound, la.name
+        if kernel.size >= 1000:  # the std of U(-b, b) is b / sqrt(3); 1000 draws: 3% error
+            assert kernel.std() == pytest.approx(bound / np.sqrt(3), rel=0.1), la.name
+        if bias.size >= 16:
+            assert bias.std() == pytest.approx(bound / np.sqrt(3), rel=0.5), la.name
+
+
 def _gauss(x):
     return -0.5 * ops.sum(x * x, axis=1)
 

@@ -22,37 +22,53 @@ from coursekit.keras.autodiff import compile_fn, loss_and_grads
 from coursekit.keras.langevin import LangevinResult, langevin
 from coursekit.replay import ReplayBuffer
 
-__all__ = ["EBM", "TrainingDiverged", "cnn_energy", "mlp_energy"]
+__all__ = ["EBM", "TrainingDiverged", "cnn_energy", "mlp_energy", "torch_init"]
 
 
 class TrainingDiverged(RuntimeError):
     """EBM training stopped because energies, the loss or the gradients blew up."""
 
 
+def torch_init(fan_in: int) -> dict[str, keras.initializers.Initializer]:
+    """The initialisers of torch's ``nn.Conv2d`` / ``nn.Linear`` for a layer with ``fan_in`` inputs
+    (kernel height x width x input channels, or input features): weights and biases uniform on
+    ``[-1/sqrt(fan_in), 1/sqrt(fan_in)]`` (torch's ``kaiming_uniform_(a=sqrt(5))`` is exactly that).
+
+    Keras' defaults (Glorot-uniform weights, zero biases) start the deeper layers of the CNN energy
+    with about twice the weight scale, so ``grad_x E`` is ten times larger at the start and the
+    Langevin chains (step 10, gradients clipped at 0.03) behave differently from the torch twin's;
+    with these initialisers both frameworks run the same algorithm from the same distribution.
+    """
+    bound = 1.0 / math.sqrt(fan_in)
+    return {"kernel_initializer": keras.initializers.VarianceScaling(1 / 3, "fan_in", "uniform"),
+            "bias_initializer": keras.initializers.RandomUniform(-bound, bound)}
+
+
 def cnn_energy(channels: Sequence[int] = (16, 32, 64, 64), hidden: int = 64) -> keras.Model:
     """The CNN energy of :class:`coursekit.torch.CNNEnergy` in Keras: [n, 28, 28, 1] -> [n].
 
-    Explicit zero padding reproduces torch's ``padding=4`` and ``padding=1`` exactly.
+    Explicit zero padding reproduces torch's ``padding=4`` and ``padding=1`` exactly, and the
+    initialisers are torch's (:func:`torch_init`).
     """
     c1, c2, c3, c4 = channels
     inp = keras.Input((28, 28, 1))
     h = layers.ZeroPadding2D(4)(inp)
-    h = layers.Conv2D(c1, 5, strides=2, activation="silu")(h)  # 16x16
-    for c in (c2, c3, c4):
+    h = layers.Conv2D(c1, 5, strides=2, activation="silu", **torch_init(25))(h)  # 16x16
+    for c_in, c in ((c1, c2), (c2, c3), (c3, c4)):
         h = layers.ZeroPadding2D(1)(h)
-        h = layers.Conv2D(c, 3, strides=2, activation="silu")(h)  # 8, 4, 2
+        h = layers.Conv2D(c, 3, strides=2, activation="silu", **torch_init(9 * c_in))(h)  # 8, 4, 2
     h = layers.Flatten()(h)
-    h = layers.Dense(hidden, activation="silu")(h)
-    out = layers.Reshape(())(layers.Dense(1)(h))
+    h = layers.Dense(hidden, activation="silu", **torch_init(4 * c4))(h)
+    out = layers.Reshape(())(layers.Dense(1, **torch_init(hidden))(h))
     return keras.Model(inp, out, name="cnn_energy")
 
 
 def mlp_energy(dim: int = 2, hidden: int = 64) -> keras.Model:
-    """An MLP energy for points [n, dim] -> [n], Swish activations."""
+    """An MLP energy for points [n, dim] -> [n], Swish activations, torch's initialisers."""
     inp = keras.Input((dim,))
-    h = layers.Dense(hidden, activation="silu")(inp)
-    h = layers.Dense(hidden, activation="silu")(h)
-    out = layers.Reshape(())(layers.Dense(1)(h))
+    h = layers.Dense(hidden, activation="silu", **torch_init(dim))(inp)
+    h = layers.Dense(hidden, activation="silu", **torch_init(hidden))(h)
+    out = layers.Reshape(())(layers.Dense(1, **torch_init(hidden))(h))
     return keras.Model(inp, out, name="mlp_energy")
 
 
@@ -91,7 +107,9 @@ class EBM:
                                    high=init_range[1], seed=seed)
         self.alpha, self.clip_norm, self.data_noise = alpha, clip_norm, data_noise
         self.max_energy = max_energy
-        self.optimizer = keras.optimizers.Adam(learning_rate=lr, beta_1=betas[0], beta_2=betas[1])
+        # epsilon 1e-8 as torch.optim.Adam (Keras' default is 1e-7)
+        self.optimizer = keras.optimizers.Adam(learning_rate=lr, beta_1=betas[0], beta_2=betas[1],
+                                               epsilon=1e-8)
         self.optimizer.build(energy.trainable_variables)
         self.seed_gen = keras.random.SeedGenerator(seed)
         self.updates = 0
