@@ -59,7 +59,7 @@ if "google.colab" in sys.modules:  # only acts on Colab
 import coursekit as ck
 
 SEED = 0
-UPDATES = ck.by_mode(full=1000, smoke=4)  # parameter updates
+UPDATES = ck.by_mode(full=1500, smoke=4)  # parameter updates
 BATCH = ck.by_mode(full=64, smoke=16)
 STEPS = ck.by_mode(full=30, smoke=3)  # Langevin steps per update (uvadlc: 60)
 STEP_SIZE, NOISE, GRAD_CLIP = 10.0, 0.005, 0.03  # uvadlc / Du and Mordatch (2019)
