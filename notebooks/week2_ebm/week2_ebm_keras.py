@@ -48,12 +48,13 @@ if "google.colab" in sys.modules:  # only acts on Colab
 # full 60,000 digits or the 4,000 offline ones are here. **Sizes for this CPU.** The uvadlc
 # settings (batch 128, 60 Langevin steps per update, 60 epochs = 28,000 updates) take hours on
 # a 2-core CPU: every update runs the CNN forward and backward 60 times. The full mode below is
-# sized so that this notebook finishes in about 8 minutes on 2 quiet cores: batch 64, 30 steps per
-# update, 1,000 updates (a CPU budget, not a recommendation; training took 391 s in a test run).
-# With so few updates the tutorial's learning rate 1e-4 leaves blob-like samples; ten times that,
-# 1e-3, gave digit-like ones in the same 1,000 updates (classifier FID 10.3 from noise and 2.1 for
-# the replay buffer in that test run). On a GPU go back to the tutorial: `UPDATES = 20_000`,
-# `BATCH = 128`, `STEPS = 60`, `LR = 1e-4`.
+# sized so that this notebook finishes in about 11 minutes on 2 cores with the tensorflow backend:
+# batch 64, 30 steps per update, 1,500 updates (a CPU budget, not a recommendation; the committed
+# run trained in 629 s and took 664 s in all). With so few updates the tutorial's learning rate
+# 1e-4 leaves blob-like samples (classifier FID 16.5, 4 of 10 classes after 400 updates in a test
+# run); ten times that, 1e-3, gives digit-like ones (the committed run: FID 3.46 from noise, all
+# 10 classes, and 1.29 for the replay buffer). On a GPU go back to the tutorial:
+# `UPDATES = 20_000`, `BATCH = 128`, `STEPS = 60`, `LR = 1e-4`.
 
 # %% slideshow={"slide_type": "skip"} tags=["parameters"]
 import coursekit as ck
