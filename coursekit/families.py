@@ -573,11 +573,12 @@ def _style(family: str) -> tuple[str, str]:
 def quality_vs_cost(rows: Sequence[dict], *, real: Sequence[tuple] | None = None) -> Any:
     """Classifier FID against training seconds and against sampling seconds (log axes).
 
-    One marker per family (colour and shape), each point labelled with its framework and, on the
-    right panel, the number of samples drawn. Records without an FID or a time are left out.
-    ``real``, the list of :func:`real_digit_fids`, draws the FID of real digits as a dashed
-    line: the entry at the records' most common ``n`` (else the largest ``n``), the floor at
-    that sample count.
+    One marker per family (colour and shape); PyTorch points filled, Keras points open (no text
+    beside the points, so close points stay readable). On the right panel a family whose
+    reports drew another number of samples than most says so in the legend. Records without an
+    FID or a time are left out. ``real``, the list of :func:`real_digit_fids`, draws the FID of
+    real digits as a dashed line: the entry at the records' most common ``n`` (else the largest
+    ``n``), the floor at that sample count.
 
     Returns:
         A figure with two axes: ``[training, sampling]``.
@@ -585,6 +586,7 @@ def quality_vs_cost(rows: Sequence[dict], *, real: Sequence[tuple] | None = None
     from collections import Counter
 
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     rows = _check_rows(rows)
     counts = Counter(_report(r).get("n_samples") for r in rows if _report(r).get("fid") is not None)
@@ -598,25 +600,28 @@ def quality_vs_cost(rows: Sequence[dict], *, real: Sequence[tuple] | None = None
         (axes[0], "train_seconds", "training time (s, log scale)"),
         (axes[1], "sample_seconds",
          "time to draw the report's samples (s, log scale)"
-         + (f"\nn = {usual_n:,} samples unless marked" if usual_n else "")),
+         + (f"\nn = {usual_n:,} samples unless the legend says" if usual_n else "")),
     ):
         shown = set()
         points = [r for r in rows if r.get(column) and _report(r).get("fid") is not None]
         for r in points:
             colour, marker = _style(r["family"])
             fid, x = _report(r)["fid"], r[column]
-            label = r["family"] if r["family"] not in shown else None
-            shown.add(r["family"])
-            ax.scatter([x], [fid], s=110, color=colour, marker=marker, label=label,
-                       edgecolor=SMOKE_COLOUR if r.get("_smoke") else "black", zorder=3)
-            text = _short_framework(r["framework"])
             n = _report(r).get("n_samples")
-            if column == "sample_seconds" and n != usual_n:
-                text += f", n={n}"
+            label = None
+            if r["family"] not in shown:
+                label = r["family"]
+                if column == "sample_seconds" and n != usual_n and n is not None:
+                    label += f" (n = {n:,})"
+            shown.add(r["family"])
+            keras = not _short_framework(r["framework"]).startswith("PyTorch")
+            edge = SMOKE_COLOUR if r.get("_smoke") else ("black" if not keras else colour)
+            ax.scatter([x], [fid], s=120, marker=marker, label=label, zorder=3,
+                       facecolor="white" if keras else colour, edgecolor=edge,
+                       linewidths=2.0 if keras else 1.0)
             if r.get("_smoke"):
-                text += " SMOKE"
-            ax.annotate(text, (x, fid), xytext=(6, 4), textcoords="offset points",
-                        fontsize="x-small", color=SMOKE_COLOUR if r.get("_smoke") else "0.2")
+                ax.annotate("SMOKE", (x, fid), xytext=(6, 4), textcoords="offset points",
+                            fontsize="x-small", color=SMOKE_COLOUR)
         if floor is not None and points:
             ax.axhline(floor[1], color="0.3", ls="--", lw=1.5,
                        label=f"{floor[0]:,} real digits")
@@ -628,7 +633,12 @@ def quality_vs_cost(rows: Sequence[dict], *, real: Sequence[tuple] | None = None
             xs = [r[column] for r in points]
             ax.set_xlim(min(xs) / 3, max(xs) * 4)
             ax.set_ylim(bottom=0)
-            ax.legend(loc="best", fontsize="small")
+            handles, labels = ax.get_legend_handles_labels()
+            for text, face in (("PyTorch: filled", "0.4"), ("Keras: open", "white")):
+                handles.append(Line2D([], [], marker="o", ls="", markersize=9,
+                                      markerfacecolor=face, markeredgecolor="0.4"))
+                labels.append(text)
+            ax.legend(handles, labels, loc="best", fontsize="small")
         else:
             _empty(ax, "no record with this time and an FID")
     axes[0].set_title("quality against training cost")

@@ -158,7 +158,11 @@ def test_the_figures_have_one_panel_per_family_and_framework(tmp_path, monkeypat
     assert train_ax.get_xscale() == "log" and sample_ax.get_xscale() == "log"
     assert len(train_ax.collections) == 6  # one marker per record
     assert sorted(t.get_text() for t in train_ax.get_legend().get_texts()) == sorted(
-        ["RBM", "EBM", "VAE", "GAN", "40 real digits"])
+        ["RBM", "EBM", "VAE", "GAN", "40 real digits", "PyTorch: filled", "Keras: open"])
+    # frameworks by fill: PyTorch markers filled with the family colour, Keras ones white
+    faces = [tuple(c.get_facecolor()[0][:3]) for c in train_ax.collections]
+    assert (1.0, 1.0, 1.0) in faces and any(f != (1.0, 1.0, 1.0) for f in faces)
+    assert not [t for t in train_ax.texts if t.get_text()]  # no labels over the points
     summary = families.cost_summary(rows)
     assert summary["slowest"] == "RBM" and summary["fastest"] == "VAE"
     assert summary["ratio"] == pytest.approx(12.0 / 0.006)
