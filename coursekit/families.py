@@ -595,7 +595,7 @@ def quality_vs_cost(rows: Sequence[dict], *, real: Sequence[tuple] | None = None
     if real:
         same_n = [r for r in real if r[0] == usual_n]
         floor = same_n[0] if same_n else max(real, key=lambda r: r[0])
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
     for ax, column, xlabel in (
         (axes[0], "train_seconds", "training time (s, log scale)"),
         (axes[1], "sample_seconds",

@@ -145,9 +145,13 @@ fig = families.coverage_histograms(rows)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Quality against cost
 #
+# An RBM or EBM sample is the end of a long Markov chain; a VAE or GAN sample is **one forward
+# pass**.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Left: FID against training time. Right: FID against the time to draw the report's samples.
 # An RBM sample is the end of a Gibbs chain and an EBM sample the end of a Langevin chain, each
-# many network evaluations long; a VAE or GAN sample is **one forward pass** of the decoder or
+# many network evaluations long; a VAE or GAN sample is one forward pass of the decoder or
 # generator.
 
 # %% slideshow={"slide_type": "-"} tags=["hide-input"]
