@@ -154,33 +154,13 @@ def record(
 
 
 def _as_images(samples: Any) -> Any:
-    """``samples`` as uint8 [m, 28, 28] (m <= N_KEPT_SAMPLES), checked."""
+    """``samples`` as uint8 [m, 28, 28] (m <= N_KEPT_SAMPLES), checked by the yardstick's own
+    :func:`coursekit.metrics.report.check_samples` (shape, NaN, range with a hint)."""
     import numpy as np
 
-    if hasattr(samples, "detach"):  # a torch tensor
-        samples = samples.detach().cpu().numpy()
-    try:
-        arr = np.asarray(samples, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(
-            f"samples must be an array of images [n, 28, 28] or [n, 784], got {type(samples)}."
-        ) from err
-    if arr.ndim == 2 and arr.shape[1] == 784:
-        arr = arr.reshape(-1, 28, 28)
-    elif arr.ndim == 4 and 1 in (arr.shape[1], arr.shape[3]):  # one channel, first or last
-        arr = arr.reshape(arr.shape[0], *(d for d in arr.shape[1:] if d != 1))
-    if arr.ndim != 3 or arr.shape[1:] != (28, 28) or arr.shape[0] == 0:
-        raise ValueError(f"samples must have shape [n, 28, 28] or [n, 784], got {arr.shape}.")
-    arr = arr[:N_KEPT_SAMPLES]
-    if not np.isfinite(arr).all():
-        raise ValueError("samples hold NaN or inf values.")
-    low, high = float(arr.min()), float(arr.max())
-    if low < 0.0 or high > 1.0:
-        raise ValueError(
-            f"samples must lie in [0, 1], got values in [{low:.3g}, {high:.3g}]"
-            + (" (images in [-1, 1]? map them with (x + 1) / 2)" if low >= -1.0 else "")
-            + "."
-        )
+    from coursekit.metrics.report import check_samples
+
+    arr = check_samples(samples, "samples")[:N_KEPT_SAMPLES]
     return np.rint(arr * 255.0).astype(np.uint8)
 
 
