@@ -201,7 +201,7 @@ real_report = metrics.sample_report((x_train[:len(images01), ..., 0] + 1) / 2,
 ck.plotting.image_grid(images01[:64], ncols=16, title="EBM samples from noise")
 print(ebm_report, buffer_report, real_report, sep="\n\n")
 
-# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+# %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
 ck.plotting.class_histogram({"EBM samples": ebm_report, "real digits": real_report});
 
 # %% [markdown] slideshow={"slide_type": "slide"}
