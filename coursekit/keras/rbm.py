@@ -27,10 +27,15 @@ of the tensorflow backend, a :class:`coursekit.uniforms.UniformStream` on the ho
 other backends (``keras.random.uniform`` on torch seeds a fresh Mersenne twister per call and
 rescales its output: three passes where one will do).
 
-Speed: on tensorflow a whole epoch is one compiled graph. On the torch backend every
+Speed: on tensorflow a whole epoch is one compiled graph. TensorFlow runs a matmul of these
+small shapes on about one core, so the graph is shaped to give its inter-op threads
+independent work: CD's products in two halves of rows, and the positive phase's statistics
+apart from the negative one's (they run while the Gibbs step does). On the torch backend every
 ``keras.ops`` call costs some microseconds of Python before any work, so the hot path writes
 the maths with the backend tensors' own operators (``x @ W + b``, the same on both backends)
-and as few operations as it can; see ``benchmarks/rbm.py`` for the measured cost.
+and as few operations as it can, and the momentum update runs in place with torch's
+multi-tensor operations, as Keras' own torch optimizers do. ``benchmarks/rbm.py`` measures
+the cost against the machine's peak.
 """
 
 from __future__ import annotations
@@ -176,6 +181,14 @@ class RBM:
         # on tensorflow; on other backends the host stream below draws them (faster there).
         self._seed_gen = keras.random.SeedGenerator(self._seed)
         self._host_uniforms = keras.backend.backend() != "tensorflow"
+        # The update in place on the variables' tensors (torch backend, see _apply_in_place);
+        # the two phases' matmuls apart, to run beside each other (tensorflow graphs, see
+        # _split_statistics).
+        self._in_place = keras.backend.backend() == "torch"
+        self._split_phases = keras.backend.backend() == "tensorflow"
+        # and CD's products in two halves of rows (PCD's data and chains already run side by
+        # side; see _in_halves).
+        self._halves = self._split_phases and not self._persistent
         self._stream = UniformStream(self._seed)
         self._factor_cache: dict[tuple[int, int], np.ndarray] = {}
 
@@ -603,7 +616,8 @@ class RBM:
         n_h = self.n_hidden
         W, a, b = self._W.value, self._a.value, self._b.value
         W_t = ops.transpose(W)
-        ph_data = ops.sigmoid(x @ W + b)  # [n, n_h]
+        halves = self._in_halves
+        ph_data = halves(lambda rows: ops.sigmoid(rows @ W + b), x)  # [n, n_h]
         if self._persistent:
             chain, ph = self._chains.value, None
         else:
@@ -616,21 +630,65 @@ class RBM:
         px_first = None
         for s in range(self._k):
             if ph is None:
-                ph = ops.sigmoid(chain @ W + b)
+                ph = halves(lambda rows: ops.sigmoid(rows @ W + b), chain)
             h = _bernoulli(ph, u_h[s])
-            px = ops.sigmoid(h @ W_t + a)
+            px = halves(lambda rows: ops.sigmoid(rows @ W_t + a), h)
             chain, ph = _bernoulli(px, u_x[s]), None
             px_first = px if px_first is None else px_first
-        ph_model = ops.sigmoid(chain @ W + b)  # [m, n_h]
+        ph_model = halves(lambda rows: ops.sigmoid(rows @ W + b), chain)  # [m, n_h]
+        if self._persistent:
+            self._chains.assign(chain)
+        if self._split_phases:
+            return (*self._split_statistics(x, ph_data, chain, ph_model, scale), px_first)
         coef = self._row_factors(x, chain) * scale  # [n+m, 1]: scale/n (data), -scale/m (chains)
         hidden = ops.concatenate([ph_data, ph_model], axis=0) * coef  # [n+m, n_h]
         both_t = ops.transpose(ops.concatenate([x, chain], axis=0))  # [n_v, n+m]
         dW = both_t @ hidden
         da = (both_t @ coef)[:, 0]  # scale (<x>_data - <x_k>_chains)
         db = ops.sum(hidden, axis=0)  # scale (<p(h|x)>_data - <p(h|x_k)>_chains)
-        if self._persistent:
-            self._chains.assign(chain)
         return dW, da, db, px_first
+
+    def _in_halves(self, fn: Callable[[Any], Any], rows: Any) -> Any:
+        """``fn(rows)`` for a row-wise ``fn``; on tensorflow as two halves of the rows.
+
+        TensorFlow runs a matmul of these small shapes (100 x 784 x 500) on about one core,
+        whatever its intra-op threads. Two independent halves are two ops that its inter-op
+        threads run at the same time, one per core: the product takes about half as long.
+        """
+        n = rows.shape[0]
+        if not self._halves or n is None or n < 2:
+            return fn(rows)
+        half = int(n) // 2
+        return ops.concatenate([fn(rows[:half]), fn(rows[half:])], axis=0)
+
+    def _split_statistics(
+        self, x: Any, ph_data: Any, chain: Any, ph_model: Any, scale: Any
+    ) -> tuple[Any, Any, Any]:
+        """The statistics of :meth:`_statistics` with the two phases kept apart (tensorflow).
+
+        ``dW`` is returned as the pair ``(scale <x p_h^T>_data, scale <x_k p_h^T>_chains)``:
+        the positive phase needs only ``p(h | x)``, so the graph computes its matmul (and
+        :meth:`_apply` adds it to the velocity) while the Gibbs step still runs, on the other
+        core; only the negative phase's matmul waits for the chain. TensorFlow's matmuls of
+        these small shapes keep about one core busy, so this takes half of the gradient's
+        matmul off the critical path (one matmul of K = n + m would wait for the chain whole).
+        """
+        pos_scale = scale / _rows(x)
+        neg_scale = scale / _rows(chain)
+        neg_hidden = ph_model * neg_scale
+        m = chain.shape[0]
+        if self._halves and m is not None and m >= 2:  # the chains' sum in halves, one per core
+            half = int(m) // 2
+            negative = tuple(
+                ops.transpose(chain[rows]) @ neg_hidden[rows]
+                for rows in (slice(None, half), slice(half, None))
+            )
+        else:
+            negative = (ops.transpose(chain) @ neg_hidden,)
+        dW = (ops.transpose(x) @ (ph_data * pos_scale), *negative)
+        da = ops.sum(x, axis=0) * pos_scale - ops.sum(chain, axis=0) * neg_scale
+        db = ops.sum(ph_data, axis=0) * pos_scale - ops.sum(ph_model, axis=0) * neg_scale
+        return dW, da, db
 
     def _draw_steps(self, chain: Any) -> Any:
         """Uniforms [k, m, n_h + n_v] for the ``k`` Gibbs steps of ``m`` chains."""
@@ -659,20 +717,36 @@ class RBM:
         return ops.convert_to_tensor(factors)
 
     def _gradient_step(self, x: Any, uniforms: Uniforms | None) -> tuple[Any, Any, Any]:
-        return self._statistics(x, uniforms, 1.0)[:3]
+        dW, da, db = self._statistics(x, uniforms, 1.0)[:3]
+        if isinstance(dW, tuple):  # the phases apart (see _split_statistics)
+            positive, *negative = dW
+            dW = positive - sum(negative[1:], negative[0])
+        return dW, da, db
 
     def _apply(self, eta_dW: Any, eta_da: Any, eta_db: Any) -> None:
         """Momentum and weight-decay step, given ``eta`` times the gradient estimate::
 
         vW = momentum * vW + eta * (dW - weight_decay * W);  W += vW   (likewise a, b: no decay)
 
-        Written with the backend tensors' operators: on torch each ``keras.ops`` call (and
-        ``Variable.assign_add``) would add Python overhead to these [n_v, n_h] passes.
+        Written with the backend tensors' operators, with the terms that do not need the
+        gradient first: ``momentum * vW - eta * weight_decay * W`` waits for no matmul, so the
+        tensorflow graph computes it while the gradient's matmul runs. On the torch backend the
+        update is done in place (:meth:`_apply_in_place`).
         """
+        if self._in_place:
+            self._apply_in_place(eta_dW, eta_da, eta_db)
+            return
         momentum = self._momentum.value
         eta_decay = self._eta.value * self._weight_decay.value  # a scalar
         W = self._W.value
-        vW = self._vW.value * momentum + eta_dW - W * eta_decay
+        vW = self._vW.value * momentum - W * eta_decay
+        if isinstance(eta_dW, tuple):  # the phases apart: the positive one is ready first
+            positive, *negative = eta_dW
+            vW = vW + positive
+            for part in negative:
+                vW = vW - part
+        else:
+            vW = vW + eta_dW
         va = self._va.value * momentum + eta_da
         vb = self._vb.value * momentum + eta_db
         for velocity, param, step in (
@@ -682,6 +756,25 @@ class RBM:
         ):
             velocity.assign(step)
             param.assign(param.value + step)
+
+    def _apply_in_place(self, eta_dW: Any, eta_da: Any, eta_db: Any) -> None:
+        """:meth:`_apply` on the torch backend, in place on the variables' tensors.
+
+        ``Variable.assign`` would copy every new [n_v, n_h] tensor into the variable: two more
+        passes over ``W``-sized memory per update on top of the five of the arithmetic. Like
+        Keras' own torch optimizers (``keras/src/backend/torch/optimizers/torch_sgd.py``), this
+        uses torch's multi-tensor in-place operations: four passes over ``W``, no copies.
+        """
+        import torch  # only on the torch backend
+
+        velocities = [self._vW.value, self._va.value, self._vb.value]
+        params = [self._W.value, self._a.value, self._b.value]
+        eta_decay = self._eta.value * self._weight_decay.value  # a 0-d tensor
+        with torch.no_grad():
+            torch._foreach_mul_(velocities, self._momentum.value)
+            torch._foreach_add_(velocities, [eta_dW, eta_da, eta_db])
+            velocities[0].addcmul_(params[0], eta_decay, value=-1.0)  # - eta weight_decay W
+            torch._foreach_add_(params, velocities)
 
     def _update_step(self, x: Any, uniforms: Uniforms | None) -> dict[str, Any]:
         eta_dW, eta_da, eta_db, px = self._statistics(x, uniforms, self._eta.value)

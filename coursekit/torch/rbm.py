@@ -163,6 +163,7 @@ class RBM(nn.Module):
         # Uniforms of the Bernoulli draws on the CPU; seeded from the generator above.
         self._stream = UniformStream(int(torch.randint(0, 2**62, (1,), generator=self._gen)))
         self._work_cache: dict[tuple, tuple[torch.Tensor, ...]] = {}
+        self._coef_eta: dict[tuple, float] = {}  # work-buffer key -> the eta its coef holds
         self.W = nn.Parameter(W, requires_grad=False)
         self.a = nn.Parameter(torch.zeros(n_v), requires_grad=False)
         self.b = nn.Parameter(torch.zeros(n_h), requires_grad=False)
@@ -508,13 +509,16 @@ class RBM(nn.Module):
 
         ``X`` [n + m, n_v]: the data rows, then the chains' states; ``P`` [n + m, n_h]: their
         ``p(h | x)``; ``H`` [m, n_h]: sampled hidden states; ``PX`` [m, n_v]: ``p(x | h)``;
-        ``coef`` [n + m] and ``ones`` [n + m]: per-row factors of the update (see :meth:`_step`).
+        ``coef`` [n + m] and ``ones`` [n + m]: per-row factors of the update (see :meth:`_step`);
+        last, a dict of views of them that every update uses (made once: a view costs a few
+        microseconds, a batch only a couple of milliseconds).
         """
         key = (n, m, self.W.device)
         bufs = self._work_cache.get(key)
         if bufs is None:
             if len(self._work_cache) > 3:  # e.g. a smaller last batch: keep only a few
                 self._work_cache.clear()
+                self._coef_eta.clear()
             new = {"device": self.W.device}
             bufs = (
                 torch.empty(n + m, self.n_visible, **new),
@@ -524,6 +528,12 @@ class RBM(nn.Module):
                 torch.empty(n + m, **new),
                 torch.ones(n + m, **new),
             )
+            X, P, coef = bufs[0], bufs[1], bufs[4]
+            views = {
+                "data": X[:n], "chain": X[n:], "p_data": P[:n], "p_chain": P[n:],
+                "X_T": X.T, "P_T": P.T, "coef_col": coef[:, None],
+            }  # fmt: skip
+            bufs = (*bufs, views)
             self._work_cache[key] = bufs
         return bufs
 
@@ -532,6 +542,7 @@ class RBM(nn.Module):
         x: torch.Tensor,
         u_h: torch.Tensor | None = None,
         u_x: torch.Tensor | None = None,
+        bufs: tuple[torch.Tensor, ...] | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """The sufficient statistics of CD-k / PCD-k for a binary batch ``x`` [n, n_v].
 
@@ -539,6 +550,7 @@ class RBM(nn.Module):
             x: the batch (it may already be the first ``n`` rows of the work buffer ``X``).
             u_h, u_x: uniforms [k, m, n_h] and [k, m, n_v] (step ``s`` uses ``u_h[s]`` for
                 ``h``, then ``u_x[s]`` for ``x``), or None to draw them (one draw for all).
+            bufs: the work buffers ``self._work(n, m)`` when the caller has them already.
 
         Returns:
             ``(X [n + m, n_v], P [n + m, n_h], p_x_1)``: ``X[:n]`` the data and ``X[n:]`` the
@@ -548,17 +560,20 @@ class RBM(nn.Module):
             call. Advances and stores the persistent chains.
         """
         n, n_h = x.shape[0], self.n_hidden
-        m = self._n_chains_for(n)
-        X, P, H, PX = self._work(n, m)[:4]
+        if bufs is None:
+            bufs = self._work(n, self._n_chains_for(n))
+        X, P, H, PX = bufs[:4]
+        views = bufs[6]
+        m = X.shape[0] - n
         if x.data_ptr() != X.data_ptr():
-            X[:n].copy_(x)
+            views["data"].copy_(x)
         W, a, b = self.W, self.a, self.b
-        chain = X[n:]
+        chain, p_chain = views["chain"], views["p_chain"]
         if self.persistent:
             chain.copy_(self.chains)
             p_h = torch.addmm(b, X, W, out=P).sigmoid_()[n:]  # data and chains: one GEMM
-        else:
-            p_h = torch.addmm(b, X[:n], W, out=P[:n]).sigmoid_()  # the chains start here
+        else:  # the chains start at the data
+            p_h = torch.addmm(b, views["data"], W, out=views["p_data"]).sigmoid_()
         if u_h is None or u_x is None:
             u = self._uniform((self.k, m, n_h + self.n_visible))
             u_h, u_x = u[..., :n_h], u[..., n_h:]
@@ -567,7 +582,7 @@ class RBM(nn.Module):
             torch.lt(u_h[s], p_h, out=H)  # h ~ p(h | x)
             torch.addmm(a, H, W.T, out=PX).sigmoid_()  # p(x | h)
             torch.lt(u_x[s], PX, out=chain)  # x ~ p(x | h)
-            p_h = torch.addmm(b, chain, W, out=P[n:]).sigmoid_()
+            p_h = torch.addmm(b, chain, W, out=p_chain).sigmoid_()
             if s == 0 and not self.persistent:
                 p_x_1 = PX if self.k == 1 else PX.clone()
         if self.persistent:
@@ -625,6 +640,7 @@ class RBM(nn.Module):
         x: torch.Tensor,
         u_h: torch.Tensor | None = None,
         u_x: torch.Tensor | None = None,
+        bufs: tuple[torch.Tensor, ...] | None = None,
     ) -> torch.Tensor | None:
         """The update on a float32 batch already on the device; returns ``p_x_1``.
 
@@ -632,21 +648,28 @@ class RBM(nn.Module):
         (see :meth:`_statistics`), ``eta (dW)`` is ``X^T (c * P)``: one GEMM that also applies
         the momentum (``beta``). Likewise ``eta (da) = X^T c`` and ``eta (db) = (c * P)^T 1``.
         """
-        X, P, p_x_1 = self._statistics(x, u_h, u_x)
         n = x.shape[0]
+        if bufs is None:
+            bufs = self._work(n, self._n_chains_for(n))
+        X, P, p_x_1 = self._statistics(x, u_h, u_x, bufs)
         m = X.shape[0] - n
         eta, momentum = self.eta, self.momentum
-        coef, ones = self._work(n, m)[4:]
-        coef[:n].fill_(eta / n)
-        coef[n:].fill_(-eta / m)
-        P.mul_(coef[:, None])
+        coef, ones = bufs[4:6]
+        key = (n, m, coef.device)
+        if self._coef_eta.get(key) != eta:  # refilled only when eta changes
+            coef[:n].fill_(eta / n)
+            coef[n:].fill_(-eta / m)
+            self._coef_eta[key] = eta
+        views = bufs[6]
+        P.mul_(views["coef_col"])
+        W, vW, weight_decay = self.W, self.vW, self.weight_decay
         # vW <- momentum vW + eta (<x p_h^T>_data - <x_k p_h^T>_model - weight_decay W)
-        self.vW.addmm_(X.T, P, beta=momentum)
-        if self.weight_decay:
-            self.vW.add_(self.W, alpha=-eta * self.weight_decay)
-        self.W.add_(self.vW)
-        self.a.add_(self.va.addmv_(X.T, coef, beta=momentum))
-        self.b.add_(self.vb.addmv_(P.T, ones, beta=momentum))
+        vW.addmm_(views["X_T"], P, beta=momentum)
+        if weight_decay:
+            vW.add_(W, alpha=-eta * weight_decay)
+        W.add_(vW)
+        self.a.add_(self.va.addmv_(views["X_T"], coef, beta=momentum))
+        self.b.add_(self.vb.addmv_(views["P_T"], ones, beta=momentum))
         return p_x_1
 
     # ----------------------------------------------------------------------------------------
@@ -675,13 +698,14 @@ class RBM(nn.Module):
         for rows in order.split(batch_size):
             n = rows.shape[0]
             m = self._n_chains_for(n)
-            x = self._work(n, m)[0][:n]
+            bufs = self._work(n, m)
+            x = bufs[6]["data"]
             torch.index_select(data, 0, rows, out=x)  # the batch, straight into the buffer
             u = self._uniform((n * n_v * dynamic + k * m * (n_h + n_v),))  # one draw for all
             if dynamic:  # x_i ~ Bernoulli(intensity_i), fresh every epoch
                 x.gt_(u[: n * n_v].view(n, n_v))
             u = u[n * n_v * dynamic :].view(k, m, n_h + n_v)
-            self._step(x, u[..., :n_h], u[..., n_h:])
+            self._step(x, u[..., :n_h], u[..., n_h:], bufs)
 
     def _check_finite(self, epoch: int) -> None:
         """Stop with a message when W, a or b hold NaN/inf or have exploded."""
