@@ -189,6 +189,52 @@ def test_update_momentum_and_weight_decay_two_steps():
         np.testing.assert_allclose(got["b"], b, **TOL)
 
 
+@pytest.mark.parametrize("persistent", [False, True])
+@pytest.mark.parametrize("layout", ["one matmul", "phases apart", "halves", "fused momentum"])
+def test_every_graph_layout_gives_the_reference_update(persistent, layout):
+    """The layouts of the step that the tensorflow graph uses for speed (the phases' matmuls
+    apart, the batch in two halves, TensorFlow's fused momentum kernel) only reorder sums:
+    two updates (odd batch sizes: uneven halves) match the reference on every backend."""
+    if layout == "fused momentum" and keras.backend.backend() != "tensorflow":
+        pytest.skip("TensorFlow's kernel")
+    eta, mom, wd = 0.1, 0.6, 0.01
+    chains = _binary(6, seed=8) if persistent else None
+    rbm, (W, a, b) = _rbm(
+        k=2, eta=eta, momentum=mom, weight_decay=wd, persistent=persistent, n_chains=6
+        if persistent else None,
+    )  # fmt: skip
+    rbm._in_place = False  # the backend-neutral update (torch: see the test above)
+    rbm._split_phases = layout != "one matmul"
+    rbm._halves = layout in ("halves", "fused momentum")
+    rbm._fused_momentum = layout == "fused momentum"
+    if persistent:
+        rbm.persistent_chains = chains
+    vW, va, vb = np.zeros_like(W), np.zeros_like(a), np.zeros_like(b)
+    W, a, b = W.astype(np.float64), a.astype(np.float64), b.astype(np.float64)
+    for step, x in enumerate([_binary(9, seed=11), _binary(5, seed=12)]):
+        m = 6 if persistent else len(x)
+        rbm.update(x, uniforms=_ref_uniforms(30 + step, 2, m))
+        dW, da, db, ends = ref.cd_gradient(
+            x, W, a, b, k=2, rng=np.random.default_rng(30 + step), persistent=chains
+        )
+        chains = ends if persistent else None
+        vW, va, vb = mom * vW + eta * (dW - wd * W), mom * va + eta * da, mom * vb + eta * db
+        W, a, b = W + vW, a + va, b + vb
+        got = rbm.get_weights()
+        np.testing.assert_allclose(got["W"], W, **TOL)
+        np.testing.assert_allclose(got["a"], a, **TOL)
+        np.testing.assert_allclose(got["b"], b, **TOL)
+        if persistent:
+            np.testing.assert_array_equal(rbm.persistent_chains, chains)
+    dW_k, da_k, db_k = rbm.gradient(x, uniforms=_ref_uniforms(50, 2, m))
+    dW, da, db, _ = ref.cd_gradient(
+        x, W, a, b, k=2, rng=np.random.default_rng(50), persistent=chains
+    )
+    np.testing.assert_allclose(_np(dW_k), dW, **TOL)
+    np.testing.assert_allclose(_np(da_k), da, **TOL)
+    np.testing.assert_allclose(_np(db_k), db, **TOL)
+
+
 def test_gibbs_and_sample_with_uniforms():
     rbm, (W, a, b) = _rbm()
     x0 = _binary(5, seed=13)

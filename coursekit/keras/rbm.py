@@ -29,7 +29,7 @@ rescales its output: three passes where one will do).
 
 Speed: on tensorflow a whole epoch is one compiled graph. TensorFlow runs a matmul of these
 small shapes on about one core, so the graph is shaped to give its inter-op threads
-independent work: CD's products in two halves of rows, and the positive phase's statistics
+independent work: CD as two independent halves of the batch, and the positive phase's statistics
 apart from the negative one's (they run while the Gibbs step does). On the torch backend every
 ``keras.ops`` call costs some microseconds of Python before any work, so the hot path writes
 the maths with the backend tensors' own operators (``x @ W + b``, the same on both backends)
@@ -186,9 +186,10 @@ class RBM:
         # _split_statistics).
         self._in_place = keras.backend.backend() == "torch"
         self._split_phases = keras.backend.backend() == "tensorflow"
-        # and CD's products in two halves of rows (PCD's data and chains already run side by
-        # side; see _in_halves).
-        self._halves = self._split_phases and not self._persistent
+        # and the batch as two independent halves (see _statistics_in_halves).
+        self._halves = self._split_phases and not self._persistent  # PCD: no faster in halves
+        # TensorFlow's fused momentum kernel for the update (see _apply_fused).
+        self._fused_momentum = keras.backend.backend() == "tensorflow"
         self._stream = UniformStream(self._seed)
         self._factor_cache: dict[tuple[int, int], np.ndarray] = {}
 
@@ -615,27 +616,27 @@ class RBM:
         """
         n_h = self.n_hidden
         W, a, b = self._W.value, self._a.value, self._b.value
-        W_t = ops.transpose(W)
-        halves = self._in_halves
-        ph_data = halves(lambda rows: ops.sigmoid(rows @ W + b), x)  # [n, n_h]
-        if self._persistent:
-            chain, ph = self._chains.value, None
-        else:
-            chain, ph = x, ph_data  # CD: the chain starts at the data, p(h | x) is known
+        chain = self._chains.value if self._persistent else x  # CD: the chains start at the data
         if uniforms is None:  # one draw for all k steps: [k, m, n_h + n_v]
             u = self._draw_steps(chain)
             u_h, u_x = u[:, :, :n_h], u[:, :, n_h:]
         else:
             u_h, u_x = uniforms
+        rows = (x.shape[0], chain.shape[0])
+        if self._halves and None not in rows and min(int(r) for r in rows) >= 2:
+            return self._statistics_in_halves(x, chain, u_h, u_x, scale)
+        W_t = ops.transpose(W)
+        ph_data = ops.sigmoid(x @ W + b)  # [n, n_h]
+        ph = None if self._persistent else ph_data  # CD: p(h | x) at the chain start is known
         px_first = None
         for s in range(self._k):
             if ph is None:
-                ph = halves(lambda rows: ops.sigmoid(rows @ W + b), chain)
+                ph = ops.sigmoid(chain @ W + b)
             h = _bernoulli(ph, u_h[s])
-            px = halves(lambda rows: ops.sigmoid(rows @ W_t + a), h)
+            px = ops.sigmoid(h @ W_t + a)
             chain, ph = _bernoulli(px, u_x[s]), None
             px_first = px if px_first is None else px_first
-        ph_model = halves(lambda rows: ops.sigmoid(rows @ W + b), chain)  # [m, n_h]
+        ph_model = ops.sigmoid(chain @ W + b)  # [m, n_h]
         if self._persistent:
             self._chains.assign(chain)
         if self._split_phases:
@@ -648,44 +649,72 @@ class RBM:
         db = ops.sum(hidden, axis=0)  # scale (<p(h|x)>_data - <p(h|x_k)>_chains)
         return dW, da, db, px_first
 
-    def _in_halves(self, fn: Callable[[Any], Any], rows: Any) -> Any:
-        """``fn(rows)`` for a row-wise ``fn``; on tensorflow as two halves of the rows.
+    def _statistics_in_halves(
+        self, x: Any, chain: Any, u_h: Any, u_x: Any, scale: Any
+    ) -> tuple[tuple[Any, ...], Any, Any, Any]:
+        """The statistics of :meth:`_statistics` from two halves of the batch (tensorflow).
 
         TensorFlow runs a matmul of these small shapes (100 x 784 x 500) on about one core,
-        whatever its intra-op threads. Two independent halves are two ops that its inter-op
-        threads run at the same time, one per core: the product takes about half as long.
+        whatever its intra-op threads. Half of the data rows with half of the chains is a
+        CD-k / PCD-k computation of its own, independent of the other half: two chains of ops
+        that the graph's inter-op threads run side by side, one per core. The statistics are
+        the sums over both halves (a data row weighs ``scale / n``, a chain ``scale / m``, as
+        before), returned as the terms of :meth:`_split_statistics` (``dW`` as a tuple of
+        terms to add up). Advances the persistent chains.
         """
-        n = rows.shape[0]
-        if not self._halves or n is None or n < 2:
-            return fn(rows)
-        half = int(n) // 2
-        return ops.concatenate([fn(rows[:half]), fn(rows[half:])], axis=0)
+        W, a, b = self._W.value, self._a.value, self._b.value
+        W_t = ops.transpose(W)
+        n, m = int(x.shape[0]), int(chain.shape[0])
+        pos, neg = scale / float(n), scale / float(m)
+        terms, da, db, px_parts, chain_parts = [], [], [], [], []
+        for half in (0, 1):
+            rows = slice(None, n // 2) if half == 0 else slice(n // 2, None)
+            links = slice(None, m // 2) if half == 0 else slice(m // 2, None)  # chain rows
+            data = x[rows]
+            ph_data = ops.sigmoid(data @ W + b)
+            if self._persistent:
+                part, ph = chain[links], None
+            else:  # CD: the chains start at the data
+                part, ph = data, ph_data
+            px_first = None
+            for s in range(self._k):
+                if ph is None:
+                    ph = ops.sigmoid(part @ W + b)
+                h = _bernoulli(ph, u_h[s][links])
+                px = ops.sigmoid(h @ W_t + a)
+                part, ph = _bernoulli(px, u_x[s][links]), None
+                px_first = px if px_first is None else px_first
+            ph_model = ops.sigmoid(part @ W + b)
+            terms.append(ops.transpose(data) @ (ph_data * pos))
+            terms.append(ops.transpose(part) @ (ph_model * -neg))
+            da.append(ops.sum(data, axis=0) * pos - ops.sum(part, axis=0) * neg)
+            db.append(ops.sum(ph_data, axis=0) * pos - ops.sum(ph_model, axis=0) * neg)
+            px_parts.append(px_first)
+            chain_parts.append(part)
+        if self._persistent:
+            self._chains.assign(ops.concatenate(chain_parts, axis=0))
+        px_first = ops.concatenate(px_parts, axis=0)  # unused by fit: pruned from its graph
+        return tuple(terms), da[0] + da[1], db[0] + db[1], px_first
 
     def _split_statistics(
         self, x: Any, ph_data: Any, chain: Any, ph_model: Any, scale: Any
     ) -> tuple[Any, Any, Any]:
         """The statistics of :meth:`_statistics` with the two phases kept apart (tensorflow).
 
-        ``dW`` is returned as the pair ``(scale <x p_h^T>_data, scale <x_k p_h^T>_chains)``:
-        the positive phase needs only ``p(h | x)``, so the graph computes its matmul (and
-        :meth:`_apply` adds it to the velocity) while the Gibbs step still runs, on the other
-        core; only the negative phase's matmul waits for the chain. TensorFlow's matmuls of
-        these small shapes keep about one core busy, so this takes half of the gradient's
-        matmul off the critical path (one matmul of K = n + m would wait for the chain whole).
+        ``dW`` is returned as a tuple of terms to add up: ``scale <x p_h^T>_data`` and
+        ``-scale <x_k p_h^T>_chains``. The positive phase needs only ``p(h | x)``, so the graph
+        computes its matmul while the Gibbs step still runs, on the other core; only the
+        negative phase's matmul waits for the chain (one matmul of K = n + m would wait for
+        the chain whole). The minus sign rides on the small factor, so that the update only
+        adds: grappler merges a sum of same-shape terms into one ``AddN``, one pass over
+        ``W``-sized memory instead of one per term.
         """
         pos_scale = scale / _rows(x)
         neg_scale = scale / _rows(chain)
-        neg_hidden = ph_model * neg_scale
-        m = chain.shape[0]
-        if self._halves and m is not None and m >= 2:  # the chains' sum in halves, one per core
-            half = int(m) // 2
-            negative = tuple(
-                ops.transpose(chain[rows]) @ neg_hidden[rows]
-                for rows in (slice(None, half), slice(half, None))
-            )
-        else:
-            negative = (ops.transpose(chain) @ neg_hidden,)
-        dW = (ops.transpose(x) @ (ph_data * pos_scale), *negative)
+        dW = (
+            ops.transpose(x) @ (ph_data * pos_scale),
+            ops.transpose(chain) @ (ph_model * -neg_scale),
+        )
         da = ops.sum(x, axis=0) * pos_scale - ops.sum(chain, axis=0) * neg_scale
         db = ops.sum(ph_data, axis=0) * pos_scale - ops.sum(ph_model, axis=0) * neg_scale
         return dW, da, db
@@ -719,8 +748,7 @@ class RBM:
     def _gradient_step(self, x: Any, uniforms: Uniforms | None) -> tuple[Any, Any, Any]:
         dW, da, db = self._statistics(x, uniforms, 1.0)[:3]
         if isinstance(dW, tuple):  # the phases apart (see _split_statistics)
-            positive, *negative = dW
-            dW = positive - sum(negative[1:], negative[0])
+            dW = sum(dW[1:], dW[0])
         return dW, da, db
 
     def _apply(self, eta_dW: Any, eta_da: Any, eta_db: Any) -> None:
@@ -736,17 +764,16 @@ class RBM:
         if self._in_place:
             self._apply_in_place(eta_dW, eta_da, eta_db)
             return
+        if self._fused_momentum:
+            self._apply_fused(eta_dW, eta_da, eta_db)
+            return
         momentum = self._momentum.value
-        eta_decay = self._eta.value * self._weight_decay.value  # a scalar
+        minus_eta_decay = -(self._eta.value * self._weight_decay.value)  # a scalar
         W = self._W.value
-        vW = self._vW.value * momentum - W * eta_decay
-        if isinstance(eta_dW, tuple):  # the phases apart: the positive one is ready first
-            positive, *negative = eta_dW
-            vW = vW + positive
-            for part in negative:
-                vW = vW - part
-        else:
-            vW = vW + eta_dW
+        terms = eta_dW if isinstance(eta_dW, tuple) else (eta_dW,)  # see _split_statistics
+        vW = self._vW.value * momentum + W * minus_eta_decay
+        for term in terms:  # only additions: one AddN on tensorflow
+            vW = vW + term
         va = self._va.value * momentum + eta_da
         vb = self._vb.value * momentum + eta_db
         for velocity, param, step in (
@@ -756,6 +783,34 @@ class RBM:
         ):
             velocity.assign(step)
             param.assign(param.value + step)
+
+    def _apply_fused(self, eta_dW: Any, eta_da: Any, eta_db: Any) -> None:
+        """:meth:`_apply` on the tensorflow backend, with TensorFlow's fused momentum kernel.
+
+        ``ResourceApplyMomentum`` (the kernel of TensorFlow's own momentum optimizer) does
+        ``accum = momentum * accum + grad; var -= lr * accum`` in one pass over the variables;
+        with ``lr = -1`` and ``grad = eta (dW - weight_decay W)`` that is exactly the update of
+        :meth:`_apply`, in three passes over ``W``-sized memory instead of four and no copies
+        into the variables. The gradient's terms are only added, so grappler sums them in one
+        ``AddN``.
+        """
+        import tensorflow as tf  # only on this backend
+
+        terms = eta_dW if isinstance(eta_dW, tuple) else (eta_dW,)  # see _split_statistics
+        minus_eta_decay = -(self._eta.value * self._weight_decay.value)
+        grad_W = self._W.value * minus_eta_decay
+        for term in terms:
+            grad_W = grad_W + term
+        lr = tf.constant(-1.0, tf.float32)
+        momentum = self._momentum.value
+        for velocity, param, grad in (
+            (self._vW, self._W, grad_W),
+            (self._va, self._a, eta_da),
+            (self._vb, self._b, eta_db),
+        ):
+            tf.raw_ops.ResourceApplyMomentum(
+                var=param.handle, accum=velocity.handle, lr=lr, grad=grad, momentum=momentum
+            )
 
     def _apply_in_place(self, eta_dW: Any, eta_da: Any, eta_db: Any) -> None:
         """:meth:`_apply` on the torch backend, in place on the variables' tensors.

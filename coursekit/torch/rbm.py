@@ -329,7 +329,7 @@ class RBM(nn.Module):
         """
         device = self.W.device
         if device.type == "cpu":
-            return torch.from_numpy(self._stream.draw(int(np.prod(shape)))).view(shape)
+            return torch.from_numpy(self._stream.draw(math.prod(shape))).view(shape)
         return torch.rand(shape, generator=self._rng(), device=device)
 
     def _bernoulli(self, p: torch.Tensor, u: torch.Tensor | None = None) -> torch.Tensor:
@@ -496,13 +496,13 @@ class RBM(nn.Module):
         """The persistent chains, drawn as Bernoulli(0.5) noise on first use."""
         if self.chains is None:
             m = self.n_chains or m
-            p = torch.full((m, self.n_visible), 0.5, device=self.W.device)
+            p = torch.full((m, self._n_visible), 0.5, device=self.W.device)
             self.chains = self._bernoulli(p)
         return self.chains
 
     def _n_chains_for(self, n: int) -> int:
         """Chains of an update on a batch of ``n`` rows: ``n`` (CD) or the persistent ones."""
-        return self._start_chains(n).shape[0] if self.persistent else n
+        return self._start_chains(n).shape[0] if self._persistent else n
 
     def _work(self, n: int, m: int) -> tuple[torch.Tensor, ...]:
         """Work buffers of an update with ``n`` data rows and ``m`` chains (reused).
@@ -521,10 +521,10 @@ class RBM(nn.Module):
                 self._coef_eta.clear()
             new = {"device": self.W.device}
             bufs = (
-                torch.empty(n + m, self.n_visible, **new),
-                torch.empty(n + m, self.n_hidden, **new),
-                torch.empty(m, self.n_hidden, **new),
-                torch.empty(m, self.n_visible, **new),
+                torch.empty(n + m, self._n_visible, **new),
+                torch.empty(n + m, self._n_hidden, **new),
+                torch.empty(m, self._n_hidden, **new),
+                torch.empty(m, self._n_visible, **new),
                 torch.empty(n + m, **new),
                 torch.ones(n + m, **new),
             )
@@ -559,7 +559,7 @@ class RBM(nn.Module):
             for CD; None for PCD). ``X`` and ``P`` are work buffers, overwritten by the next
             call. Advances and stores the persistent chains.
         """
-        n, n_h = x.shape[0], self.n_hidden
+        n, n_h = x.shape[0], self._n_hidden
         if bufs is None:
             bufs = self._work(n, self._n_chains_for(n))
         X, P, H, PX = bufs[:4]
@@ -569,23 +569,23 @@ class RBM(nn.Module):
             views["data"].copy_(x)
         W, a, b = self.W, self.a, self.b
         chain, p_chain = views["chain"], views["p_chain"]
-        if self.persistent:
+        if self._persistent:
             chain.copy_(self.chains)
             p_h = torch.addmm(b, X, W, out=P).sigmoid_()[n:]  # data and chains: one GEMM
         else:  # the chains start at the data
             p_h = torch.addmm(b, views["data"], W, out=views["p_data"]).sigmoid_()
         if u_h is None or u_x is None:
-            u = self._uniform((self.k, m, n_h + self.n_visible))
+            u = self._uniform((self._k, m, n_h + self._n_visible))
             u_h, u_x = u[..., :n_h], u[..., n_h:]
         p_x_1 = None
-        for s in range(self.k):
+        for s in range(self._k):
             torch.lt(u_h[s], p_h, out=H)  # h ~ p(h | x)
             torch.addmm(a, H, W.T, out=PX).sigmoid_()  # p(x | h)
             torch.lt(u_x[s], PX, out=chain)  # x ~ p(x | h)
             p_h = torch.addmm(b, chain, W, out=p_chain).sigmoid_()
-            if s == 0 and not self.persistent:
-                p_x_1 = PX if self.k == 1 else PX.clone()
-        if self.persistent:
+            if s == 0 and not self._persistent:
+                p_x_1 = PX if self._k == 1 else PX.clone()
+        if self._persistent:
             self.chains.copy_(chain)
         return X, P, p_x_1
 
@@ -653,7 +653,7 @@ class RBM(nn.Module):
             bufs = self._work(n, self._n_chains_for(n))
         X, P, p_x_1 = self._statistics(x, u_h, u_x, bufs)
         m = X.shape[0] - n
-        eta, momentum = self.eta, self.momentum
+        eta, momentum = self._eta, self._momentum
         coef, ones = bufs[4:6]
         key = (n, m, coef.device)
         if self._coef_eta.get(key) != eta:  # refilled only when eta changes
@@ -662,7 +662,7 @@ class RBM(nn.Module):
             self._coef_eta[key] = eta
         views = bufs[6]
         P.mul_(views["coef_col"])
-        W, vW, weight_decay = self.W, self.vW, self.weight_decay
+        W, vW, weight_decay = self.W, self.vW, self._weight_decay
         # vW <- momentum vW + eta (<x p_h^T>_data - <x_k p_h^T>_model - weight_decay W)
         vW.addmm_(views["X_T"], P, beta=momentum)
         if weight_decay:
@@ -690,7 +690,7 @@ class RBM(nn.Module):
         Each batch is one ``index_select`` of its rows (cheaper than reordering all of ``data``
         while it is still in the cache), and dynamic binarisation one comparison per batch.
         """
-        n_v, n_h, k = self.n_visible, self.n_hidden, self.k
+        n_v, n_h, k = self._n_visible, self._n_hidden, self.k
         if shuffle:
             order = torch.randperm(len(data), generator=self._rng(), device=data.device)
         else:
