@@ -187,7 +187,7 @@ class RBM:
         self._in_place = keras.backend.backend() == "torch"
         self._split_phases = keras.backend.backend() == "tensorflow"
         # and the batch as two independent halves (see _statistics_in_halves).
-        self._halves = self._split_phases and not self._persistent  # PCD: no faster in halves
+        self._halves = self._split_phases
         # TensorFlow's fused momentum kernel for the update (see _apply_fused).
         self._fused_momentum = keras.backend.backend() == "tensorflow"
         self._stream = UniformStream(self._seed)
@@ -655,12 +655,13 @@ class RBM:
         """The statistics of :meth:`_statistics` from two halves of the batch (tensorflow).
 
         TensorFlow runs a matmul of these small shapes (100 x 784 x 500) on about one core,
-        whatever its intra-op threads. Half of the data rows with half of the chains is a
-        CD-k / PCD-k computation of its own, independent of the other half: two chains of ops
-        that the graph's inter-op threads run side by side, one per core. The statistics are
-        the sums over both halves (a data row weighs ``scale / n``, a chain ``scale / m``, as
-        before), returned as the terms of :meth:`_split_statistics` (``dW`` as a tuple of
-        terms to add up). Advances the persistent chains.
+        whatever its intra-op threads. Half of the chains (with, for CD, the half of the data
+        they start from) is a CD-k / PCD-k computation of its own, independent of the other
+        half: two chains of ops that the graph's inter-op threads run side by side, one per
+        core. (PCD's data rows wait for no chain: they run whole, beside the first half.) The
+        statistics are the sums over both halves (a data row weighs ``scale / n``, a chain
+        ``scale / m``, as before), returned as the terms of :meth:`_split_statistics` (``dW``
+        as a tuple of terms to add up). Advances the persistent chains.
         """
         W, a, b = self._W.value, self._a.value, self._b.value
         W_t = ops.transpose(W)
@@ -668,14 +669,18 @@ class RBM:
         pos, neg = scale / float(n), scale / float(m)
         terms, da, db, px_parts, chain_parts = [], [], [], [], []
         for half in (0, 1):
-            rows = slice(None, n // 2) if half == 0 else slice(n // 2, None)
             links = slice(None, m // 2) if half == 0 else slice(m // 2, None)  # chain rows
-            data = x[rows]
-            ph_data = ops.sigmoid(data @ W + b)
-            if self._persistent:
-                part, ph = chain[links], None
-            else:  # CD: the chains start at the data
-                part, ph = data, ph_data
+            data = ph_data = None
+            if not self._persistent:  # CD: half of the data, where half of the chains start
+                data = x[slice(None, n // 2) if half == 0 else slice(n // 2, None)]
+            elif half == 0:  # PCD: the data whole, beside the first half of the chains
+                data = x
+            if data is not None:
+                ph_data = ops.sigmoid(data @ W + b)
+                terms.append(ops.transpose(data) @ (ph_data * pos))
+                da.append(ops.sum(data, axis=0) * pos)
+                db.append(ops.sum(ph_data, axis=0) * pos)
+            part, ph = (chain[links], None) if self._persistent else (data, ph_data)
             px_first = None
             for s in range(self._k):
                 if ph is None:
@@ -685,16 +690,15 @@ class RBM:
                 part, ph = _bernoulli(px, u_x[s][links]), None
                 px_first = px if px_first is None else px_first
             ph_model = ops.sigmoid(part @ W + b)
-            terms.append(ops.transpose(data) @ (ph_data * pos))
             terms.append(ops.transpose(part) @ (ph_model * -neg))
-            da.append(ops.sum(data, axis=0) * pos - ops.sum(part, axis=0) * neg)
-            db.append(ops.sum(ph_data, axis=0) * pos - ops.sum(ph_model, axis=0) * neg)
+            da.append(ops.sum(part, axis=0) * -neg)
+            db.append(ops.sum(ph_model, axis=0) * -neg)
             px_parts.append(px_first)
             chain_parts.append(part)
         if self._persistent:
             self._chains.assign(ops.concatenate(chain_parts, axis=0))
         px_first = ops.concatenate(px_parts, axis=0)  # unused by fit: pruned from its graph
-        return tuple(terms), da[0] + da[1], db[0] + db[1], px_first
+        return tuple(terms), sum(da[1:], da[0]), sum(db[1:], db[0]), px_first
 
     def _split_statistics(
         self, x: Any, ph_data: Any, chain: Any, ph_model: Any, scale: Any
