@@ -570,7 +570,11 @@ class RBM(nn.Module):
         W, a, b = self.W, self.a, self.b
         chain, p_chain = views["chain"], views["p_chain"]
         if self._persistent:
-            chain.copy_(self.chains)
+            if self.chains.data_ptr() != chain.data_ptr():
+                # The chains move into the work buffer and live there from now on: the Gibbs
+                # steps below advance them in place (no copy in and out per update).
+                chain.copy_(self.chains)
+                self.chains = chain
             p_h = torch.addmm(b, X, W, out=P).sigmoid_()[n:]  # data and chains: one GEMM
         else:  # the chains start at the data
             p_h = torch.addmm(b, views["data"], W, out=views["p_data"]).sigmoid_()
@@ -585,8 +589,6 @@ class RBM(nn.Module):
             p_h = torch.addmm(b, chain, W, out=p_chain).sigmoid_()
             if s == 0 and not self._persistent:
                 p_x_1 = PX if self._k == 1 else PX.clone()
-        if self._persistent:
-            self.chains.copy_(chain)
         return X, P, p_x_1
 
     def gradient(
