@@ -69,33 +69,56 @@ def make_rbm(impl: str, n_visible: int, n_hidden: int, persistent: bool):
     return RBM(n_visible, n_hidden, k=1, persistent=persistent, eta=0.01, seed=0)
 
 
-def time_epochs(impl: str, data: np.ndarray, args: argparse.Namespace) -> list[dict]:
-    """Time epochs of CD-1 and PCD-1 with ``impl`` ("torch" or "keras").
+def rbm_runners(impl: str, data: np.ndarray, args: argparse.Namespace) -> list[tuple]:
+    """``(impl, method, run)`` for CD-1 and PCD-1 with ``impl`` ("torch" or "keras").
 
-    One ``fit`` of ``1 + repeats`` epochs per rule; the epoch times are the ones ``fit`` itself
-    reports (``history["seconds"]``, each epoch from its shuffle to its last update, no
-    monitoring), the first one a warm-up. What ``fit`` does once before its first epoch (check
-    the data, convert it to a tensor) is not an epoch's work: it is timed apart and reported.
+    ``run()`` trains one epoch with ``fit(epochs=1)`` and returns ``(epoch seconds, set-up
+    seconds)``: the epoch as ``fit`` itself reports it (``history["seconds"]``, from the epoch's
+    shuffle to its last update, no monitoring), and what ``fit`` does once before it (check the
+    data, convert it to a tensor), which is not an epoch's work and is reported apart.
     """
-    rows = []
+    runners = []
     for method in ("cd", "pcd"):
         rbm = make_rbm(impl, data.shape[1], args.hidden, persistent=method == "pcd")
-        start = time.perf_counter()
-        history = rbm.fit(
-            data, epochs=1 + args.repeats, batch_size=args.batch, binarize=None,
-            progress=False, monitor_every=0,  # no monitoring inside the timed epochs
-        )  # fmt: skip
-        total = time.perf_counter() - start
-        epochs = np.diff([0.0, *history["seconds"]])
-        timing = harness.Timing(f"{impl} {method}", samples=[float(t) for t in epochs[1:]])
-        rows.append(
-            {
-                "impl": impl,
-                "method": method,
-                "timing": timing.as_dict(),
-                "fit_setup_seconds": total - float(epochs.sum()),
-            }
-        )
+
+        def run(rbm=rbm) -> tuple[float, float]:
+            start = time.perf_counter()
+            history = rbm.fit(
+                data, epochs=1, batch_size=args.batch, binarize=None, progress=False,
+                monitor_every=0,  # no monitoring inside the timed epochs
+            )  # fmt: skip
+            epoch = history["seconds"][-1]
+            return epoch, time.perf_counter() - start - epoch
+
+        runners.append((impl, method, run))
+    return runners
+
+
+def time_interleaved(runners: list[tuple], repeats: int, midway=None) -> list[dict]:
+    """One warm-up epoch of each runner, then ``repeats`` rounds of one epoch of each in turn.
+
+    Taking turns spreads every row's epochs over the same stretch of time, so a slow spell of a
+    shared machine falls on all of them alike instead of on whichever row ran then; ``midway()``
+    (a peak measurement) runs after half of the rounds.
+    """
+    for _, _, run in runners:
+        run()
+    samples: dict[int, list[float]] = {i: [] for i in range(len(runners))}
+    setups: dict[int, list[float]] = {i: [] for i in range(len(runners))}
+    for round_ in range(repeats):
+        for i, (_, _, run) in enumerate(runners):
+            epoch, setup = run()
+            samples[i].append(epoch)
+            setups[i].append(setup)
+        if midway is not None and round_ == repeats // 2:
+            midway()
+    rows = []
+    for i, (impl, method, _) in enumerate(runners):
+        timing = harness.Timing(f"{impl} {method}", samples=samples[i])
+        row = {"impl": impl, "method": method, "timing": timing.as_dict()}
+        if impl != PEER:
+            row["fit_setup_seconds"] = float(np.median(setups[i]))
+        rows.append(row)
     return rows
 
 
@@ -153,16 +176,19 @@ def peer_epoch(model, optimizer, data, batch_size: int) -> float:
     return loss_value
 
 
-def time_peer(data: np.ndarray, args: argparse.Namespace) -> list[dict]:
+def peer_runners(data: np.ndarray, args: argparse.Namespace) -> list[tuple]:
+    """``(PEER, "cd", run)``: ``run()`` times one epoch of the peer (no set-up to report)."""
     import torch  # noqa: F401  (imported now: coursekit sets its pools on import)
 
     tensor = torch.from_numpy(data)  # pre-binarised, in one tensor
     model, optimizer = make_peer(data.shape[1], args.hidden)
-    timing = harness.time_it(
-        PEER, lambda: peer_epoch(model, optimizer, tensor, args.batch),
-        repeats=args.repeats, warmup=1,
-    )  # fmt: skip
-    return [{"impl": PEER, "method": "cd", "timing": timing.as_dict()}]
+
+    def run() -> tuple[float, float]:
+        start = time.perf_counter()
+        peer_epoch(model, optimizer, tensor, args.batch)
+        return time.perf_counter() - start, 0.0
+
+    return [(PEER, "cd", run)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,29 +362,42 @@ def main(argv: list[str] | None = None) -> int:
         rates = harness.matmul_seconds(sorted(set(per_shape["pcd"])))
         peaks.append(harness.peak_rate(args.peak_sizes))
 
-    rows: list[dict] = []
-    for impl in args.impl:
-        if impl == "keras-torch":
-            rows += run_in_subprocess("torch", args)
-        elif impl == "peer":
-            rows += time_peer(data, args)
-        elif impl == "keras":
-            found = time_epochs(impl, data, args)
-            for row in found:
-                row["impl"] = keras_backend_label()
-            rows += found
-        else:
-            rows += time_epochs(impl, data, args)
+    def measure_peak() -> None:
         if not args.rows_only:
             peaks.append(harness.peak_rate(args.peak_sizes))
+
+    # Rows take turns within a group (see time_interleaved): torch and the peer first, before
+    # TensorFlow starts; then Keras on this process's backend; then Keras on torch in a
+    # subprocess (the backend is fixed at import).
+    rows: list[dict] = []
+    groups = [
+        [i for i in args.impl if i in ("torch", "peer")],
+        [i for i in args.impl if i == "keras"],
+    ]
+    for group in groups:
+        runners = []
+        for impl in group:
+            runners += peer_runners(data, args) if impl == "peer" else rbm_runners(impl, data, args)
+        if not runners:
+            continue
+        found = time_interleaved(
+            runners, args.repeats, midway=measure_peak if group is groups[0] else None
+        )
+        for row in found:
+            if row["impl"] == "keras":
+                row["impl"] = keras_backend_label()
+        rows += found
+        measure_peak()
+    if "keras-torch" in args.impl:
+        rows += run_in_subprocess("torch", args)
+        measure_peak()
     if args.rows_only:
         args.rows_only.write_text(json.dumps(rows))
         return 0
 
     peak = harness.best_peak(peaks)
     setup_text = ", ".join(
-        f"{row['impl']} {row['method'].upper()}-1 "
-        f"{row['fit_setup_seconds']:.2f} s"
+        f"{row['impl']} {row['method'].upper()}-1 {row['fit_setup_seconds']:.2f} s"
         for row in rows
         if "fit_setup_seconds" in row
     )
@@ -397,14 +436,15 @@ def main(argv: list[str] | None = None) -> int:
             "F(x_data) - F(x_model) of one Gibbs step (chain detached); SGD lr 0.1, momentum "
             "0.9, weight decay 1e-4; loss.item() every batch; data pre-binarised in one "
             "tensor, shuffled with randperm.",
-            f"Data: {origin}. Per row one fit of {args.repeats + 1} epochs, the first a "
-            "warm-up; epoch times as fit reports them (history['seconds']: from the epoch's "
-            "shuffle to its last update, no monitoring); the peer's epochs timed whole. The "
-            "ratios and verdicts use the best epoch, as the peak is the best of its "
-            "measurements (other tenants of a shared machine only ever slow a run down); the "
-            "median is shown beside it.",
-            f"Once per fit, before its first epoch (checking and converting the {args.n:,} "
-            f"rows; not part of an epoch): {setup_text}.",
+            f"Data: {origin}. Per row one warm-up epoch, then {args.repeats} epochs taken in "
+            "turns with the other rows of its group (torch and the peer; Keras on tensorflow; "
+            "Keras on torch), each a fit(epochs=1), timed as fit reports it (history['seconds']: "
+            "from the epoch's shuffle to its last update, no monitoring); the peer's epochs "
+            "timed whole. The ratios and verdicts use the best epoch, as the peak is the best "
+            "of its measurements (other tenants of a shared machine only ever slow a run "
+            "down); the median is shown beside it.",
+            f"Once per fit, before its epochs (checking and converting the {args.n:,} rows; "
+            f"not part of an epoch; median): {setup_text}.",
             f"Machine: {harness.machine()['processor']}, {threads} threads "
             f"(COURSEKIT_THREADS={os.environ.get('COURSEKIT_THREADS', 'unset')}), the pools "
             f"the package sets: {threads_text}.",
