@@ -258,7 +258,7 @@ print(gibbs_report, real_same_n, halves, sep="\n\n")
 # The class shares show what the grid of ten chains hinted at: the classifier's histogram of the
 # Gibbs samples against the balanced share of real digits.
 
-# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+# %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
 ck.plotting.class_histogram({"Gibbs samples": gibbs_report, "real training digits": real_same_n});
 
 # %% [markdown] slideshow={"slide_type": "skip"}
@@ -328,7 +328,7 @@ ck.plotting.image_grid(pt.samples[-5:, :10].reshape(-1, 784), ncols=10, ax=ax2,
 # %% slideshow={"slide_type": "subslide"}
 print(gibbs_report, pt_report, sep="\n\n")
 
-# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+# %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
 ck.plotting.class_histogram({"Gibbs": gibbs_report, "parallel tempering": pt_report,
                              "real training digits": real_same_n});
 
