@@ -29,8 +29,8 @@ rescales its output: three passes where one will do).
 
 Speed: on tensorflow a whole epoch is one compiled graph. TensorFlow runs a matmul of these
 small shapes on about one core, so the graph is shaped to give its inter-op threads
-independent work: CD as two independent halves of the batch, and the positive phase's statistics
-apart from the negative one's (they run while the Gibbs step does). On the torch backend every
+independent work: the chains in two independent halves (for CD with the data rows they start
+from), and the positive phase's statistics apart from the negative one's. On the torch backend every
 ``keras.ops`` call costs some microseconds of Python before any work, so the hot path writes
 the maths with the backend tensors' own operators (``x @ W + b``, the same on both backends)
 and as few operations as it can, and the momentum update runs in place with torch's
@@ -760,10 +760,9 @@ class RBM:
 
         vW = momentum * vW + eta * (dW - weight_decay * W);  W += vW   (likewise a, b: no decay)
 
-        Written with the backend tensors' operators, with the terms that do not need the
-        gradient first: ``momentum * vW - eta * weight_decay * W`` waits for no matmul, so the
-        tensorflow graph computes it while the gradient's matmul runs. On the torch backend the
-        update is done in place (:meth:`_apply_in_place`).
+        Written with the backend tensors' operators. The backends use faster forms of the same
+        update: in place on torch (:meth:`_apply_in_place`), TensorFlow's fused kernel on
+        tensorflow (:meth:`_apply_fused`); this one runs when neither is switched on.
         """
         if self._in_place:
             self._apply_in_place(eta_dW, eta_da, eta_db)
@@ -772,12 +771,7 @@ class RBM:
             self._apply_fused(eta_dW, eta_da, eta_db)
             return
         momentum = self._momentum.value
-        minus_eta_decay = -(self._eta.value * self._weight_decay.value)  # a scalar
-        W = self._W.value
-        terms = eta_dW if isinstance(eta_dW, tuple) else (eta_dW,)  # see _split_statistics
-        vW = self._vW.value * momentum + W * minus_eta_decay
-        for term in terms:  # only additions: one AddN on tensorflow
-            vW = vW + term
+        vW = self._vW.value * momentum + self._decayed_gradient(eta_dW)
         va = self._va.value * momentum + eta_da
         vb = self._vb.value * momentum + eta_db
         for velocity, param, step in (
@@ -787,6 +781,15 @@ class RBM:
         ):
             velocity.assign(step)
             param.assign(param.value + step)
+
+    def _decayed_gradient(self, eta_dW: Any) -> Any:
+        """``eta (dW - weight_decay W)`` from ``eta dW`` (a tensor, or a tuple of terms to add
+        up, see :meth:`_split_statistics`): only additions, one ``AddN`` on tensorflow."""
+        terms = eta_dW if isinstance(eta_dW, tuple) else (eta_dW,)
+        grad = self._W.value * -(self._eta.value * self._weight_decay.value)
+        for term in terms:
+            grad = grad + term
+        return grad
 
     def _apply_fused(self, eta_dW: Any, eta_da: Any, eta_db: Any) -> None:
         """:meth:`_apply` on the tensorflow backend, with TensorFlow's fused momentum kernel.
@@ -800,11 +803,7 @@ class RBM:
         """
         import tensorflow as tf  # only on this backend
 
-        terms = eta_dW if isinstance(eta_dW, tuple) else (eta_dW,)  # see _split_statistics
-        minus_eta_decay = -(self._eta.value * self._weight_decay.value)
-        grad_W = self._W.value * minus_eta_decay
-        for term in terms:
-            grad_W = grad_W + term
+        grad_W = self._decayed_gradient(eta_dW)
         lr = tf.constant(-1.0, tf.float32)
         momentum = self._momentum.value
         for velocity, param, grad in (
