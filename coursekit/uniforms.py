@@ -37,13 +37,25 @@ class UniformStream:
     def __init__(self, seed: int) -> None:
         self._bitgen = np.random.SFC64(seed)
 
-    def draw(self, n: int) -> np.ndarray:
-        """The next ``n`` uniforms, a new C-contiguous float32 array [n]."""
+    def draw(self, n: int, out: np.ndarray | None = None) -> np.ndarray:
+        """The next ``n`` uniforms: a new C-contiguous float32 array [n], or written into
+        ``out`` (a C-contiguous float32 array [n], returned) to reuse a buffer.
+
+        The numbers do not depend on ``out``: the stream advances the same either way.
+        """
+        if out is not None and (
+            out.dtype != np.float32 or out.shape != (n,) or not out.flags.c_contiguous
+        ):
+            raise ValueError(
+                f"out must be a C-contiguous float32 array of shape ({n},), got "
+                f"{out.dtype} {out.shape}"
+            )
         raw = self._bitgen.random_raw((n + 1) // 2)  # uint64: two numbers each
         bits = raw.view(np.uint32)[:n]
-        np.right_shift(bits, 9, out=bits)  # 23 random bits -> the mantissa
-        np.bitwise_or(bits, _ONE, out=bits)  # 1.m in [1, 2)
-        u = bits.view(np.float32)
+        target = bits if out is None else out.view(np.uint32)
+        np.right_shift(bits, 9, out=target)  # 23 random bits -> the mantissa
+        np.bitwise_or(target, _ONE, out=target)  # 1.m in [1, 2)
+        u = target.view(np.float32)
         np.subtract(u, np.float32(1.0), out=u)
         return u
 

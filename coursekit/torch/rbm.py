@@ -543,14 +543,18 @@ class RBM(nn.Module):
         u_h: torch.Tensor | None = None,
         u_x: torch.Tensor | None = None,
         bufs: tuple[torch.Tensor, ...] | None = None,
+        WT: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """The sufficient statistics of CD-k / PCD-k for a binary batch ``x`` [n, n_v].
 
         Args:
             x: the batch (it may already be the first ``n`` rows of the work buffer ``X``).
             u_h, u_x: uniforms [k, m, n_h] and [k, m, n_v] (step ``s`` uses ``u_h[s]`` for
-                ``h``, then ``u_x[s]`` for ``x``), or None to draw them (one draw for all).
+                ``h``, then ``u_x[s]`` for ``x``; a list of ``k`` such [m, n_*] views will
+                do), or None to draw them (one draw for all).
             bufs: the work buffers ``self._work(n, m)`` when the caller has them already.
+            WT: the view ``W.T`` when the caller has it already (the training loop makes it
+                once per epoch).
 
         Returns:
             ``(X [n + m, n_v], P [n + m, n_h], p_x_1)``: ``X[:n]`` the data and ``X[n:]`` the
@@ -568,6 +572,8 @@ class RBM(nn.Module):
         if x.data_ptr() != X.data_ptr():
             views["data"].copy_(x)
         W, a, b = self.W, self.a, self.b
+        if WT is None:
+            WT = W.T
         chain, p_chain = views["chain"], views["p_chain"]
         if self._persistent:
             if self.chains.data_ptr() != chain.data_ptr():
@@ -584,7 +590,7 @@ class RBM(nn.Module):
         p_x_1 = None
         for s in range(self._k):
             torch.lt(u_h[s], p_h, out=H)  # h ~ p(h | x)
-            torch.addmm(a, H, W.T, out=PX).sigmoid_()  # p(x | h)
+            torch.addmm(a, H, WT, out=PX).sigmoid_()  # p(x | h)
             torch.lt(u_x[s], PX, out=chain)  # x ~ p(x | h)
             p_h = torch.addmm(b, chain, W, out=p_chain).sigmoid_()
             if s == 0 and not self._persistent:
@@ -643,6 +649,7 @@ class RBM(nn.Module):
         u_h: torch.Tensor | None = None,
         u_x: torch.Tensor | None = None,
         bufs: tuple[torch.Tensor, ...] | None = None,
+        WT: torch.Tensor | None = None,
     ) -> torch.Tensor | None:
         """The update on a float32 batch already on the device; returns ``p_x_1``.
 
@@ -653,7 +660,7 @@ class RBM(nn.Module):
         n = x.shape[0]
         if bufs is None:
             bufs = self._work(n, self._n_chains_for(n))
-        X, P, p_x_1 = self._statistics(x, u_h, u_x, bufs)
+        X, P, p_x_1 = self._statistics(x, u_h, u_x, bufs, WT)
         m = X.shape[0] - n
         eta, momentum = self._eta, self._momentum
         coef, ones = bufs[4:6]
@@ -691,23 +698,59 @@ class RBM(nn.Module):
 
         Each batch is one ``index_select`` of its rows (cheaper than reordering all of ``data``
         while it is still in the cache), and dynamic binarisation one comparison per batch.
+        A batch's uniforms are one draw, into a buffer whose views (and ``W.T``) are made once
+        per batch size: a view costs a few microseconds, a batch only a few milliseconds.
         """
-        n_v, n_h, k = self._n_visible, self._n_hidden, self.k
         if shuffle:
             order = torch.randperm(len(data), generator=self._rng(), device=data.device)
         else:
             order = torch.arange(len(data), device=data.device)
+        WT = self.W.T
+        size = plan = None
         for rows in order.split(batch_size):
-            n = rows.shape[0]
-            m = self._n_chains_for(n)
-            bufs = self._work(n, m)
-            x = bufs[6]["data"]
+            if rows.shape[0] != size:  # the first batch, or a smaller last one
+                size = rows.shape[0]
+                plan = self._batch_plan(size, dynamic)
+            bufs, x, fill, u, u_data, u_h, u_x = plan
             torch.index_select(data, 0, rows, out=x)  # the batch, straight into the buffer
-            u = self._uniform((n * n_v * dynamic + k * m * (n_h + n_v),))  # one draw for all
+            fill(u)  # one draw for all the batch's uniforms
             if dynamic:  # x_i ~ Bernoulli(intensity_i), fresh every epoch
-                x.gt_(u[: n * n_v].view(n, n_v))
-            u = u[n * n_v * dynamic :].view(k, m, n_h + n_v)
-            self._step(x, u[..., :n_h], u[..., n_h:], bufs)
+                x.gt_(u_data)
+            self._step(x, u_h, u_x, bufs, WT)
+
+    def _batch_plan(self, n: int, dynamic: bool) -> tuple:
+        """What the training loop reuses for every batch of ``n`` rows.
+
+        Returns ``(bufs, x, fill, u, u_data, u_h, u_x)``: the work buffers, ``x`` the batch's
+        rows in them, ``fill(u)`` a refill of the uniform buffer ``u`` [n n_v dynamic +
+        k m (n_h + n_v)] (the next numbers of the RBM's stream on the CPU; ``torch.rand``
+        elsewhere), and its views: ``u_data`` [n, n_v] (dynamic binarisation, or None) and,
+        for each Gibbs step ``s``, ``u_h[s]`` [m, n_h] and ``u_x[s]`` [m, n_v].
+        """
+        n_v, n_h, k = self._n_visible, self._n_hidden, self._k
+        m = self._n_chains_for(n)
+        bufs = self._work(n, m)
+        size = n * n_v * dynamic + k * m * (n_h + n_v)
+        device = self.W.device
+        if device.type == "cpu":
+            host = np.empty(size, dtype=np.float32)
+            u = torch.from_numpy(host)
+
+            def fill(_: torch.Tensor, draw=self._stream.draw, host=host, size=size) -> None:
+                draw(size, out=host)
+
+        else:
+            u = torch.empty(size, device=device)
+            generator = self._rng()
+
+            def fill(target: torch.Tensor, gen=generator) -> None:
+                torch.rand(target.shape, generator=gen, device=target.device, out=target)
+
+        u_data = u[: n * n_v].view(n, n_v) if dynamic else None
+        steps = u[n * n_v * dynamic :].view(k, m, n_h + n_v)
+        u_h = [steps[s, :, :n_h] for s in range(k)]
+        u_x = [steps[s, :, n_h:] for s in range(k)]
+        return bufs, bufs[6]["data"], fill, u, u_data, u_h, u_x
 
     def _check_finite(self, epoch: int) -> None:
         """Stop with a message when W, a or b hold NaN/inf or have exploded."""
