@@ -40,6 +40,7 @@ __all__ = [
     "check_training_data",
     "check_not_diverged",
     "check_weights",
+    "eta_schedule",
     "fixed_attribute",
     "read_npz",
     "refuse_assignment",
@@ -63,6 +64,7 @@ _WHAT = {
     "k": "number of Gibbs steps",
     "n_chains": "number of persistent chains",
     "eta": "step size",
+    "eta_final": "the step size the schedule decays to",
     "momentum": "momentum",
     "weight_decay": "L2 penalty on W",
     "init_std": "initial weight scale",
@@ -146,6 +148,20 @@ def check_bool(value: Any, name: str) -> bool:
 def check_seed(value: Any, name: str = "seed") -> int | None:
     """None, or ``value`` as an ``int >= 0``."""
     return None if value is None else check_int(value, name, 0)
+
+
+def eta_schedule(eta: float, eta_final: Any, epochs: int) -> list[float] | None:
+    """The step size of each epoch of a ``fit`` that decays it linearly from ``eta`` to
+    ``eta_final``, or None for a constant ``eta`` (``eta_final=None``).
+
+    Epoch ``e`` (0-based) of ``epochs`` uses the linear schedule's value at its midpoint,
+    ``eta + (eta_final - eta) (e + 1/2) / epochs``: so the epochs' mean step size is that of
+    the per-update schedule, and each stays > 0 when ``eta_final = 0``.
+    """
+    if eta_final is None:
+        return None
+    final = check_float(eta_final, "eta_final", ">= 0")
+    return [eta + (final - eta) * (e + 0.5) / epochs for e in range(epochs)]
 
 
 def check_binarize(binarize: Any) -> str | None:

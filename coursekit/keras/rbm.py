@@ -63,6 +63,7 @@ from coursekit.rbm_checks import (
     check_seed,
     check_training_data,
     check_weights,
+    eta_schedule,
     read_npz,
     refuse_assignment,
     write_npz,
@@ -946,6 +947,7 @@ class RBM:
         monitor_every: int | None = 1,
         progress: bool = True,
         seed: int | None = None,
+        eta_final: float | None = None,
     ) -> dict[str, list[float]]:
         """Train for ``epochs`` passes over ``x`` in minibatches.
 
@@ -964,6 +966,10 @@ class RBM:
             progress: show a ``tqdm`` bar over the epochs.
             seed: if given, re-seeds the RBM's generators first (shuffling, binarisation,
                 Gibbs sampling, monitoring); None continues them.
+            eta_final: None keeps the step size ``eta``; a number >= 0 decays it linearly
+                from ``eta`` to ``eta_final`` over the epochs (epoch ``e`` uses the schedule's
+                value at its midpoint, see ``rbm_checks.eta_schedule``). ``eta`` is the
+                schedule's start and is restored when ``fit`` returns.
 
         Returns:
             History, one entry per monitored epoch: ``"epoch"`` (1-based), ``"recon_error"``
@@ -979,6 +985,7 @@ class RBM:
         batch_size = check_int(batch_size, "batch_size", 1)
         monitor_every = 0 if monitor_every is None else monitor_every
         monitor_every = check_int(monitor_every, "monitor_every", 0)
+        etas = eta_schedule(self.eta, eta_final, epochs)
         data = self._data(x, "x", binarize)
         seed = check_seed(seed)
         if seed is not None:
@@ -1006,30 +1013,37 @@ class RBM:
         history: dict[str, list[float]] = {"epoch": [], "recon_error": [], "pll": [], "seconds": []}
         seconds = 0.0
         bar = tqdm(range(1, epochs + 1), desc="RBM", unit="epoch", disable=not progress)
-        for epoch in bar:
-            t0 = time.perf_counter()
-            order = (self._rng.permutation(n) if shuffle else np.arange(n)).astype(np.int32)
-            if n_full:
-                batches = order[: n_full * batch_size].reshape(n_full, batch_size)
-                fit_epoch(data_t, ops.convert_to_tensor(batches), dynamic)
-            if n_full * batch_size < n:  # the last, smaller batch
-                fit_step(data_t, ops.convert_to_tensor(order[n_full * batch_size :]), dynamic)
-            self._check_finite(epoch)  # also waits for the device to finish the epoch
-            seconds += time.perf_counter() - t0
-            if monitor_every and (epoch % monitor_every == 0 or epoch == epochs):
-                recon = float(_to_numpy(self._recon_error(monitor)))
-                bits = self._rng.integers(self.n_visible, size=int(monitor.shape[0]))
-                pll = float(_to_numpy(self._pll_stochastic(monitor, bits)))
-                check_not_diverged({"recon_error": recon, "pll": pll}, epoch, self.eta, math.inf)
-                bar.set_postfix(recon_error=f"{recon:.3g}", pll=f"{pll:.4g}")
-            elif monitor_every:
-                continue
-            else:
-                recon = pll = float("nan")
-            history["epoch"].append(float(epoch))
-            history["recon_error"].append(recon)
-            history["pll"].append(pll)
-            history["seconds"].append(seconds)
+        eta_start = self.eta
+        try:
+            for epoch in bar:
+                if etas is not None:
+                    self.eta = etas[epoch - 1]
+                t0 = time.perf_counter()
+                order = (self._rng.permutation(n) if shuffle else np.arange(n)).astype(np.int32)
+                if n_full:
+                    batches = order[: n_full * batch_size].reshape(n_full, batch_size)
+                    fit_epoch(data_t, ops.convert_to_tensor(batches), dynamic)
+                if n_full * batch_size < n:  # the last, smaller batch
+                    fit_step(data_t, ops.convert_to_tensor(order[n_full * batch_size :]), dynamic)
+                self._check_finite(epoch)  # also waits for the device to finish the epoch
+                seconds += time.perf_counter() - t0
+                if monitor_every and (epoch % monitor_every == 0 or epoch == epochs):
+                    recon = float(_to_numpy(self._recon_error(monitor)))
+                    bits = self._rng.integers(self.n_visible, size=int(monitor.shape[0]))
+                    pll = float(_to_numpy(self._pll_stochastic(monitor, bits)))
+                    monitors = {"recon_error": recon, "pll": pll}
+                    check_not_diverged(monitors, epoch, self.eta, math.inf)
+                    bar.set_postfix(recon_error=f"{recon:.3g}", pll=f"{pll:.4g}")
+                elif monitor_every:
+                    continue
+                else:
+                    recon = pll = float("nan")
+                history["epoch"].append(float(epoch))
+                history["recon_error"].append(recon)
+                history["pll"].append(pll)
+                history["seconds"].append(seconds)
+        finally:
+            self.eta = eta_start
         bar.close()
         return history
 

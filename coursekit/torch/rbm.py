@@ -59,6 +59,7 @@ from coursekit.rbm_checks import (
     check_seed,
     check_training_data,
     check_weights,
+    eta_schedule,
     fixed_attribute,
     read_npz,
     write_npz,
@@ -769,6 +770,7 @@ class RBM(nn.Module):
         monitor_every: int | None = 1,
         progress: bool = True,
         seed: int | None = None,
+        eta_final: float | None = None,
     ) -> dict[str, list[float]]:
         """Train with CD-k / PCD-k on ``x`` [n, n_v] (float in [0, 1]) for ``epochs`` epochs.
 
@@ -788,6 +790,10 @@ class RBM(nn.Module):
             progress: show a tqdm bar over epochs.
             seed: if given, reseeds the RBM's generator first (shuffling, binarisation, Gibbs
                 sampling), so that a fresh RBM and ``fit`` with the same seeds repeat exactly.
+            eta_final: None keeps the step size ``eta``; a number >= 0 decays it linearly
+                from ``eta`` to ``eta_final`` over the epochs (epoch ``e`` uses the schedule's
+                value at its midpoint, see ``rbm_checks.eta_schedule``). ``eta`` is the
+                schedule's start and is restored when ``fit`` returns.
 
         Returns:
             History, one entry per monitored epoch: ``"epoch"`` (1-based), ``"recon_error"``
@@ -804,6 +810,7 @@ class RBM(nn.Module):
         batch_size = check_int(batch_size, "batch_size", 1)
         monitor_every = 0 if monitor_every is None else monitor_every
         monitor_every = check_int(monitor_every, "monitor_every", 0)
+        etas = eta_schedule(self.eta, eta_final, epochs)
         data = self._data(x, "x", binarize)
         seed = check_seed(seed)
         if seed is not None:
@@ -825,23 +832,30 @@ class RBM(nn.Module):
         history: dict[str, list[float]] = {"epoch": [], "recon_error": [], "pll": [], "seconds": []}
         seconds = 0.0
         bar = tqdm(range(1, epochs + 1), desc="RBM", unit="epoch", disable=not progress)
-        for epoch in bar:
-            start = time.perf_counter()
-            self._train_epoch(data, batch_size, bool(shuffle), binarize == "dynamic")
-            self._check_finite(epoch)  # also waits for the device to finish the epoch
-            seconds += time.perf_counter() - start
-            if not monitor_every:
-                recon = pll = float("nan")
-            elif epoch % monitor_every and epoch != epochs:
-                continue
-            else:
-                pll_gen = torch.Generator(device=device).manual_seed(pll_seed)
-                recon = self._reconstruction_error(monitor)
-                pll = self._pll_stochastic(monitor, pll_gen)
-                check_not_diverged({"recon_error": recon, "pll": pll}, epoch, self.eta, math.inf)
-                bar.set_postfix(recon=f"{recon:.3g}", pll=f"{pll:.4g}")
-            for key, value in zip(history, (epoch, recon, pll, seconds), strict=True):
-                history[key].append(value)
+        eta_start = self.eta
+        try:
+            for epoch in bar:
+                if etas is not None:
+                    self.eta = etas[epoch - 1]
+                start = time.perf_counter()
+                self._train_epoch(data, batch_size, bool(shuffle), binarize == "dynamic")
+                self._check_finite(epoch)  # also waits for the device to finish the epoch
+                seconds += time.perf_counter() - start
+                if not monitor_every:
+                    recon = pll = float("nan")
+                elif epoch % monitor_every and epoch != epochs:
+                    continue
+                else:
+                    pll_gen = torch.Generator(device=device).manual_seed(pll_seed)
+                    recon = self._reconstruction_error(monitor)
+                    pll = self._pll_stochastic(monitor, pll_gen)
+                    monitors = {"recon_error": recon, "pll": pll}
+                    check_not_diverged(monitors, epoch, self.eta, math.inf)
+                    bar.set_postfix(recon=f"{recon:.3g}", pll=f"{pll:.4g}")
+                for key, value in zip(history, (epoch, recon, pll, seconds), strict=True):
+                    history[key].append(value)
+        finally:
+            self.eta = eta_start
         bar.close()
         return history
 
