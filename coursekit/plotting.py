@@ -845,7 +845,10 @@ def class_histogram(
     ax.set_ylabel("share of samples")
     if title:
         ax.set_title(title)
-    ax.legend(fontsize="small")
+    # The legend in one band above the tallest bar (headroom), never over the bars.
+    top = max(max(float(y.max()) for y in rows.values()), 1 / n_classes)
+    ax.set_ylim(0, 1.35 * top)
+    ax.legend(fontsize="small", loc="upper center", ncol=min(len(rows) + 1, 4), frameon=False)
     return _figure_of(ax)
 
 

@@ -505,6 +505,27 @@ def test_class_histogram_draws_one_bar_group_per_entry():
     plt.close("all")
 
 
+@pytest.mark.parametrize("tallest", [0.11, 0.17, 0.96])
+def test_class_histogram_legend_stays_clear_of_the_bars(tallest):
+    from coursekit import plotting
+
+    rng = np.random.default_rng(0)
+    shares = {}
+    for name in ("Gibbs", "parallel tempering", "real training digits"):
+        y = rng.uniform(0.07, 0.11, 10)
+        shares[name] = y
+    shares["parallel tempering"][9] = tallest  # the tallest bar sits under the legend's corner
+    fig = plotting.class_histogram(shares, title="predicted class of the samples")
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    box = ax.get_legend().get_window_extent().transformed(ax.transData.inverted())
+    for bar in ax.patches:
+        x0, x1, height = bar.get_x(), bar.get_x() + bar.get_width(), bar.get_height()
+        if x1 > box.x0 and x0 < box.x1:  # under the legend: it must clear the bar
+            assert height < box.y0, (bar.get_x(), height, box.y0)
+    plt.close("all")
+
+
 # ----------------------------------------------------------------------------------------------
 # readable on a slide: frames around small patterns, labelled curves, font sizes
 # ----------------------------------------------------------------------------------------------
