@@ -206,11 +206,13 @@ display(Markdown(families.family_facts(rows)))
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # * **RBM** (Hinton 2002; week 1 and the notes' Boltzmann machines): an explicit energy with
 #   exact conditionals, a free energy in closed form and a log-likelihood up to one constant that
-#   AIS estimates. It pays at sampling time: block Gibbs sampling mixes slowly between digits,
-#   which the class histograms show, and binary units fit binary pixels only.
+#   AIS estimates. It pays at sampling time: block Gibbs sampling mixes slowly between digits
+#   (week 1's chains hold one digit for hundreds of steps, so the samples need many chains and
+#   long burn-in), and binary units fit binary pixels only.
 # * **EBM** (Du and Mordatch 2019, the paper the notes build their energy-based part on): any
 #   network as energy, so the most flexible density model here. Training *and* sampling need
-#   Langevin chains: the slowest sampler per image, and no normalised likelihood. (The notes'
+#   Langevin chains: with the RBM's Gibbs chains the slowest sampler per image (the order of the
+#   two depends on the run, see section 4), and no normalised likelihood. (The notes'
 #   Langevin step has the noise of a $p^2$ sampler; week 2 corrects the factor 1/2.)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -236,8 +238,8 @@ display(Markdown(families.family_facts(rows)))
 #   the families change?
 # * Score every family at the same $n$: set the labs' `N_SAMPLES` equal and compare with the
 #   real digits at that $n$ (section 1).
-# * Week 1's parallel tempering or more Gibbs steps: how much sampling time buys the RBM's
-#   missing digits?
+# * Week 1's parallel tempering or more Gibbs steps: how much sampling time buys the RBM's rare
+#   digits (the Keras RBM's 0s)?
 # * Estimate the VAE's likelihood with more importance samples (`K_IWAE`) and the RBM's with
 #   more AIS chains: how much do the numbers of section 5 move?
 # * `ALLOW_SMOKE = True` after `make run MODE=smoke`: the whole notebook on seconds-long runs,
