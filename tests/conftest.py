@@ -37,3 +37,23 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
 @pytest.fixture
 def repo_root() -> Path:
     return REPO
+
+
+@pytest.fixture(params=["torch", pytest.param("keras", marks=pytest.mark.keras)])
+def RBM(request):  # noqa: N802 - the class under test
+    """``coursekit.torch.RBM``, then ``coursekit.keras.RBM`` (marked ``keras``, so that
+    ``make test`` runs those cases again on the torch backend); torch on one thread, as the
+    matrices of these tests are tiny."""
+    if request.param == "torch":
+        import torch
+
+        from coursekit.torch import RBM as TorchRBM
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        yield TorchRBM
+        torch.set_num_threads(threads)
+    else:
+        from coursekit.keras import RBM as KerasRBM
+
+        yield KerasRBM

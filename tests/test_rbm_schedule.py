@@ -13,25 +13,7 @@ import pytest
 
 from coursekit.rbm_checks import eta_schedule
 
-FRAMEWORKS = ["torch", pytest.param("keras", marks=pytest.mark.keras)]
 N_V, N_H = 6, 4
-
-
-@pytest.fixture(params=FRAMEWORKS)
-def RBM(request):  # noqa: N802 - the class under test
-    if request.param == "torch":
-        import torch
-
-        from coursekit.torch import RBM as TorchRBM
-
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # tiny matrices
-        yield TorchRBM
-        torch.set_num_threads(threads)
-    else:
-        from coursekit.keras import RBM as KerasRBM
-
-        yield KerasRBM
 
 
 def _data(n: int = 60, seed: int = 1) -> np.ndarray:
