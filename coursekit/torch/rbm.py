@@ -699,8 +699,9 @@ class RBM(nn.Module):
 
         Each batch is one ``index_select`` of its rows (cheaper than reordering all of ``data``
         while it is still in the cache), and dynamic binarisation one comparison per batch.
-        A batch's uniforms are one draw, into a buffer whose views (and ``W.T``) are made once
-        per batch size: a view costs a few microseconds, a batch only a few milliseconds.
+        A batch's uniforms are one draw, into a buffer whose views are made once per batch
+        size (and ``W.T`` once per epoch): a view costs a few microseconds, a batch only a few
+        milliseconds.
         """
         if shuffle:
             order = torch.randperm(len(data), generator=self._rng(), device=data.device)
