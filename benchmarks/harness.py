@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coursekit._io import atomic_write_text
+from coursekit.io import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

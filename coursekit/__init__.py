@@ -7,25 +7,22 @@ A notebook starts with::
     ck.seed_everything(0)
     images, labels = ck.data.load_mnist("train")
 
-The framework-free core lives here (configuration, data, plotting, NumPy reference maths);
-PyTorch code is in :mod:`coursekit.torch` and Keras 3 code in :mod:`coursekit.keras`.
+The folders are the layers (the README's package map draws them; ``make test`` holds them with
+import-linter): the framework-free core (this module's names, :mod:`coursekit.data`,
+:mod:`coursekit.reference`, :mod:`coursekit.metrics`, :mod:`coursekit.plotting`, ...), the
+models in :mod:`coursekit.torch` and :mod:`coursekit.keras`, and the course tooling in
+:mod:`coursekit.course`. ``import coursekit`` imports no framework.
 """
 
-from coursekit import (
-    _env,  # noqa: F401  (must run before anything imports TensorFlow)
-    data,
-    plotting,
-    threads,
-)
-from coursekit.config import (
-    available_cpus,
-    by_mode,
-    device,
-    is_smoke,
-    mode,
-    num_threads,
-    seed_everything,
-)
+from __future__ import annotations
+
+import importlib
+import warnings
+from typing import Any
+
+from coursekit import config, data, plotting, threads  # config first: it sets TensorFlow's env
+from coursekit.config import by_mode, is_smoke, mode, seed_everything
+from coursekit.threads import available_cpus, num_threads
 
 threads.install()  # COURSEKIT_THREADS reaches torch and TensorFlow, whenever they are imported
 
@@ -37,9 +34,8 @@ __all__ = [
     "__version__",
     "available_cpus",
     "by_mode",
+    "config",
     "data",
-    "device",
-    "doctor",
     "is_smoke",
     "mode",
     "num_threads",
@@ -48,14 +44,44 @@ __all__ = [
     "threads",
 ]
 
+# Names that moved when the package took its layered shape, kept for one release: the old
+# name -> (module, attribute or None for the module itself). Each use warns.
+_MOVED: dict[str, tuple[str, str | None]] = {
+    "device": ("coursekit.torch", "device"),
+    "doctor": ("coursekit.course.doctor", "print_report"),
+    "results": ("coursekit.course.results", None),
+    "families": ("coursekit.course.families", None),
+    "runner": ("coursekit.course.runner", None),
+    "slides": ("coursekit.course.slides", None),
+    "cli": ("coursekit.course.cli", None),
+    "envreport": ("coursekit.course.doctor", None),
+    "plotting_ebm": ("coursekit.plotting.ebm", None),
+    "vae_plots": ("coursekit.plotting.vae", None),
+    "gan_plots": ("coursekit.plotting.gan", None),
+    "ood": ("coursekit.metrics.ood", None),
+    "replay": ("coursekit.common.ebm", None),
+    "uniforms": ("coursekit.common.uniforms", None),
+    "rbm_checks": ("coursekit.common.rbm", None),
+    "langevin_checks": ("coursekit.common.langevin", None),
+    "vae_checks": ("coursekit.common.vae", None),
+    "gan_checks": ("coursekit.common.gan", None),
+}
 
-def doctor() -> None:
-    """Print the environment report (the same as ``coursekit doctor``).
 
-    The report (:mod:`coursekit.envreport`) belongs to the command-line layer; it is imported
-    only when asked for, so ``import coursekit`` never loads it. (Its module is not called
-    ``doctor``: importing a submodule of that name would replace this function.)
+def __getattr__(name: str) -> Any:
+    """``ck.<old name>``: the moved module or function, with a :class:`DeprecationWarning`.
+
+    Also serves ``from coursekit import <old name>``. The new place is imported only when an old
+    name is used, so ``import coursekit`` still imports no framework and no course tooling.
     """
-    from coursekit.envreport import print_report
-
-    print_report()
+    if name not in _MOVED:
+        raise AttributeError(f"module 'coursekit' has no attribute {name!r}")
+    module_name, attribute = _MOVED[name]
+    new = module_name if attribute is None else f"{module_name}.{attribute}"
+    warnings.warn(
+        f"coursekit.{name} is deprecated and will be removed in the next release; use {new}",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    module = importlib.import_module(module_name)
+    return module if attribute is None else getattr(module, attribute)

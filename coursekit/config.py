@@ -1,4 +1,5 @@
-"""Run-time configuration: the full/smoke mode switch, seeding, device and threads.
+"""Run-time configuration: the full/smoke mode switch, seeding, and the process-wide settings
+that must be in place before TensorFlow or Keras is imported.
 
 Everything a notebook's parameters cell needs::
 
@@ -8,21 +9,37 @@ Everything a notebook's parameters cell needs::
 
 The mode is read from the environment variable ``COURSEKIT_MODE`` every time it is asked for,
 so ``COURSEKIT_MODE=smoke make run`` or ``%env COURSEKIT_MODE=smoke`` in a notebook both work.
+
+Importing this module sets two environment variables the user has not set (TensorFlow's C++
+log level, and Keras' backend: tensorflow). Nothing here imports a framework: seeding touches
+only the frameworks already in ``sys.modules``.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import re
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import numpy as np
 
+from coursekit import threads
+
 MODE_ENV = "COURSEKIT_MODE"
-THREADS_ENV = "COURSEKIT_THREADS"
 MODES = ("full", "smoke")
 DEFAULT_MODE = "full"
+
+# TensorFlow prints several lines of C++ log noise at import (oneDNN notices, CUDA probing on
+# machines without a GPU). Level 2 keeps warnings that matter from Python and drops INFO/WARNING
+# from the C++ runtime. A user who wants the noise sets TF_CPP_MIN_LOG_LEVEL=0.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Keras 3 reads its backend from this variable once, at import; tensorflow is the course default.
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 T = TypeVar("T")
 
@@ -55,6 +72,11 @@ def by_mode(*, full: T, smoke: T) -> T:
     return smoke if is_smoke() else full
 
 
+# --------------------------------------------------------------------------------------------
+# Seeds
+# --------------------------------------------------------------------------------------------
+
+
 def seed_everything(seed: int) -> int:
     """Seed Python's ``random``, NumPy, and every framework already imported.
 
@@ -76,8 +98,6 @@ def seed_everything(seed: int) -> int:
     seed = int(seed)
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must be in [0, 2**32), got {seed}.")
-    from coursekit import threads
-
     threads.apply(strict=False)
     global _last_seed
     _last_seed = seed
@@ -100,99 +120,86 @@ def _seed_keras(seed: int) -> None:
     """``keras.utils.set_random_seed`` without importing TensorFlow when it is not in use.
 
     Keras's own function imports TensorFlow whenever it is installed (to seed ``tf.data``),
-    which on the torch backend costs seconds and prints TensorFlow's start-up lines.
+    which on the torch backend costs seconds and prints TensorFlow's start-up lines. What it
+    does, less the TensorFlow part, is to set Keras' global seed and drop its global seed
+    generator (recreated from the seed); both live in modules Keras has loaded by then.
     """
-    import keras
-
+    keras = sys.modules["keras"]
     if "tensorflow" in sys.modules or keras.backend.backend() == "tensorflow":
         keras.utils.set_random_seed(seed)
         return
-    try:  # what set_random_seed does, less the TensorFlow part
-        from keras.src.backend.common import global_state
-        from keras.src.random import seed_generator
-        from keras.src.utils import rng_utils
-
-        seed_key, generator_key = rng_utils.GLOBAL_RANDOM_SEED, seed_generator.GLOBAL_SEED_GENERATOR
-    except (ImportError, AttributeError):  # another Keras layout: accept the TensorFlow import
+    global_state = sys.modules.get("keras.src.backend.common.global_state")
+    seed_generator = sys.modules.get("keras.src.random.seed_generator")
+    rng_utils = sys.modules.get("keras.src.utils.rng_utils")
+    try:
+        seed_key = rng_utils.GLOBAL_RANDOM_SEED
+        generator_key = seed_generator.GLOBAL_SEED_GENERATOR
+        set_attribute = global_state.set_global_attribute
+    except AttributeError:  # another Keras layout: accept the TensorFlow import
         keras.utils.set_random_seed(seed)
         return
-    global_state.set_global_attribute(seed_key, seed)
-    global_state.set_global_attribute(generator_key, None)  # recreated from the seed
+    set_attribute(seed_key, seed)
+    set_attribute(generator_key, None)  # recreated from the seed
     if keras.backend.backend() == "torch":
-        import torch
-
-        torch.manual_seed(seed)
+        sys.modules["torch"].manual_seed(seed)
 
 
 def _seed_framework(framework: str, seed: int) -> None:
     if framework == "torch":
-        import torch
-
-        torch.manual_seed(seed)  # seeds CUDA and MPS generators too
+        sys.modules["torch"].manual_seed(seed)  # seeds CUDA and MPS generators too
     elif framework == "keras":
         _seed_keras(seed)
     elif framework == "tensorflow":
-        import tensorflow as tf
-
-        tf.random.set_seed(seed)
+        sys.modules["tensorflow"].random.set_seed(seed)
 
 
 def reapply_seed(framework: str) -> None:
-    """Seed ``framework`` with the last seed, if :func:`seed_everything` was called before."""
+    """Seed ``framework`` (imported) with the last seed, if :func:`seed_everything` was called."""
     if _last_seed is not None:
         _seed_framework(framework, _last_seed)
 
 
-def available_cpus() -> int:
-    """CPU cores this process may really use: its affinity mask, capped by a cgroup CPU quota.
+# --------------------------------------------------------------------------------------------
+# TensorFlow's start-up noise
+# --------------------------------------------------------------------------------------------
 
-    ``os.cpu_count()`` reports every core of the host; in a container or on a shared lab node
-    the quota can be far smaller, and a thread pool sized to the host then thrashes.
+# Lines TensorFlow's C++ runtime writes straight to file descriptor 2 at import, past
+# TF_CPP_MIN_LOG_LEVEL (absl logs "before absl::InitializeLog()"). None of them is actionable.
+_TF_NOISE = re.compile(
+    r"absl::InitializeLog|oneDNN custom operations|Unable to register cu(DNN|FFT|BLAS) factory"
+    r"|TF-TRT Warning|computation_placer|cpu_feature_guard|This TensorFlow binary is optimized"
+    r"|rebuild TensorFlow with the appropriate compiler flags|Could not find cuda drivers"
+    r"|cuda_(dnn|fft|blas)\.cc|Attempting to register factory for plugin"
+    # grappler's notice that it skipped one graph rewrite while compiling a training step
+    r"|meta_optimizer\.cc:\d+\] remapper failed"
+)
+
+
+@contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Drop TensorFlow's known start-up noise from the process's stderr (fd 2) inside the block.
+
+    Everything else written to fd 2 meanwhile is passed on to ``sys.stderr`` afterwards, so real
+    warnings and errors still show. ``COURSEKIT_TF_VERBOSE=1`` turns the filter off.
     """
+    if os.environ.get("COURSEKIT_TF_VERBOSE", "").strip() not in ("", "0"):
+        yield
+        return
     try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        n = os.cpu_count() or 1
-    try:
-        with open("/sys/fs/cgroup/cpu.max", encoding="ascii") as fh:
-            quota, period = fh.read().split()[:2]
-        if quota != "max":
-            n = min(n, max(1, int(int(quota) // int(period))))
-    except (OSError, ValueError):
-        pass
-    return max(1, n)
-
-
-def num_threads() -> int:
-    """Threads the frameworks should use: ``COURSEKIT_THREADS``, else :func:`available_cpus`."""
-    raw = os.environ.get(THREADS_ENV, "").strip()
-    if not raw:
-        return available_cpus()
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ValueError(f"{THREADS_ENV}={raw!r} is not a positive integer.")
-    return value
-
-
-def device(verbose: bool = False) -> str:
-    """The best torch device here: ``"cuda"``, ``"mps"`` (Apple silicon) or ``"cpu"``.
-
-    Returns ``"cpu"`` when torch is not installed. With ``verbose=True`` it prints what it chose.
-    """
-    name, detail = "cpu", "no GPU found; training runs on the CPU"
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency
-        torch = None  # type: ignore[assignment]
-        detail = "torch is not installed"
-    if torch is not None:
-        if torch.cuda.is_available():
-            name, detail = "cuda", torch.cuda.get_device_name(0)
-        elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            name, detail = "mps", "Apple Metal (MPS)"
-    if verbose:
-        print(f"device: {name} ({detail})")
-    return name
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable fd 2 (some embedded interpreters)
+        yield
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode("utf-8", errors="replace")
+            kept = [ln for ln in text.splitlines() if ln.strip() and not _TF_NOISE.search(ln)]
+            if kept:
+                sys.stderr.write("\n".join(kept) + "\n")

@@ -1,8 +1,8 @@
 """One thread setting for every framework: ``COURSEKIT_THREADS`` applied to torch and TensorFlow.
 
-:func:`coursekit.num_threads` says how many threads the frameworks should use
-(``COURSEKIT_THREADS``, else the cores this process may really use, cgroup quota included). This
-module makes the frameworks follow it, once per framework and process:
+:func:`num_threads` says how many threads the frameworks should use (``COURSEKIT_THREADS``,
+else the cores this process may really use, cgroup quota included). This module makes the
+frameworks follow it, once per framework and process:
 
 * torch: ``torch.set_num_threads`` (intra-op) and ``torch.set_num_interop_threads`` (only
   possible before torch has run parallel work, and only once: code that sets the inter-op pool
@@ -21,15 +21,25 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import os
 import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
-from coursekit import config
+__all__ = [
+    "FRAMEWORKS",
+    "THREADS_ENV",
+    "FrameworkThreads",
+    "apply",
+    "available_cpus",
+    "effective",
+    "install",
+    "num_threads",
+]
 
-__all__ = ["FRAMEWORKS", "FrameworkThreads", "apply", "effective", "install"]
+THREADS_ENV = "COURSEKIT_THREADS"
 
 #: The frameworks whose thread pools are set, by module name.
 FRAMEWORKS = ("torch", "tensorflow")
@@ -37,6 +47,40 @@ FRAMEWORKS = ("torch", "tensorflow")
 _applied: dict[str, int] = {}  # framework -> the thread count last applied to it
 _notes: dict[str, str] = {}  # framework -> why a setting could not be applied
 _warned: set[str] = set()  # messages about a bad COURSEKIT_THREADS already given
+
+
+def available_cpus() -> int:
+    """CPU cores this process may really use: its affinity mask, capped by a cgroup CPU quota.
+
+    ``os.cpu_count()`` reports every core of the host; in a container or on a shared lab node
+    the quota can be far smaller, and a thread pool sized to the host then thrashes.
+    """
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        n = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max", encoding="ascii") as fh:
+            quota, period = fh.read().split()[:2]
+        if quota != "max":
+            n = min(n, max(1, int(int(quota) // int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, n)
+
+
+def num_threads() -> int:
+    """Threads the frameworks should use: ``COURSEKIT_THREADS``, else :func:`available_cpus`."""
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    if not raw:
+        return available_cpus()
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{THREADS_ENV}={raw!r} is not a positive integer.")
+    return value
 
 
 @dataclass(frozen=True)
@@ -99,7 +143,7 @@ def _apply_one(framework: str, n: int) -> None:
 
 
 def apply(frameworks: Sequence[str] = FRAMEWORKS, *, strict: bool = True) -> int | None:
-    """Give every loaded framework in ``frameworks`` :func:`coursekit.num_threads` threads.
+    """Give every loaded framework in ``frameworks`` :func:`num_threads` threads.
 
     Frameworks that are not imported are left alone (and not imported). Applying the same
     count again does nothing, so this is cheap to call often.
@@ -119,7 +163,7 @@ def apply(frameworks: Sequence[str] = FRAMEWORKS, *, strict: bool = True) -> int
     if unknown:
         raise ValueError(f"unknown framework {unknown[0]!r}; expected one of {FRAMEWORKS}.")
     try:
-        n = config.num_threads()
+        n = num_threads()
     except ValueError as err:
         if strict:
             raise

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from coursekit import cli, runner, slides
+from coursekit.course import cli, runner, slides
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -73,44 +73,16 @@ def test_doctor_reports_threads_per_framework_and_shareable_paths(capsys, monkey
     assert str(Path.home()) + os.sep not in out  # ~/... instead
 
 
-def test_import_coursekit_stays_below_the_command_line_layer():
-    proc = subprocess.run(
-        [sys.executable, "-c", "import sys, coursekit; print(sorted(sys.modules))"],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
-        check=True,
-    )
-    loaded = set(proc.stdout.split("'")[1::2])
-    upper = {"coursekit.cli", "coursekit.envreport", "coursekit.runner", "coursekit.slides"}
-    assert not loaded & upper
-    assert not loaded & {"torch", "tensorflow", "keras"}
-
-
-def test_core_modules_import_nothing_from_the_command_line_layer():
-    import ast
-
-    upper = ("coursekit.cli", "coursekit.envreport", "coursekit.runner", "coursekit.slides")
-    core = [p for p in (REPO / "coursekit").glob("*.py")
-            if p.stem not in ("cli", "envreport", "runner", "slides")]
-    core += list((REPO / "coursekit" / "data").glob("*.py"))
-    for path in core:
-        tree = ast.parse(path.read_text())
-        for node in tree.body:  # module level: what `import coursekit` runs
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            assert not [n for n in names if n.startswith(upper)], (path, names)
-
-
-def test_ck_doctor_prints_the_report_every_time(capsys):
+def test_the_doctor_report_prints_every_time_and_the_old_name_still_works(capsys):
     import coursekit as ck
+    from coursekit.course import doctor
 
-    for _ in range(2):  # the report's module, once imported, must not shadow the function
-        ck.doctor()
+    for _ in range(2):
+        doctor.print_report()
         assert "[Runtime]" in capsys.readouterr().out
+    with pytest.warns(DeprecationWarning, match=r"coursekit.doctor.*coursekit.course.doctor"):
+        ck.doctor()
+    assert "[Runtime]" in capsys.readouterr().out
 
 
 def test_make_run_smoke_prints_a_doctor_report_in_smoke_mode(tmp_path):
@@ -141,7 +113,7 @@ def test_unknown_dataset_is_a_clean_error(capsys):
 def test_bad_mode_in_environment_gives_one_line_not_a_traceback(tmp_path):
     env = {"COURSEKIT_MODE": "turbo", "PATH": "", "COURSEKIT_OFFLINE": "1"}
     proc = subprocess.run(
-        [sys.executable, "-m", "coursekit.cli", "run", "--notebooks", str(tmp_path)],
+        [sys.executable, "-m", "coursekit.course.cli", "run", "--notebooks", str(tmp_path)],
         capture_output=True,
         text=True,
         env=env,

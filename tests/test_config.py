@@ -1,4 +1,4 @@
-"""coursekit.config: the mode switch, seeding, threads and device."""
+"""coursekit.config: the mode switch and seeding; the thread count; the torch device."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from coursekit import config
+from coursekit import config, threads
 
 
 def test_mode_defaults_to_full():
@@ -81,20 +81,22 @@ def test_bad_seed_is_rejected_with_its_value(bad):
 def test_available_cpus_is_a_sane_count():
     import os
 
-    n = config.available_cpus()
+    n = threads.available_cpus()
     assert 1 <= n <= (os.cpu_count() or 1)
 
 
 def test_threads_follow_environment(monkeypatch):
-    assert config.num_threads() == config.available_cpus()
+    assert threads.num_threads() == threads.available_cpus()
     monkeypatch.setenv("COURSEKIT_THREADS", "3")
-    assert config.num_threads() == 3
+    assert threads.num_threads() == 3
     monkeypatch.setenv("COURSEKIT_THREADS", "zero")
     with pytest.raises(ValueError, match="COURSEKIT_THREADS='zero'"):
-        config.num_threads()
+        threads.num_threads()
 
 
 def test_device_is_one_of_the_known_names(capsys):
-    name = config.device(verbose=True)
+    from coursekit.torch import device
+
+    name = device(verbose=True)
     assert name in {"cuda", "mps", "cpu"}
     assert capsys.readouterr().out.startswith(f"device: {name}")

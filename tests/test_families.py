@@ -1,4 +1,4 @@
-"""coursekit.families: which records the closing notebook shows, its table and its figures."""
+"""coursekit.course.families: the records the closing notebook shows, its table and figures."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from coursekit import families, metrics, results
+from coursekit import metrics
+from coursekit.course import families, results
 
 
 @pytest.fixture(autouse=True)

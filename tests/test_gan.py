@@ -128,24 +128,6 @@ def test_bad_images_are_refused_with_a_reason():
         gan.train_step((x + 1) / 2)
 
 
-def test_save_and_load_round_trip(tmp_path):
-    gan = _gan(learning_rate=1e-3)
-    gan.fit(bar_images(32), updates=2, batch_size=16, progress=False)
-    path = gan.save(tmp_path / "gan.npz")
-    assert [p.name for p in tmp_path.iterdir()] == ["gan.npz"]  # no temporary file left
-    z = np.random.default_rng(0).standard_normal((4, LATENT))
-    back = DCGAN.from_file(path)
-    assert back.updates == 2 and back.learning_rate == 1e-3
-    np.testing.assert_array_equal(back.generate(z), gan.generate(z))
-    with pytest.raises(ValueError, match="generator_channels"):
-        DCGAN(LATENT, generator_channels=(8, 8, 4), discriminator_channels=(4, 8)).load(path)
-    (tmp_path / "junk.npz").write_bytes(b"not a file")
-    with pytest.raises(ValueError, match="cannot read"):
-        gan.load(tmp_path / "junk.npz")
-    with pytest.raises(FileNotFoundError):
-        gan.load(tmp_path / "missing.npz")
-
-
 def test_same_seed_same_initial_weights_different_seed_different():
     a, b, c = _gan(), _gan(), _gan(seed=1)
     wa, wb, wc = a.get_weights(), b.get_weights(), c.get_weights()

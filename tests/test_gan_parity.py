@@ -42,10 +42,10 @@ def test_same_weights_same_images_and_same_discriminator(channels):
 def test_a_keras_trained_model_loads_into_torch_and_back(tmp_path):
     k = KerasDCGAN(LATENT, **SMALL, learning_rate=1e-3, seed=0)
     k.fit(bar_images(64), updates=4, batch_size=16, progress=False)  # BN statistics move
-    t = TorchDCGAN.from_file(k.save(tmp_path / "k.npz"))
+    t = TorchDCGAN.load(k.save(tmp_path / "k.npz"))
     z = np.random.default_rng(3).standard_normal((6, LATENT))
     np.testing.assert_allclose(k.generate(z), t.generate(z), **TOL)
     t.fit(bar_images(64), updates=2, batch_size=16, progress=False)
-    k2 = KerasDCGAN.from_file(t.save(tmp_path / "t.npz"))
+    k2 = KerasDCGAN.load(t.save(tmp_path / "t.npz"))
     np.testing.assert_allclose(k2.generate(z), t.generate(z), **TOL)
     assert k2.updates == 6

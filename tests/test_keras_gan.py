@@ -114,13 +114,3 @@ def test_bad_images_are_refused_with_a_reason():
         gan.discriminate(2 * x)
 
 
-def test_save_and_load_round_trip(tmp_path):
-    gan = _gan(learning_rate=1e-3)
-    gan.fit(bar_images(32), updates=2, batch_size=16, progress=False)
-    path = gan.save(tmp_path / "gan.npz")
-    z = np.random.default_rng(0).standard_normal((4, LATENT))
-    back = DCGAN.from_file(path)
-    assert back.updates == 2
-    np.testing.assert_array_equal(back.generate(z), gan.generate(z))
-    with pytest.raises(ValueError, match="discriminator_channels"):
-        DCGAN(LATENT, generator_channels=(16, 8, 4), discriminator_channels=(8, 8)).load(path)

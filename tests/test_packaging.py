@@ -66,7 +66,7 @@ def test_disagreement_would_be_caught():
 
 
 def test_console_script_and_extras(pyproject):
-    assert pyproject["project"]["scripts"]["coursekit"] == "coursekit.cli:main"
+    assert pyproject["project"]["scripts"]["coursekit"] == "coursekit.course.cli:main"
     dev = {_name(r) for r in pyproject["project"]["optional-dependencies"]["dev"]}
     assert {"pytest", "nbval", "ruff", "pytest-xdist"} <= dev
     names = {_name(r) for r in pyproject["project"]["dependencies"]}

@@ -1,11 +1,11 @@
-"""coursekit._paths.display_path: paths in reports and outputs read ~/... or relative."""
+"""coursekit.io.display_path: paths in reports and outputs read ~/... or relative."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from coursekit import _paths
-from coursekit._paths import display_path
+from coursekit import io as _paths
+from coursekit.io import display_path
 
 
 def test_home_becomes_tilde(monkeypatch, tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coursekit import rbm_checks
+from coursekit.common import rbm as rbm_checks
 
 N_V, N_H = 6, 4
 

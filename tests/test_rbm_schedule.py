@@ -1,6 +1,6 @@
 """A step size that decays during ``fit`` (``eta_final``), the same in both RBMs.
 
-``rbm_checks.eta_schedule`` gives each epoch the linear schedule's value at its midpoint; both
+``common.rbm.eta_schedule`` gives each epoch the linear schedule's value at its midpoint; both
 ``fit`` methods use it epoch by epoch, reach the updates with it, and restore ``eta`` when they
 return, also when training stops with an error. Every test runs once per framework; the Keras
 cases are marked ``keras`` so that ``make test`` runs them again on the torch backend.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coursekit.rbm_checks import eta_schedule
+from coursekit.common.rbm import eta_schedule
 
 N_V, N_H = 6, 4
 

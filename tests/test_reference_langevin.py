@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coursekit.ood import roc_auc, roc_curve
+from coursekit.common.ebm import ReplayBuffer
+from coursekit.metrics.ood import roc_auc, roc_curve
 from coursekit.reference import langevin as ref
-from coursekit.replay import ReplayBuffer
 
 
 @pytest.mark.parametrize("target", [ref.correlated_gaussian(0.9), ref.mixture(), ref.ring()],

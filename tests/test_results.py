@@ -1,4 +1,4 @@
-"""coursekit.results: the course-wide results table (records, collection, markdown, CLI)."""
+"""coursekit.course.results: the course-wide results table (records, collection, markdown, CLI)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from coursekit import cli, metrics, results
+from coursekit import metrics
+from coursekit.course import cli, results
 
 
 def _report(n: int = 40) -> metrics.SampleReport:

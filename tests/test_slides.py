@@ -1,4 +1,4 @@
-"""Lecture decks (coursekit.slides): slide grouping, rendering, npm handling, and a real browser.
+"""Lecture decks (coursekit.course.slides): slide grouping, rendering, npm, a real browser.
 
 The browser test opens decks in headless Debian Chromium through Playwright with every non-local
 request blocked and recorded. It is skipped when Chromium, Playwright or the npm assets are not
@@ -21,7 +21,7 @@ import pytest
 from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from coursekit import slides
+from coursekit.course import slides
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "build" / "slides" / "screenshots"
@@ -495,7 +495,7 @@ def test_no_deck_without_full_mode_outputs_unless_asked(tmp_path, fake_assets, c
 
 
 def test_the_runner_records_the_mode_the_slides_read(tmp_path):
-    from coursekit import runner
+    from coursekit.course import runner
 
     assert runner.RUN_METADATA_KEY == slides.RUN_METADATA_KEY
     source = _lecture(tmp_path / "notebooks", "run", "any")
@@ -797,7 +797,7 @@ def test_course_deck_in_a_real_browser_offline(browser, tmp_path, source):
           file=sys.stderr)
     # Lecture decks are shown in a hall: their figures must read from the back (>= 18 px).
     # That holds for outputs made with the current figure style, i.e. by a runner that records
-    # the mode (coursekit.runner); lab decks are checked for visibility and width only.
+    # the mode (coursekit.course.runner); lab decks are checked for visibility and width only.
     recorded = not choice.chosen.assumed
     readable = recorded and source.stem.endswith("_lecture")
     figures = _check_deck(browser, deck, nbformat.read(notebook, as_version=4), source.stem,

@@ -1,4 +1,4 @@
-"""coursekit.uniforms.UniformStream: the uniforms behind every Bernoulli draw of the RBMs.
+"""coursekit.common.uniforms.UniformStream: the uniforms behind every Bernoulli draw of the RBMs.
 
 Checked against what the module promises: float32 values ``k * 2**-23`` in [0, 1), the
 uniform distribution (a Kolmogorov-Smirnov test and the low bits of the mantissa), a stream
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from coursekit.uniforms import UniformStream
+from coursekit.common.uniforms import UniformStream
 
 
 def test_values_are_float32_multiples_of_2_to_the_minus_23_in_the_unit_interval():

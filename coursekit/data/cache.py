@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pooch
 
-from coursekit._paths import display_path
 from coursekit.data.registry import FileEntry
+from coursekit.io import display_path
 
 __all__ = [
     "DataError",

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-from coursekit._paths import display_path
 from coursekit.data import fallback, registry
 from coursekit.data.cache import (
     DATA_ENV,
@@ -40,6 +39,7 @@ from coursekit.data.cache import (
 )
 from coursekit.data.idx import read_idx
 from coursekit.data.registry import Dataset, FileEntry, check_split, get
+from coursekit.io import display_path
 
 __all__ = ["cached", "dataset_dir", "fetch", "load", "load_fashion_mnist", "load_mnist", "source"]
 

@@ -5,15 +5,16 @@ thread setting (:mod:`coursekit.threads`) to that backend and re-applies
 ``coursekit.seed_everything``'s seed.
 """
 
-from coursekit._env import quiet_native_stderr  # sets KERAS_BACKEND before keras is imported
+from coursekit.config import quiet_native_stderr  # sets KERAS_BACKEND before keras is imported
 
 with quiet_native_stderr():  # TensorFlow's C++ start-up noise
     import keras  # noqa: F401
 
 from coursekit import threads  # noqa: E402
+from coursekit.checks import TrainingDiverged  # noqa: E402
 from coursekit.config import reapply_seed  # noqa: E402
 from coursekit.keras.data import make_dataset  # noqa: E402
-from coursekit.keras.ebm import EBM, TrainingDiverged, cnn_energy, mlp_energy  # noqa: E402
+from coursekit.keras.ebm import EBM, cnn_energy, mlp_energy  # noqa: E402
 from coursekit.keras.gan import DCGAN  # noqa: E402
 from coursekit.keras.langevin import langevin, target_log_prob  # noqa: E402
 from coursekit.keras.rbm import RBM  # noqa: E402

@@ -12,7 +12,7 @@ from typing import Any
 
 import keras
 
-from coursekit._env import quiet_native_stderr
+from coursekit.config import quiet_native_stderr
 
 __all__ = ["compile_fn", "input_value_and_grad", "loss_and_grads", "two_losses_and_grads"]
 
@@ -104,7 +104,7 @@ def compile_fn(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` compiled with ``tf.function`` on the tensorflow backend, unchanged otherwise.
 
     Calls with argument shapes not seen before (the ones that trace and optimise a graph) run
-    inside :func:`coursekit._env.quiet_native_stderr`, which drops grappler's C++ notices
+    inside :func:`coursekit.config.quiet_native_stderr`, which drops grappler's C++ notices
     (``remapper failed ...``) and passes every other line on.
     """
     if keras.backend.backend() != "tensorflow":

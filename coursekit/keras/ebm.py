@@ -10,7 +10,6 @@ the maths and the references; the loss per update is
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,15 +17,13 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from coursekit.checks import to_numpy
+from coursekit.common.ebm import ReplayBuffer, guard
 from coursekit.keras.autodiff import compile_fn, loss_and_grads
 from coursekit.keras.langevin import LangevinResult, langevin
-from coursekit.replay import ReplayBuffer
+from coursekit.loop import train_updates
 
-__all__ = ["EBM", "TrainingDiverged", "cnn_energy", "mlp_energy", "torch_init"]
-
-
-class TrainingDiverged(RuntimeError):
-    """EBM training stopped because energies, the loss or the gradients blew up."""
+__all__ = ["EBM", "cnn_energy", "mlp_energy", "torch_init"]
 
 
 def torch_init(fan_in: int) -> dict[str, keras.initializers.Initializer]:
@@ -162,13 +159,7 @@ class EBM:
         self.optimizer.apply(grads, self.energy.trainable_variables)
 
     def _guard(self, what: str, value: float) -> None:
-        if not math.isfinite(value) or abs(value) > self.max_energy:
-            raise TrainingDiverged(
-                f"EBM training diverged at update {self.updates + 1}: {what} = {value:.4g} "
-                f"(limit {self.max_energy:g}). The weights of the last good update are kept. "
-                "Try a smaller learning rate, a larger alpha (energy regularisation), a smaller "
-                "Langevin step_size or grad_clip, or restart from a checkpoint."
-            )
+        guard(what, value, self.max_energy, self.updates + 1)
 
     def train_step(self, x_data: Any) -> dict[str, float]:
         """One update on a batch of data [B, *shape]; returns the loss and mean energies."""
@@ -208,38 +199,10 @@ class EBM:
     ) -> dict[str, list[float]]:
         """Train for ``updates`` parameter updates on data ``x`` [n, *shape]; see
         :meth:`coursekit.torch.EBM.fit` for the history it returns."""
-        data = np.asarray(ops.convert_to_numpy(x), dtype=np.float32).reshape(-1, *self.shape)
-        if isinstance(updates, bool) or not isinstance(updates, int) or updates < 1:
-            raise ValueError(f"updates (parameter updates) must be an int >= 1, got {updates!r}.")
-        if not 1 <= batch_size <= len(data):
-            raise ValueError(f"batch_size must be in [1, {len(data)}], got {batch_size!r}.")
-        history: dict[str, list[float]] = {k: [] for k in
-                                           ("update", "loss", "cdiv", "reg", "e_data", "e_fake",
-                                            "seconds")}
+        data = np.asarray(to_numpy(x), dtype=np.float32).reshape(-1, *self.shape)
         rng = np.random.default_rng(self.updates)
-        start, window = time.perf_counter(), []
-        order, pos = rng.permutation(len(data)), 0
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=updates, desc="EBM updates", leave=False)
-        for i in range(updates):
-            if pos + batch_size > len(data):
-                order, pos = rng.permutation(len(data)), 0
-            batch = data[order[pos:pos + batch_size]]
-            pos += batch_size
-            window.append(self.train_step(batch))
-            if bar is not None:
-                bar.update(1)
-            if self.updates % log_every == 0 or i == updates - 1:
-                row = {k: float(np.mean([w[k] for w in window])) for k in window[0]}
-                row["update"], row["seconds"] = self.updates, time.perf_counter() - start
-                for k in history:
-                    history[k].append(row[k])
-                window = []
-                if callback is not None:
-                    callback(self, row)
-        if bar is not None:
-            bar.close()
-        return history
+        return train_updates(
+            self.train_step, data, updates=updates, batch_size=batch_size, log_every=log_every,
+            permutation=rng.permutation, model=self, done=lambda: self.updates,
+            callback=callback, progress=progress, desc="EBM updates",
+        )  # fmt: skip

@@ -21,13 +21,13 @@ import keras
 import numpy as np
 from keras import ops
 
-from coursekit.keras.autodiff import compile_fn, input_value_and_grad
-from coursekit.langevin_checks import (
+from coursekit.common.langevin import (
     SamplerConfig,
     check_log_prob_values,
     check_sampler_args,
     check_start,
 )
+from coursekit.keras.autodiff import compile_fn, input_value_and_grad
 from coursekit.reference.langevin import GaussianMixture, LangevinResult, Ring
 
 __all__ = ["LangevinResult", "langevin", "target_log_prob"]

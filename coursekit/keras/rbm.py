@@ -23,7 +23,7 @@ Sampling with explicit uniforms: a Bernoulli sample is ``(u < p)`` as float32 wi
 ``u ~ U[0, 1)``. Every sampling method takes optional uniforms (``u=`` / ``uniforms=``) so that
 results can be compared number for number with another implementation; without them the
 uniforms come from the RBM's own seeded generator: ``keras.random`` inside the compiled graphs
-of the tensorflow backend, a :class:`coursekit.uniforms.UniformStream` on the host for the
+of the tensorflow backend, a :class:`coursekit.common.uniforms.UniformStream` on the host for the
 other backends (``keras.random.uniform`` on torch seeds a fresh Mersenne twister per call and
 rescales its output: three passes where one will do).
 
@@ -54,21 +54,20 @@ import numpy as np
 from keras import ops
 from tqdm import tqdm
 
-from coursekit.rbm_checks import (
+from coursekit.checks import check_int, check_seed
+from coursekit.common.rbm import (
     check_hyperparameter,
     check_hyperparameters,
-    check_int,
     check_not_diverged,
     check_rows,
-    check_seed,
     check_training_data,
     check_weights,
     eta_schedule,
-    read_npz,
     refuse_assignment,
-    write_npz,
 )
-from coursekit.uniforms import UniformStream
+from coursekit.common.uniforms import UniformStream
+from coursekit.io import read_npz, write_npz
+from coursekit.keras.tempering import parallel_tempering
 
 __all__ = ["RBM"]
 
@@ -94,7 +93,7 @@ def _to_numpy(t: Any) -> np.ndarray:
 
 
 def _host(x: Any) -> Any:
-    """``x`` unchanged if it is a NumPy array, else as one (for the checks of rbm_checks)."""
+    """``x`` unchanged if it is a NumPy array, else as one (for the checks of common.rbm)."""
     return x if isinstance(x, np.ndarray) else _to_numpy(x)
 
 
@@ -932,7 +931,7 @@ class RBM:
 
     def _data(self, x: Any, name: str, binarize: str | None = "dynamic") -> np.ndarray:
         """Training-like data as float32 NumPy, checked by
-        :func:`~coursekit.rbm_checks.check_training_data`."""
+        :func:`~coursekit.common.rbm.check_training_data`."""
         return check_training_data(_host(x), self.n_visible, name, binarize)
 
     def fit(
@@ -968,7 +967,7 @@ class RBM:
                 Gibbs sampling, monitoring); None continues them.
             eta_final: None keeps the step size ``eta``; a number >= 0 decays it linearly
                 from ``eta`` to ``eta_final`` over the epochs (epoch ``e`` uses the schedule's
-                value at its midpoint, see ``rbm_checks.eta_schedule``). ``eta`` is the
+                value at its midpoint, see ``common.rbm.eta_schedule``). ``eta`` is the
                 schedule's start and is restored when ``fit`` returns.
 
         Returns:
@@ -978,7 +977,7 @@ class RBM:
 
         Raises:
             FloatingPointError: training diverged: a parameter became NaN or inf or grew
-                beyond ``rbm_checks.EXPLODED`` (checked after every epoch), or a monitor is not
+                beyond ``common.rbm.EXPLODED`` (checked after every epoch), or a monitor is not
                 finite; the message suggests a smaller ``eta``.
         """
         epochs = check_int(epochs, "epochs", 1)
@@ -1074,7 +1073,7 @@ class RBM:
         }
         if self._chains is not None:
             arrays["persistent_chains"] = _to_numpy(self._chains)
-        return write_npz(path, arrays)
+        return write_npz(path, arrays, "RBM")
 
     def _hyperparameters(self) -> dict[str, Any]:
         return {
@@ -1101,7 +1100,7 @@ class RBM:
                 expected.
         """
         path = os.fspath(path)
-        stored = read_npz(path, FILE_FORMAT, "coursekit.keras.RBM.save")
+        stored = read_npz(path, "RBM", file_format=FILE_FORMAT, writer="coursekit.keras.RBM.save")
         try:
             hyper = json.loads(str(stored["hyper"]))
             rbm = cls(**hyper)
@@ -1142,8 +1141,6 @@ class RBM:
         """``n`` samples by parallel tempering: see
         :func:`coursekit.keras.tempering.parallel_tempering` (returns a ``TemperingResult``:
         ``.samples`` [n, n_v] or snapshots, ``.betas``, ``.swap_rates``)."""
-        from coursekit.keras.tempering import parallel_tempering
-
         return parallel_tempering(
             self, n, steps=steps, betas=betas, base_a=base_a, start=start, every=every, seed=seed
         )

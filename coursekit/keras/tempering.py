@@ -14,7 +14,7 @@ replicas. Given the same uniforms it makes the same moves as the NumPy reference
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import keras
 import numpy as np
@@ -27,9 +27,6 @@ from coursekit.reference.tempering import (
     check_uniforms,
     temperature_ladder,
 )
-
-if TYPE_CHECKING:
-    from coursekit.keras.rbm import RBM
 
 __all__ = ["parallel_tempering"]
 
@@ -60,7 +57,7 @@ def _swap(t: Any, acc: Any) -> Any:
 
 
 def parallel_tempering(
-    rbm: RBM,
+    rbm: Any,
     n: int,
     *,
     steps: int,

@@ -38,9 +38,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from coursekit._io import atomic_path, read_npz
-from coursekit.rbm_checks import check_float, check_int
-from coursekit.vae_checks import (
+from coursekit.checks import check_float, check_int
+from coursekit.common.vae import (
     IMAGE_SIZE,
     check_architecture,
     check_config,
@@ -49,6 +48,7 @@ from coursekit.vae_checks import (
     check_latent_dim,
     check_seed,
 )
+from coursekit.io import deprecated_alias, read_npz, write_npz
 
 __all__ = ["VAE", "bernoulli_log_prob", "elbo_terms", "kl_standard_normal", "reparameterize"]
 
@@ -360,8 +360,14 @@ class VAE(keras.Model):
     # Saving and loading
     # ----------------------------------------------------------------------------------------
 
-    def save_checkpoint(self, path: str | os.PathLike[str]) -> Path:
-        """Write the architecture and weights to ``path`` (.npz), atomically."""
+    def save(self, path: str | os.PathLike[str], *args: Any, **kwargs: Any) -> Path:
+        """Write the architecture and weights to ``path`` (.npz), atomically.
+
+        A path ending in ``.keras`` or ``.h5`` goes to Keras' own ``Model.save`` instead (its
+        format; Keras' ``ModelCheckpoint`` callback saves that way), with ``args``/``kwargs``.
+        """
+        if str(path).endswith((".keras", ".h5")):
+            return super().save(path, *args, **kwargs)
         names = [v.path for v in self.weights]
         arrays = {
             "format": np.array(FILE_FORMAT),
@@ -370,33 +376,33 @@ class VAE(keras.Model):
         }
         for i, value in enumerate(self.get_weights()):
             arrays[f"w{i}"] = value
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-        return Path(path)
+        return write_npz(path, arrays, "VAE")
 
     @staticmethod
     def _read(path: str | os.PathLike[str]) -> tuple[dict, list[np.ndarray]]:
-        path = Path(path)
-        z = read_npz(path, "VAE")
-        if "format" not in z or str(z["format"]) != FILE_FORMAT:
-            raise ValueError(f"{path} is not a VAE saved by coursekit.keras.VAE.save_checkpoint")
+        z = read_npz(path, "VAE", file_format=FILE_FORMAT, writer="coursekit.keras.VAE.save")
         count = len(json.loads(str(z["names"])))
         return json.loads(str(z["config"])), [z[f"w{i}"] for i in range(count)]
 
-    def load_checkpoint(self, path: str | os.PathLike[str]) -> VAE:
-        """Load weights saved by :meth:`save_checkpoint`; refuses another architecture."""
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], **settings: Any) -> VAE:
+        """A VAE built with the file's settings, holding its weights. ``settings``
+        (``learning_rate``, ``binarize``, ``jit_compile``, ``seed``) override the saved ones."""
+        config, _ = cls._read(path)
+        settings = {"learning_rate": config.get("learning_rate", 1e-3), **settings}
+        vae = cls(config["latent_dim"], arch=config["arch"], hidden=config["hidden"], **settings)
+        return vae._load_into(path)
+
+    def _load_into(self, path: str | os.PathLike[str]) -> VAE:
+        """This model, with the weights of the file at ``path`` (same architecture only)."""
         config, weights = self._read(path)
         check_config(config, self.config, path)
         self.set_weights(weights)
         return self
 
-    @classmethod
-    def from_checkpoint(cls, path: str | os.PathLike[str], **kwargs: Any) -> VAE:
-        """A new VAE built with the checkpoint's own settings, holding its weights."""
-        config, _ = cls._read(path)
-        vae = cls(config["latent_dim"], arch=config["arch"], hidden=config["hidden"],
-                  learning_rate=config.get("learning_rate", 1e-3), **kwargs)  # fmt: skip
-        return vae.load_checkpoint(path)
+    save_checkpoint = deprecated_alias(save, "VAE.save_checkpoint", "VAE.save")
+    load_checkpoint = deprecated_alias(_load_into, "VAE.load_checkpoint", "VAE.load(path)")
+    from_checkpoint = classmethod(deprecated_alias(load.__func__, "VAE.from_checkpoint"))
 
 
 def _is_array(x: Any) -> bool:

@@ -28,9 +28,10 @@ from typing import Any
 
 import numpy as np
 
+from coursekit import data
+from coursekit.checks import to_numpy
 from coursekit.metrics.classifier import _check_dataset, classifier_record, load_classifier
 from coursekit.metrics.frechet import frechet_distance, gaussian_stats
-from coursekit.plotting import to_numpy
 
 __all__ = [
     "MIN_SAMPLES",
@@ -96,10 +97,8 @@ _MEMO: dict[str, tuple[np.ndarray, np.ndarray, int, str]] = {}
 
 
 def _reference_images(dataset: str) -> tuple[np.ndarray, str]:
-    import coursekit as ck
-
-    source = ck.data.source(dataset, "test")
-    images, _ = ck.data.load(dataset, "test")
+    source = data.source(dataset, "test")
+    images, _ = data.load(dataset, "test")
     kind = "offline fallback" if source.startswith("fallback") else "real"
     what = f"{len(images):,} {_TITLES[dataset]} test images ({kind}: {source})"
     return images.astype(np.float32) / 255.0, what
@@ -155,7 +154,7 @@ def _read_cache(key: str) -> tuple[np.ndarray, np.ndarray, int, str] | None:
 
 
 def _write_cache(key: str, mu: np.ndarray, cov: np.ndarray, n: int, what: str) -> None:
-    from coursekit._io import atomic_path
+    from coursekit.io import atomic_path
 
     try:
         with atomic_path(_cache_file(key)) as tmp, open(tmp, "wb") as fh:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coursekit.langevin_checks import check_log_prob_values, check_sampler_args, check_start
+from coursekit.common.langevin import check_log_prob_values, check_sampler_args, check_start
 
 __all__ = [
     "GaussianMixture",

@@ -33,7 +33,8 @@ import torch
 from torch import nn
 from torch.nn import functional as nnf
 
-from coursekit._io import atomic_path, atomic_write_text
+from coursekit import data, threads
+from coursekit.io import atomic_path, atomic_write_text
 from coursekit.metrics.classifier import WEIGHTS_DIR, NumpyClassifier, weights_path
 
 __all__ = ["DigitCNN", "augment", "export_weights", "main", "train_classifier"]
@@ -164,8 +165,6 @@ def _portable(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Train and export a classifier; write ``<dataset>_cnn.npz`` and its JSON record."""
-    import coursekit as ck
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", choices=["mnist", "fashion_mnist"], default="mnist")
     parser.add_argument("--updates", type=int, default=3000)
@@ -173,12 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR)
     args = parser.parse_args(argv)
-    torch.set_num_threads(ck.num_threads())
+    torch.set_num_threads(threads.num_threads())
 
-    train_x, train_y = ck.data.load(args.dataset, "train")
-    test_x, test_y = ck.data.load(args.dataset, "test")
-    train_src = _portable(ck.data.source(args.dataset, "train"))
-    test_src = _portable(ck.data.source(args.dataset, "test"))
+    train_x, train_y = data.load(args.dataset, "train")
+    test_x, test_y = data.load(args.dataset, "test")
+    train_src = _portable(data.source(args.dataset, "train"))
+    test_src = _portable(data.source(args.dataset, "test"))
     print(f"training on {len(train_x):,} images ({train_src})", flush=True)
     start = time.perf_counter()
     model = train_classifier(

@@ -22,7 +22,6 @@ parameter gradient's norm clipped at 0.1.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,14 +29,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from coursekit.replay import ReplayBuffer
+from coursekit.common.ebm import ReplayBuffer, guard
+from coursekit.loop import train_updates
 from coursekit.torch.langevin import LangevinResult, langevin
 
-__all__ = ["EBM", "CNNEnergy", "MLPEnergy", "TrainingDiverged"]
-
-
-class TrainingDiverged(RuntimeError):
-    """EBM training stopped because energies, the loss or the gradients blew up."""
+__all__ = ["EBM", "CNNEnergy", "MLPEnergy"]
 
 
 class CNNEnergy(nn.Module):
@@ -86,7 +82,7 @@ class EBM:
         shape: shape of one sample, e.g. ``(1, 28, 28)`` or ``(2,)``.
         step_size, noise_scale, n_steps, grad_clip, clamp: the Langevin sampler of the negative
             phase (see :func:`coursekit.torch.langevin`).
-        buffer_size, restart: the replay buffer (:class:`coursekit.replay.ReplayBuffer`); its
+        buffer_size, restart: the replay buffer (:class:`coursekit.common.ebm.ReplayBuffer`); its
             noise is uniform on ``init_range``.
         alpha: weight of the energy regularisation.
         lr, betas: Adam's settings (beta1 = 0 as in Du and Mordatch 2019).
@@ -154,13 +150,7 @@ class EBM:
     # ---- training ---------------------------------------------------------------------------
 
     def _guard(self, what: str, value: float) -> None:
-        if not math.isfinite(value) or abs(value) > self.max_energy:
-            raise TrainingDiverged(
-                f"EBM training diverged at update {self.updates + 1}: {what} = {value:.4g} "
-                f"(limit {self.max_energy:g}). The weights of the last good update are kept. "
-                "Try a smaller learning rate, a larger alpha (energy regularisation), a smaller "
-                "Langevin step_size or grad_clip, or restart from a checkpoint."
-            )
+        guard(what, value, self.max_energy, self.updates + 1)
 
     def train_step(self, x_data: torch.Tensor) -> dict[str, float]:
         """One update on a batch of data [B, *shape]; returns the loss and mean energies."""
@@ -207,42 +197,15 @@ class EBM:
     ) -> dict[str, list[float]]:
         """Train for ``updates`` parameter updates on data ``x`` [n, *shape] (array, in range).
 
-        Returns the history: per logged update ``update``, ``loss``, ``cdiv``, ``reg``,
-        ``e_data``, ``e_fake`` (means over the last ``log_every`` updates) and ``seconds``.
+        Returns the history (:func:`coursekit.loop.train_updates`): per logged update
+        ``update``, ``loss``, ``cdiv``, ``reg``, ``e_data``, ``e_fake`` (means over the last
+        ``log_every`` updates) and ``seconds`` (cumulative training time).
         ``callback(ebm, row)`` runs after each logged update (e.g. to keep buffer snapshots).
         """
         data = torch.as_tensor(np.asarray(x, dtype=np.float32)).reshape(-1, *self.shape)
-        if isinstance(updates, bool) or not isinstance(updates, int) or updates < 1:
-            raise ValueError(f"updates (parameter updates) must be an int >= 1, got {updates!r}.")
-        if not 1 <= batch_size <= len(data):
-            raise ValueError(f"batch_size must be in [1, {len(data)}], got {batch_size!r}.")
-        history: dict[str, list[float]] = {k: [] for k in
-                                           ("update", "loss", "cdiv", "reg", "e_data", "e_fake",
-                                            "seconds")}
         rng = np.random.default_rng(self.updates)
-        start, window = time.perf_counter(), []
-        order, pos = rng.permutation(len(data)), 0
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=updates, desc="EBM updates", leave=False)
-        for _ in range(updates):
-            if pos + batch_size > len(data):
-                order, pos = rng.permutation(len(data)), 0
-            batch = data[order[pos:pos + batch_size]]
-            pos += batch_size
-            window.append(self.train_step(batch))
-            if bar is not None:
-                bar.update(1)
-            if self.updates % log_every == 0 or _ == updates - 1:
-                row = {k: float(np.mean([w[k] for w in window])) for k in window[0]}
-                row["update"], row["seconds"] = self.updates, time.perf_counter() - start
-                for k in history:
-                    history[k].append(row[k])
-                window = []
-                if callback is not None:
-                    callback(self, row)
-        if bar is not None:
-            bar.close()
-        return history
+        return train_updates(
+            self.train_step, data, updates=updates, batch_size=batch_size, log_every=log_every,
+            permutation=rng.permutation, model=self, done=lambda: self.updates,
+            callback=callback, progress=progress, desc="EBM updates",
+        )  # fmt: skip

@@ -31,10 +31,7 @@ cross-entropy), the generator on the chosen loss (:mod:`coursekit.reference.gan`
 from __future__ import annotations
 
 import math
-import os
-import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,24 +39,20 @@ import torch
 from torch import nn
 from torch.nn import functional as nnf
 
-from coursekit.gan_checks import (
+from coursekit.checks import TrainingDiverged, check_float, check_int, check_seed
+from coursekit.common.gan import (
+    DCGANFile,
     check_channels,
-    check_config,
     check_images_pm1,
     check_latent_dim,
     check_loss,
     check_lr,
-    check_seed,
-    check_updates,
     check_weights,
     diverged_message,
     initial_weights,
-    read_gan,
     weight_shapes,
-    write_gan,
 )
-from coursekit.rbm_checks import check_float, check_int
-from coursekit.torch.ebm import TrainingDiverged
+from coursekit.loop import train_updates
 
 __all__ = ["DCGAN", "Discriminator", "Generator", "TrainingDiverged"]
 
@@ -130,7 +123,7 @@ def discriminator_loss(logit_real: torch.Tensor, logit_fake: torch.Tensor) -> to
     return nnf.softplus(-logit_real).mean() + nnf.softplus(logit_fake).mean()
 
 
-class DCGAN(nn.Module):
+class DCGAN(nn.Module, DCGANFile):
     """Generator and discriminator of the DCGAN tutorial, trained together with two Adams.
 
     Args:
@@ -317,44 +310,19 @@ class DCGAN(nn.Module):
             fixed-noise images [grid_size, 28, 28] in [-1, 1]).
         """
         data = torch.from_numpy(check_images_pm1(x, "x", layout="nchw"))
-        updates = check_updates(updates)
-        batch_size = check_int(batch_size, "batch_size", 1, "real images per update")
-        if batch_size > len(data):
-            raise ValueError(f"batch_size must be <= the number of images {len(data)}")
-        log_every = max(1, len(data) // batch_size) if log_every is None else log_every
-        log_every = check_int(log_every, "log_every", 1, "updates per history row")
+        if log_every is None:  # one row per pass over x
+            log_every = max(1, len(data) // check_int(batch_size, "batch_size", 1))
         grid_z = np.random.default_rng(self.seed).standard_normal((grid_size, self.latent_dim))
-        keys = ("update", "epoch", "d_real", "d_fake", "d_loss", "g_loss", "seconds", "grid")
-        history: dict[str, list] = {k: [] for k in keys}
-        order = torch.randperm(len(data), generator=self._gen)
-        pos, seconds, window, seen = 0, 0.0, [], 0
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
 
-            bar = tqdm(total=updates, desc="DCGAN updates", leave=False)
-        for i in range(updates):
-            if pos + batch_size > len(data):
-                order, pos = torch.randperm(len(data), generator=self._gen), 0
-            start = time.perf_counter()
-            window.append(self.train_step(data[order[pos : pos + batch_size]]))
-            seconds += time.perf_counter() - start
-            pos += batch_size
-            seen += batch_size
-            if bar is not None:
-                bar.update(1)
-            if (i + 1) % log_every == 0 or i == updates - 1:
-                row: dict[str, Any] = {k: float(np.mean([w[k] for w in window])) for k in window[0]}
-                row.update(update=self.updates, epoch=seen / len(data), seconds=seconds,
-                           grid=self.generate(grid_z))  # fmt: skip
-                for k in keys:
-                    history[k].append(row[k])
-                window = []
-                if callback is not None:
-                    callback(self, row)
-        if bar is not None:
-            bar.close()
-        return history
+        def extra(steps: int) -> dict[str, Any]:
+            return {"epoch": steps * batch_size / len(data), "grid": self.generate(grid_z)}
+
+        return train_updates(
+            self.train_step, data, updates=updates, batch_size=batch_size, log_every=log_every,
+            permutation=lambda n: torch.randperm(n, generator=self._gen), model=self,
+            done=lambda: self.updates, extra=extra, callback=callback, progress=progress,
+            desc="DCGAN updates",
+        )
 
     def generator_gradient_norm(
         self, n: int = 256, *, loss: str | None = None, seed: int = 0
@@ -390,7 +358,7 @@ class DCGAN(nn.Module):
         return pairs
 
     def get_weights(self) -> dict[str, np.ndarray]:
-        """All weights as NumPy arrays in the shared Keras layout (:mod:`coursekit.gan_checks`)."""
+        """All weights as NumPy arrays in the shared Keras layout (:mod:`coursekit.common.gan`)."""
         out = {}
         for name, t, kind in self._pairs():
             a = t.detach().cpu().numpy()
@@ -415,31 +383,3 @@ class DCGAN(nn.Module):
                 a = a.transpose(3, 2, 0, 1)
             t.copy_(torch.from_numpy(np.ascontiguousarray(a)))
         return self
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write architecture, weights and update count to ``path`` (.npz, atomic). The file
-        loads into either framework's DCGAN. (Optimiser state is not saved.)"""
-        config = {**self.config, "loss": self.loss, "learning_rate": self.learning_rate,
-                  "beta_1": self.beta_1, "dropout": self.dropout}  # fmt: skip
-        return write_gan(path, config, self.get_weights(), self.updates)
-
-    def load(self, path: str | os.PathLike[str]) -> DCGAN:
-        """Load weights saved by either framework's :meth:`save`; refuses another architecture."""
-        config, weights, updates = read_gan(path)
-        check_config(config, self.config, path)
-        self.set_weights(weights)
-        self.updates = updates
-        return self
-
-    @classmethod
-    def from_file(cls, path: str | os.PathLike[str], **kwargs: Any) -> DCGAN:
-        """A DCGAN built with a saved file's settings, holding its weights."""
-        config, _, _ = read_gan(path)
-        settings = {k: config[k] for k in ("loss", "learning_rate", "beta_1", "dropout")}
-        model = cls(
-            config["latent_dim"],
-            generator_channels=tuple(config["generator_channels"]),
-            discriminator_channels=tuple(config["discriminator_channels"]),
-            **{**settings, **kwargs},
-        )
-        return model.load(path)

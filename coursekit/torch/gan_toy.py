@@ -22,8 +22,8 @@ import torch
 from torch import nn
 from torch.nn import functional as nnf
 
-from coursekit.gan_checks import check_latent_dim, check_loss, check_lr, check_seed
-from coursekit.rbm_checks import check_int
+from coursekit.checks import check_int
+from coursekit.common.gan import check_latent_dim, check_loss, check_lr, check_seed
 
 __all__ = ["ToyGAN1D", "kde"]
 

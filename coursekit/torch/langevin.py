@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from coursekit.langevin_checks import check_log_prob_values, check_sampler_args, check_start
+from coursekit.common.langevin import check_log_prob_values, check_sampler_args, check_start
 from coursekit.reference.langevin import GaussianMixture, LangevinResult, Ring
 
 __all__ = ["LangevinResult", "langevin", "target_log_prob", "value_and_grad"]

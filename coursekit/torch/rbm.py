@@ -20,7 +20,7 @@ tests check one against the other::
 **Sampling convention.** A Bernoulli(p) unit is ``(u < p)`` with ``u ~ U[0, 1)``. Every sampler
 takes the uniforms ``u`` as an optional argument, which makes the PyTorch, Keras and NumPy
 implementations comparable number for number. Otherwise they come from the RBM's own seeded
-generator: on the CPU a :class:`coursekit.uniforms.UniformStream` (2-3 times faster than
+generator: on the CPU a :class:`coursekit.common.uniforms.UniformStream` (2-3 times faster than
 ``torch.rand``, whose draws took a third of a training step), on a GPU ``torch.rand``.
 
 **Learning rule** (Hinton 2010, "A practical guide to training restricted Boltzmann machines",
@@ -50,21 +50,20 @@ from torch import nn
 from torch.nn import functional as nnf
 from tqdm import tqdm
 
-from coursekit.rbm_checks import BINARIZE_MODES as BINARIZE_MODES  # what fit(binarize=) takes
-from coursekit.rbm_checks import (
+from coursekit.checks import check_int, check_seed
+from coursekit.common.rbm import BINARIZE_MODES as BINARIZE_MODES  # what fit(binarize=) takes
+from coursekit.common.rbm import (
     check_hyperparameter,
     check_hyperparameters,
-    check_int,
     check_not_diverged,
-    check_seed,
     check_training_data,
     check_weights,
     eta_schedule,
     fixed_attribute,
-    read_npz,
-    write_npz,
 )
-from coursekit.uniforms import UniformStream
+from coursekit.common.uniforms import UniformStream
+from coursekit.io import read_npz, write_npz
+from coursekit.torch.tempering import parallel_tempering
 
 __all__ = ["RBM"]
 
@@ -325,7 +324,7 @@ class RBM(nn.Module):
     def _uniform(self, shape: tuple[int, ...]) -> torch.Tensor:
         """Fresh float32 uniforms in [0, 1) of ``shape`` on the parameters' device.
 
-        On the CPU from the RBM's :class:`~coursekit.uniforms.UniformStream` (one NumPy call,
+        On the CPU from the RBM's :class:`~coursekit.common.uniforms.UniformStream` (one NumPy call,
         no copy), elsewhere from ``torch.rand`` with the RBM's generator.
         """
         device = self.W.device
@@ -687,7 +686,7 @@ class RBM(nn.Module):
     # ----------------------------------------------------------------------------------------
 
     def _data(self, x: Array, name: str, binarize: str | None = "dynamic") -> torch.Tensor:
-        """Training-like data, checked by :func:`~coursekit.rbm_checks.check_training_data`,
+        """Training-like data, checked by :func:`~coursekit.common.rbm.check_training_data`,
         as a float32 tensor on the parameters' device."""
         arr = check_training_data(_as_numpy(x), self.n_visible, name, binarize)
         return torch.from_numpy(arr).to(self.W.device)
@@ -793,7 +792,7 @@ class RBM(nn.Module):
                 sampling), so that a fresh RBM and ``fit`` with the same seeds repeat exactly.
             eta_final: None keeps the step size ``eta``; a number >= 0 decays it linearly
                 from ``eta`` to ``eta_final`` over the epochs (epoch ``e`` uses the schedule's
-                value at its midpoint, see ``rbm_checks.eta_schedule``). ``eta`` is the
+                value at its midpoint, see ``common.rbm.eta_schedule``). ``eta`` is the
                 schedule's start and is restored when ``fit`` returns.
 
         Returns:
@@ -804,7 +803,7 @@ class RBM(nn.Module):
 
         Raises:
             ValueError: bad data or arguments. FloatingPointError: training diverged: the
-            parameters became NaN or inf or grew beyond ``rbm_checks.EXPLODED`` (checked after
+            parameters became NaN or inf or grew beyond ``common.rbm.EXPLODED`` (checked after
             every epoch), or a monitor is not finite; the message suggests a smaller ``eta``.
         """
         epochs = check_int(epochs, "epochs", 1)
@@ -932,7 +931,7 @@ class RBM(nn.Module):
         if self._gen.device.type == "cpu":
             arrays["rng_state"] = self._gen.get_state().numpy()
         arrays["uniform_state"] = np.array(self._stream.state)
-        return write_npz(path, arrays)
+        return write_npz(path, arrays, "RBM")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> RBM:
@@ -945,7 +944,7 @@ class RBM(nn.Module):
                 expected.
         """
         path = Path(path)
-        z = read_npz(path, FILE_FORMAT, "coursekit.torch.RBM.save")
+        z = read_npz(path, "RBM", file_format=FILE_FORMAT, writer="coursekit.torch.RBM.save")
         try:
             hyper = {name: z[name].item() for name in _HYPERPARAMETERS}
             for name in ("n_chains", "seed"):
@@ -986,8 +985,6 @@ class RBM(nn.Module):
         """``n`` samples by parallel tempering: see
         :func:`coursekit.torch.tempering.parallel_tempering` (returns a ``TemperingResult``:
         ``.samples`` [n, n_v] or snapshots, ``.betas``, ``.swap_rates``)."""
-        from coursekit.torch.tempering import parallel_tempering
-
         return parallel_tempering(
             self, n, steps=steps, betas=betas, base_a=base_a, start=start, every=every, seed=seed
         )

@@ -15,7 +15,7 @@ it makes the same moves as the NumPy reference (a parity test holds them togethe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,9 +28,6 @@ from coursekit.reference.tempering import (
     check_uniforms,
     temperature_ladder,
 )
-
-if TYPE_CHECKING:
-    from coursekit.torch.rbm import RBM
 
 __all__ = ["parallel_tempering"]
 
@@ -56,7 +53,7 @@ def _swap(t: torch.Tensor, acc: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def parallel_tempering(
-    rbm: RBM,
+    rbm: Any,
     n: int,
     *,
     steps: int,

@@ -44,9 +44,8 @@ from torch import nn
 from torch.nn import functional as nnf
 from tqdm import tqdm
 
-from coursekit._io import atomic_path, read_npz
-from coursekit.rbm_checks import check_float, check_int
-from coursekit.vae_checks import (
+from coursekit.checks import check_float, check_int
+from coursekit.common.vae import (
     IMAGE_SIZE,
     check_architecture,
     check_config,
@@ -55,6 +54,7 @@ from coursekit.vae_checks import (
     check_latent_dim,
     check_seed,
 )
+from coursekit.io import deprecated_alias, read_npz, write_npz
 
 __all__ = ["VAE", "bernoulli_log_prob", "elbo_terms", "kl_standard_normal", "reparameterize"]
 
@@ -477,7 +477,7 @@ class VAE(nn.Module):
     # Saving and loading
     # ----------------------------------------------------------------------------------------
 
-    def save_checkpoint(self, path: str | os.PathLike[str]) -> Path:
+    def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the architecture, weights and update count to ``path`` (.npz), atomically."""
         arrays = {"format": np.array(FILE_FORMAT), "updates": np.array(self.updates)}
         for key, value in self.config.items():
@@ -485,24 +485,27 @@ class VAE(nn.Module):
         arrays["config/learning_rate"] = np.array(self.learning_rate)
         for name, tensor in self.state_dict().items():
             arrays[f"weights/{name}"] = tensor.detach().cpu().numpy()
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-        return Path(path)
+        return write_npz(path, arrays, "VAE")
 
     @staticmethod
     def _read(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-        path = Path(path)
-        z = read_npz(path, "VAE")
-        if "format" not in z or str(z["format"]) != FILE_FORMAT:
-            raise ValueError(f"{path} is not a VAE saved by coursekit.torch.VAE.save_checkpoint")
-        return z
+        return read_npz(path, "VAE", file_format=FILE_FORMAT, writer="coursekit.torch.VAE.save")
 
     @staticmethod
     def _saved_config(z: dict[str, np.ndarray]) -> dict[str, Any]:
         return {k.split("/", 1)[1]: z[k].item() for k in z if k.startswith("config/")}
 
-    def load_checkpoint(self, path: str | os.PathLike[str]) -> VAE:
-        """Load weights saved by :meth:`save_checkpoint`; refuses another architecture."""
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], **settings: Any) -> VAE:
+        """A VAE built with the file's settings, holding its weights and update count (on the
+        CPU). ``settings`` (``learning_rate``, ``seed``) override the saved ones."""
+        config = cls._saved_config(cls._read(path))
+        settings = {"learning_rate": config.get("learning_rate", 1e-3), **settings}
+        vae = cls(config["latent_dim"], arch=config["arch"], hidden=config["hidden"], **settings)
+        return vae._load_into(path)
+
+    def _load_into(self, path: str | os.PathLike[str]) -> VAE:
+        """This model, with the weights of the file at ``path`` (same architecture only)."""
         z = self._read(path)
         check_config(self._saved_config(z), self.config, path)
         state = {
@@ -514,14 +517,6 @@ class VAE(nn.Module):
         self.updates = int(z["updates"])
         return self
 
-    @classmethod
-    def from_checkpoint(cls, path: str | os.PathLike[str]) -> VAE:
-        """A new VAE built from the checkpoint's own settings, with its weights (on the CPU)."""
-        config = cls._saved_config(cls._read(path))
-        vae = cls(
-            config["latent_dim"],
-            arch=config["arch"],
-            hidden=config["hidden"],
-            learning_rate=config.get("learning_rate", 1e-3),
-        )
-        return vae.load_checkpoint(path)
+    save_checkpoint = deprecated_alias(save, "VAE.save_checkpoint", "VAE.save")
+    load_checkpoint = deprecated_alias(_load_into, "VAE.load_checkpoint", "VAE.load(path)")
+    from_checkpoint = classmethod(deprecated_alias(load.__func__, "VAE.from_checkpoint"))

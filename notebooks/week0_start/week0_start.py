@@ -80,7 +80,7 @@ print(f"coursekit {ck.__version__}, mode: {ck.mode()}")
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The environment check
 #
-# `ck.doctor()` (or `coursekit doctor` in a terminal) reports the Python and package versions,
+# `doctor.print_report()` (or `coursekit doctor` in a terminal) reports the Python and package versions,
 # whether torch and Keras import, the Keras backend, the threads each framework uses, the
 # device, and **where each data set will come from**. If something below says `FAILED`, the
 # README's troubleshooting section says what to do. The thread count is one setting for every
@@ -88,7 +88,9 @@ print(f"coursekit {ck.__version__}, mode: {ck.mode()}")
 # shared machine.
 
 # %% slideshow={"slide_type": "subslide"}
-ck.doctor()
+from coursekit.course import doctor
+
+doctor.print_report()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Two modes: full and smoke

@@ -270,7 +270,8 @@ print(f"this run: {report.test_ll:.1f} nats; published CD-25(500): {PUBLISHED_CD
 # %% slideshow={"slide_type": "skip"}
 import time
 
-from coursekit import metrics, results
+from coursekit import metrics
+from coursekit.course import results
 
 start = time.perf_counter()
 samples = rbm.sample(N_SAMPLES, steps=BURN_IN, start="noise")  # p(x | h) after BURN_IN steps

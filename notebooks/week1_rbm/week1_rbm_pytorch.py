@@ -77,11 +77,11 @@ import numpy as np
 from coursekit.reference.ais import base_rate_biases
 from coursekit.reference.evaluate import PUBLISHED_CD25_500, ais_report
 from coursekit.reference.tempering import temperature_ladder
-from coursekit.torch import RBM
+from coursekit.torch import RBM, device
 
 ck.plotting.use_style()
 ck.seed_everything(SEED)
-DEVICE = ck.device(verbose=True)
+DEVICE = device(verbose=True)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Data
@@ -257,7 +257,8 @@ print(f"this run: {report.test_ll:.1f} nats; published CD-25(500): {PUBLISHED_CD
 # %% slideshow={"slide_type": "skip"}
 import time
 
-from coursekit import metrics, results
+from coursekit import metrics
+from coursekit.course import results
 
 start = time.perf_counter()
 samples = rbm.sample(N_SAMPLES, steps=BURN_IN, start="noise")  # p(x | h) after BURN_IN steps

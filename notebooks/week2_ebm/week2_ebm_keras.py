@@ -77,8 +77,10 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from coursekit import metrics, plotting_ebm, results
+from coursekit import metrics
+from coursekit.course import results
 from coursekit.keras import EBM, cnn_energy  # imports Keras without TensorFlow's start-up noise
+from coursekit.plotting import ebm as plotting_ebm
 
 # isort: split
 import keras

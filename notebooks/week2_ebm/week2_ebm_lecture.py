@@ -64,7 +64,7 @@ TOY_UPDATES = ck.by_mode(full=1500, smoke=20)  # updates of the 2-D toy EBM
 import matplotlib.pyplot as plt
 import numpy as np
 
-from coursekit import plotting_ebm
+from coursekit.plotting import ebm as plotting_ebm
 from coursekit.reference import langevin as ref
 
 ck.plotting.use_style()

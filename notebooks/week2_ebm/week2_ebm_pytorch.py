@@ -76,7 +76,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from coursekit import metrics, plotting_ebm, results
+from coursekit import metrics
+from coursekit.course import results
+from coursekit.plotting import ebm as plotting_ebm
 from coursekit.torch import EBM, CNNEnergy
 
 ck.plotting.use_style()

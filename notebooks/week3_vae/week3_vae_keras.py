@@ -78,8 +78,8 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from coursekit import vae_plots
 from coursekit.keras import VAE  # imports Keras without TensorFlow's start-up log noise
+from coursekit.plotting import vae as vae_plots
 from coursekit.reference.vae import PUBLISHED_IWAE_1LAYER
 
 # isort: split
@@ -252,7 +252,8 @@ print(f"this run: {test_ll:.1f} nats (IWAE, K={K_IWAE}); Burda et al. 2015: {PUB
 # model, beside real digits at the same count; the row goes into the course's results table.
 
 # %% slideshow={"slide_type": "skip"}
-from coursekit import metrics, results
+from coursekit import metrics
+from coursekit.course import results
 
 start = time.perf_counter()
 samples = mlp.sample(N_SAMPLES, seed=SEED)
@@ -277,19 +278,15 @@ row_file = results.record(
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Save, load, and what to try
 #
-# `save_checkpoint` writes the architecture and the weights atomically; `load_checkpoint`
-# refuses a file made for another architecture or latent size, naming both.
+# `save` writes the architecture and the weights atomically; `VAE.load` builds the model the
+# file describes and loads its weights, as every model of the course does.
 
 # %% slideshow={"slide_type": "skip"}
 from pathlib import Path
 
-path = conv.save_checkpoint(Path("checkpoints") / "vae_keras_conv.npz")
-same = VAE.from_checkpoint(path)
+path = conv.save(Path("checkpoints") / "vae_keras_conv.npz")
+same = VAE.load(path)
 print(path, "reloaded:", np.allclose(same.embed(test_bin[:5]), conv.embed(test_bin[:5])))
-try:
-    VAE(LATENT, arch="conv").load_checkpoint(path)
-except ValueError as err:
-    print("refused:", err)
 print(f"notebook run time: {time.perf_counter() - notebook_start:.0f} s")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}

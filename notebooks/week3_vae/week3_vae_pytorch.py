@@ -75,14 +75,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from coursekit import vae_plots
+from coursekit.plotting import vae as vae_plots
 from coursekit.reference.vae import PUBLISHED_IWAE_1LAYER
-from coursekit.torch import VAE
+from coursekit.torch import VAE, device
 
 ck.plotting.use_style()
 ck.seed_everything(SEED)
 torch.set_num_threads(ck.num_threads())
-DEVICE = ck.device(verbose=True)
+DEVICE = device(verbose=True)
 notebook_start = time.perf_counter()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -264,7 +264,8 @@ print(f"this run: {test_ll:.1f} nats (IWAE, K={K_IWAE}); Burda et al. 2015: {PUB
 # means of prior samples of the 20-D model, beside real digits at the same count.
 
 # %% slideshow={"slide_type": "skip"}
-from coursekit import metrics, results
+from coursekit import metrics
+from coursekit.course import results
 
 start = time.perf_counter()
 samples = vae.sample(N_SAMPLES, seed=SEED)
@@ -288,19 +289,15 @@ row_file = results.record(
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Save, load, and what to try
 #
-# `save_checkpoint` writes the architecture and weights atomically; `from_checkpoint` rebuilds
-# the model, and `load_checkpoint` refuses a file made for another architecture or latent size.
+# `save` writes the architecture and weights atomically; `VAE.load` builds the model the file
+# describes and loads its weights, as every model of the course does.
 
 # %% slideshow={"slide_type": "skip"}
 from pathlib import Path
 
-path = vae.save_checkpoint(Path("checkpoints") / "vae_pytorch.npz")
-same = VAE.from_checkpoint(path)
+path = vae.save(Path("checkpoints") / "vae_pytorch.npz")
+same = VAE.load(path)
 print(path, "reloaded:", np.array_equal(same.embed(test_bin[:5]), vae.cpu().embed(test_bin[:5])))
-try:
-    VAE(2, arch=ARCH, hidden=HIDDEN).load_checkpoint(path)
-except ValueError as err:
-    print("refused:", err)
 print(f"notebook run time: {time.perf_counter() - notebook_start:.0f} s")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}

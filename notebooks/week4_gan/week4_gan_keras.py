@@ -77,8 +77,10 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from coursekit import gan_plots, metrics, results
+from coursekit import metrics
+from coursekit.course import results
 from coursekit.keras import DCGAN  # imports Keras without TensorFlow's start-up log noise
+from coursekit.plotting import gan as gan_plots
 
 # isort: split
 import keras
@@ -215,7 +217,7 @@ row_file = results.record(
 from pathlib import Path
 
 path = gan.save(Path("checkpoints") / "dcgan_keras.npz")
-same = DCGAN.from_file(path)
+same = DCGAN.load(path)
 z = gan.noise(4, seed=0)
 print(path, "reloaded:", np.array_equal(same.generate(z), gan.generate(z)))
 print(f"notebook run time: {time.perf_counter() - notebook_start:.0f} s")

@@ -64,7 +64,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from coursekit import gan_plots
+from coursekit.plotting import gan as gan_plots
 from coursekit.reference import gan as ref
 from coursekit.torch.gan_toy import ToyGAN1D
 

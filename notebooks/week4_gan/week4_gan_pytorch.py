@@ -72,7 +72,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from coursekit import gan_plots, metrics, results
+from coursekit import metrics
+from coursekit.course import results
+from coursekit.plotting import gan as gan_plots
 from coursekit.torch import DCGAN
 
 ck.plotting.use_style()
@@ -207,7 +209,7 @@ row_file = results.record(
 from pathlib import Path
 
 path = gan.save(Path("checkpoints") / "dcgan_pytorch.npz")
-same = DCGAN.from_file(path)
+same = DCGAN.load(path)
 z = gan.noise(4, seed=0)
 print(path, "reloaded:", np.array_equal(same.generate(z), gan.generate(z)))
 print(f"notebook run time: {time.perf_counter() - notebook_start:.0f} s")

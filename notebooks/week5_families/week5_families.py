@@ -22,7 +22,7 @@
 # [![Text: CC BY 4.0](https://img.shields.io/badge/text-CC%20BY%204.0-lightgrey.svg)](https://creativecommons.org/licenses/by/4.0/)
 #
 # The closing notebook of the course. Every lab of weeks 1 to 4 ended by recording its model's
-# row of the course-wide results table (`coursekit.results`): the sample report of
+# row of the course-wide results table (`coursekit.course.results`): the sample report of
 # `coursekit.metrics`, the log-likelihood where the family has one, training and sampling time
 # at the full-mode budget, and 64 of its samples. Here the four families (RBM, EBM, VAE, GAN)
 # meet: one table, one sample grid per family, quality against cost, the likelihoods that
@@ -64,7 +64,7 @@ N_GRID = 36  # samples shown per model (at most the 64 each record keeps)
 # %% slideshow={"slide_type": "skip"}
 from IPython.display import Markdown, display
 
-from coursekit import families
+from coursekit.course import families
 
 ck.plotting.use_style()
 chosen = families.choose_records(committed=RECORDS, run=RUN_RECORDS, allow_smoke=ALLOW_SMOKE)

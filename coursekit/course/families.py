@@ -1,9 +1,10 @@
 """The four families side by side: the closing notebook's records, table and figures.
 
-Every lab records one row of the course-wide results table (:mod:`coursekit.results`), with its
-first 64 samples. The closing notebook (week 5) shows those rows without training anything::
+Every lab records one row of the course-wide results table
+(:mod:`coursekit.course.results`), with its first 64 samples. The closing notebook (week 5)
+shows those rows without training anything::
 
-    from coursekit import families
+    from coursekit.course import families
     chosen = families.choose_records()        # which record of each model, and from where
     print(chosen)                              # one line per row: its source; what was passed over
     families.sample_grids(chosen.rows)         # one sample grid per family and framework
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coursekit import results
+from coursekit.course import results
 
 __all__ = [
     "FAMILIES",
@@ -75,8 +76,8 @@ SMOKE_COLOUR = "#D00000"
 
 def _repo_root() -> Path | None:
     """The repository holding the working folder (the first folder up that has
-    ``pyproject.toml`` and ``notebooks/``, as :func:`coursekit.results.results_dir` finds it),
-    else None (e.g. on Colab)."""
+    ``pyproject.toml`` and ``notebooks/``, as :func:`coursekit.course.results.results_dir`
+    finds it), else None (e.g. on Colab)."""
     here = Path.cwd().resolve()
     for folder in (here, *here.parents):
         if (folder / "pyproject.toml").is_file() and (folder / "notebooks").is_dir():
@@ -175,7 +176,7 @@ def choose_records(
     Args:
         sources: which of :data:`SOURCES` to read (default both).
         committed: the committed records' folder (default :func:`committed_dir`).
-        run: this run's results folder (default :func:`coursekit.results.results_dir`).
+        run: this run's results folder (default :func:`coursekit.course.results.results_dir`).
         allow_smoke: also use smoke-mode records: then the newest record of each key whatever
             its mode, marked ``_smoke``.
 
@@ -510,7 +511,7 @@ def sample_grids(rows: Sequence[dict], *, n: int = 36, ncols: int = 6) -> Any:
 
     Args:
         rows: records (:func:`choose_records`); samples are read with
-            :func:`coursekit.results.load_samples`.
+            :func:`coursekit.course.results.load_samples`.
         n: images per grid (at most the stored 64).
         ncols: columns of each grid.
 

@@ -7,7 +7,7 @@ samples: ``torch.rand`` (a scalar Mersenne twister) costs about 4 ns per number 
 Doty-Humphrey's small fast chaotic generator, as shipped in NumPy) yields two numbers, and three
 vectorised passes turn 23 random bits each into a float32 ``1.m`` in [1, 2) minus 1::
 
-    from coursekit.uniforms import UniformStream
+    from coursekit.common.uniforms import UniformStream
     stream = UniformStream(seed=0)
     u = stream.draw(1000)        # float32 [1000], values k * 2**-23 in [0, 1)
 

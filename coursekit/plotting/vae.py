@@ -3,7 +3,7 @@
 A model here is anything with ``embed(x) -> [n, k]`` and ``decode_mean(z) -> [n, 784]``
 (:class:`coursekit.torch.VAE` and :class:`coursekit.keras.VAE` both have them)::
 
-    from coursekit import vae_plots
+    from coursekit.plotting import vae as vae_plots
     vae_plots.latent_scatter(vae.embed(x_test), y_test)
     vae_plots.manifold(vae, n=15)
     vae_plots.interpolation(vae, x_test[0], x_test[1])

@@ -17,7 +17,7 @@ DATASETS = ("mnist", "fashion_mnist")
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
-    from coursekit.envreport import print_report
+    from coursekit.course.doctor import print_report
 
     print_report()
     return 0
@@ -33,7 +33,7 @@ def _dataset_names(names: Sequence[str]) -> list[str]:
 
 def _cmd_data(args: argparse.Namespace) -> int:
     from coursekit import data
-    from coursekit._paths import display_path
+    from coursekit.io import display_path
 
     names = _dataset_names(args.names)
     if args.action == "list":
@@ -56,7 +56,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from coursekit.runner import run_course
+    from coursekit.course.runner import run_course
 
     results = run_course(
         mode=args.mode,
@@ -83,7 +83,7 @@ def _positive_seconds(text: str) -> int:
 
 
 def _cmd_results(args: argparse.Namespace) -> int:
-    from coursekit import results
+    from coursekit.course import results
 
     folder = Path(args.build) / "results"
     path = results.write_table(args.out or Path(args.build) / "results.md", folder, args.mode)
@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "(make outputs: benchmarks/results/course)")
     res.set_defaults(func=_cmd_results)
 
-    from coursekit.slides import add_slides_parser
+    from coursekit.course.slides import add_slides_parser
 
     add_slides_parser(sub)
     return parser

@@ -1,8 +1,8 @@
-"""Framework-free argument checks shared by every Langevin sampler of the course.
+"""What every Langevin sampler of the course shares, framework-free: the checked arguments.
 
 :func:`coursekit.reference.langevin.langevin`, :func:`coursekit.torch.langevin` and
 :func:`coursekit.keras.langevin` call these, so that all three raise the same ``ValueError``
-with the same message. NumPy only: this module never imports torch or Keras.
+with the same message (:mod:`coursekit.checks`). NumPy only.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import math
 from typing import Any
 
 import numpy as np
+
+from coursekit.checks import check_bool, check_float, check_int
 
 __all__ = [
     "SamplerConfig",
@@ -57,26 +59,6 @@ class SamplerConfig:
         )
 
 
-def _positive_float(value: Any, name: str, what: str) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"{name} ({what}) must be a positive number, got {value!r}.")
-    try:
-        out = float(value)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} ({what}) must be a positive number, got {value!r}.") from err
-    if not math.isfinite(out) or out <= 0.0:
-        raise ValueError(f"{name} ({what}) must be a finite number > 0, got {value!r}.")
-    return out
-
-
-def _int_at_least(value: Any, name: str, what: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} ({what}) must be an int >= {low}, got {value!r}.")
-    if int(value) < low:
-        raise ValueError(f"{name} ({what}) must be an int >= {low}, got {value!r}.")
-    return int(value)
-
-
 def check_clamp(clamp: Any) -> tuple[float, float] | None:
     """``None`` or a pair ``(low, high)`` of finite floats with ``low < high``."""
     if clamp is None:
@@ -104,21 +86,17 @@ def check_sampler_args(
     stride: Any = 1,
 ) -> SamplerConfig:
     """Check every argument of ``langevin`` and return them converted."""
-    step = _positive_float(step_size, "step_size", "drift step on grad log p")
-    steps = _int_at_least(n_steps, "n_steps", "number of Langevin steps", 1)
-    noise = None if noise_scale is None else _positive_float(
-        noise_scale, "noise_scale", "standard deviation of the added noise"
+    step = check_float(step_size, "step_size", "> 0", "drift step on grad log p")
+    steps = check_int(n_steps, "n_steps", 1, "number of Langevin steps")
+    noise = None if noise_scale is None else check_float(
+        noise_scale, "noise_scale", "> 0", "standard deviation of the added noise"
     )
-    clip = None if grad_clip is None else _positive_float(
-        grad_clip, "grad_clip", "bound on each gradient element"
+    clip = None if grad_clip is None else check_float(
+        grad_clip, "grad_clip", "> 0", "bound on each gradient element"
     )
-    if not isinstance(mala, (bool, np.bool_)):
-        raise ValueError(f"mala must be True or False, got {mala!r}.")
-    if not isinstance(return_chain, (bool, np.bool_)):
-        raise ValueError(f"return_chain must be True or False, got {return_chain!r}.")
-    every = _int_at_least(stride, "stride", "steps between stored chain states", 1)
-    return SamplerConfig(step, steps, noise, clip, check_clamp(clamp), bool(mala),
-                         bool(return_chain), every)
+    every = check_int(stride, "stride", 1, "steps between stored chain states")
+    return SamplerConfig(step, steps, noise, clip, check_clamp(clamp), check_bool(mala, "mala"),
+                         check_bool(return_chain, "return_chain"), every)
 
 
 def check_start(x0: np.ndarray, clamp: tuple[float, float] | None) -> None:

@@ -1,7 +1,8 @@
-"""What the PyTorch and Keras DCGANs (week 4) share, NumPy only: input checks, the weight layout
-both load, their common initial weights, and the file format.
+"""What the PyTorch and Keras DCGANs (week 4) share, framework-free: input checks, the weight
+layout both load, their common initial weights, and the file format.
 
-Every check raises a :class:`ValueError` that names the argument and says what was expected.
+Every check raises a :class:`ValueError` that names the argument and says what was expected
+(:mod:`coursekit.checks`).
 
 **Weights** are exchanged as a dict of NumPy float32 arrays in Keras' layout (the canonical
 layout; :mod:`coursekit.torch.gan` transposes on the way in and out):
@@ -29,25 +30,27 @@ from __future__ import annotations
 import json
 import math
 import os
+import types
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from coursekit._io import atomic_path, read_npz
-from coursekit.rbm_checks import check_float, check_int, check_seed
+from coursekit.checks import check_float, check_image_batch, check_int, check_seed
+from coursekit.io import read_npz, write_npz
 
 __all__ = [
     "FILE_FORMAT",
     "LOSSES",
     "check_channels",
+    "DCGANFile",
     "check_config",
     "check_images_pm1",
     "check_latent_dim",
     "check_loss",
     "check_lr",
     "check_seed",
-    "check_updates",
     "check_weights",
     "diverged_message",
     "initial_weights",
@@ -101,31 +104,9 @@ def check_images_pm1(x: Any, name: str = "x", layout: str = "nhwc") -> np.ndarra
     tensors). Refuses uint8 images, values outside [-1, 1], and images with no negative value
     (they look like [0, 1] intensities: pass ``2 * x - 1``).
     """
-    if hasattr(x, "detach"):  # a torch tensor
-        x = x.detach().cpu().numpy()
-    elif not isinstance(x, np.ndarray):
-        try:
-            x = np.asarray(x)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"{name} must be an array of images, got {type(x).__name__}") from err
-    shape = tuple(x.shape)
-    if (
-        len(shape) < 2
-        or shape[1:] not in {(784,), (28, 28), (28, 28, 1), (1, 28, 28)}
-        or (shape[0] < 1)
-    ):
-        raise ValueError(
-            f"{name} must hold 28x28 images as [n, 784], [n, 28, 28], [n, 28, 28, 1] or "
-            f"[n, 1, 28, 28] with n >= 1, got shape {shape}"
-        )
-    if x.dtype == np.uint8:
-        raise ValueError(
-            f"{name} is uint8 (0..255); the GAN works in [-1, 1]: pass "
-            "2 * ck.data.to_float(images) - 1"
-        )
-    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
-        raise ValueError(f"{name} must be numeric, got dtype {x.dtype}")
-    img = np.asarray(x, dtype=np.float32).reshape(shape[0], 28, 28)
+    img = check_image_batch(
+        x, name, expect="values in [-1, 1]: pass 2 * ck.data.to_float(images) - 1"
+    )
     if not np.all(np.isfinite(img)):
         raise ValueError(f"{name} contains NaN or infinite values")
     lo, hi = float(img.min()), float(img.max())
@@ -223,7 +204,7 @@ def check_config(saved: dict[str, Any], own: dict[str, Any], path: Any) -> None:
         if got != value:
             raise ValueError(
                 f"{path} holds a DCGAN with {key}={got!r}, this one has {key}={value!r}; "
-                "build a matching model or use from_file"
+                "build a matching model or use DCGAN.load(path), which does"
             )
 
 
@@ -254,25 +235,88 @@ def write_gan(
         "updates": np.array(int(updates)),
     }
     arrays.update({f"w:{k}": v for k, v in weights.items()})
-    target = Path(path)
-    if target.is_dir():
-        raise IsADirectoryError(f"cannot save the DCGAN to {target}: it is a folder")
-    with atomic_path(target) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
-    return target
+    return write_npz(path, arrays, "DCGAN")
 
 
 def read_gan(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray], int]:
     """``(config, weights, updates)`` from a file written by :func:`write_gan`."""
-    target = Path(path)
-    z = read_npz(target, "DCGAN")
-    if "format" not in z or str(z["format"]) != FILE_FORMAT:
-        raise ValueError(f"{target} is not a DCGAN file written by DCGAN.save ({FILE_FORMAT})")
+    z = read_npz(path, "DCGAN", file_format=FILE_FORMAT, writer="DCGAN.save")
     config = json.loads(str(z["config"]))
     weights = {k[2:]: v for k, v in z.items() if k.startswith("w:")}
     return config, weights, int(z["updates"])
 
 
-def check_updates(value: Any) -> int:
-    """``value`` as an int >= 1 (parameter updates of each network)."""
-    return check_int(value, "updates", 1, "parameter updates")
+class _Load:
+    """``DCGAN.load(path)``: a new model built from the file; on an instance, the old API.
+
+    ``gan.load(path)`` (an instance method until the package's restructuring) loaded the
+    weights into ``gan``; for one release it still does, with a ``DeprecationWarning``.
+    """
+
+    def __get__(self, obj: Any, cls: type) -> Any:
+        if obj is None:
+            return types.MethodType(_load_new, cls)
+        return types.MethodType(_load_into_deprecated, obj)
+
+
+def _load_new(cls: type, path: str | os.PathLike[str], **settings: Any) -> Any:
+    """A DCGAN built with a saved file's settings, holding its weights and update count.
+
+    The file may come from either framework's :meth:`save`. ``settings`` override the saved
+    non-structural ones (``loss``, ``learning_rate``, ``beta_1``, ``dropout``) or add a
+    ``seed`` for the model's noise.
+    """
+    config, _, _ = read_gan(path)
+    saved = {k: config[k] for k in ("loss", "learning_rate", "beta_1", "dropout")}
+    model = cls(
+        config["latent_dim"],
+        generator_channels=tuple(config["generator_channels"]),
+        discriminator_channels=tuple(config["discriminator_channels"]),
+        **{**saved, **settings},
+    )
+    return model._load_into(path)
+
+
+def _load_into_deprecated(model: Any, path: str | os.PathLike[str]) -> Any:
+    warnings.warn(
+        "gan.load(path) on a model is deprecated and will be removed in the next release; use "
+        "DCGAN.load(path), which builds the model from the file",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return model._load_into(path)
+
+
+class DCGANFile:
+    """Saving and loading of both frameworks' DCGANs (one file format, either loads the other).
+
+    The class using it provides ``config`` (the architecture), ``get_weights``/``set_weights``
+    in the shared layout, ``updates`` and the constructor's settings.
+    """
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write architecture, settings, weights and update count to ``path`` (.npz, atomic).
+        The file loads into either framework's DCGAN. (Optimiser state is not saved.)"""
+        config = {**self.config, "loss": self.loss, "learning_rate": self.learning_rate,
+                  "beta_1": self.beta_1, "dropout": self.dropout}  # fmt: skip
+        return write_gan(path, config, self.get_weights(), self.updates)
+
+    load = _Load()
+
+    def _load_into(self, path: str | os.PathLike[str]) -> Any:
+        config, weights, updates = read_gan(path)
+        check_config(config, self.config, path)
+        self.set_weights(weights)
+        self.updates = updates
+        return self
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], **settings: Any) -> Any:
+        """Deprecated: use :meth:`load`."""
+        warnings.warn(
+            "DCGAN.from_file is deprecated and will be removed in the next release; use "
+            "DCGAN.load",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return _load_new(cls, path, **settings)

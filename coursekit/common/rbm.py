@@ -1,51 +1,46 @@
-"""Framework-free argument and data checks shared by :class:`coursekit.torch.RBM` and
-:class:`coursekit.keras.RBM`, so that both raise the same ``ValueError`` with the same message.
+"""What :class:`coursekit.torch.RBM` and :class:`coursekit.keras.RBM` share, framework-free:
+the rules of their hyperparameters and data, the step-size schedule, and when training counts
+as diverged, so that both raise the same error with the same message.
 
-NumPy only: this module never imports torch, Keras or TensorFlow. The RBM classes convert their
-framework tensors to NumPy first and then call these checks::
+NumPy only: the RBM classes convert their framework tensors to NumPy first and then call these::
 
-    from coursekit.rbm_checks import check_hyperparameters, check_training_data
+    from coursekit.common.rbm import check_hyperparameters, check_training_data
     hyper = check_hyperparameters(784, 500, k=1, eta=0.05)        # converted values
     x = check_training_data(x, n_visible=784)                     # float32 [n, 784] in [0, 1]
 
-Every error names the argument and what is expected. The module also holds what both RBMs do
-alike with files (:func:`write_npz`, :func:`read_npz`: errors that name the file and say what
-was expected) and with training that runs away (:func:`check_not_diverged`).
+Every error names the argument and what is expected (:mod:`coursekit.checks`).
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-import zipfile
-import zlib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
 
-from coursekit._io import atomic_path
+from coursekit.checks import TrainingDiverged, check_bool, check_float, check_int, check_seed
 
 __all__ = [
     "BINARIZE_MODES",
+    "EXPLODED",
+    "HYPERPARAMETERS",
+    "MONITOR_ROWS",
     "check_binarize",
-    "check_bool",
-    "check_float",
     "check_hyperparameter",
     "check_hyperparameters",
-    "check_int",
-    "check_rows",
-    "check_seed",
-    "check_training_data",
     "check_not_diverged",
+    "check_rows",
+    "check_training_data",
     "check_weights",
     "eta_schedule",
     "fixed_attribute",
-    "read_npz",
     "refuse_assignment",
-    "write_npz",
 ]
+
+#: Rows of the training set that ``fit`` monitors when no validation set is given.
+MONITOR_ROWS = 1000
 
 #: Largest ``|W|``, ``|a|`` or ``|b|`` that training may reach before it counts as diverged.
 #: Trained on MNIST, the week 1 RBMs stay below about 10 (measured: max |W| = 1.9 after two
@@ -57,35 +52,8 @@ EXPLODED = 100.0
 #: What ``fit(binarize=...)`` accepts.
 BINARIZE_MODES = ("dynamic", "static", None)
 
-# What an argument is, for the messages: "k (number of Gibbs steps) must be an int >= 1, ...".
-_WHAT = {
-    "n_visible": "number of visible units",
-    "n_hidden": "number of hidden units",
-    "k": "number of Gibbs steps",
-    "n_chains": "number of persistent chains",
-    "eta": "step size",
-    "eta_final": "the step size the schedule decays to",
-    "momentum": "momentum",
-    "weight_decay": "L2 penalty on W",
-    "init_std": "initial weight scale",
-    "seed": "random seed",
-    "steps": "number of Gibbs steps",
-    "every": "snapshot interval",
-    "n": "number of samples",
-    "epochs": "number of passes over x",
-    "batch_size": "rows per update",
-    "monitor_every": "epochs between monitors",
-}
-
-# Rules of check_float: the text of the message -> the test.
-_FLOAT_RULES = {
-    "> 0": lambda v: v > 0.0,
-    ">= 0": lambda v: v >= 0.0,
-    "in [0, 1)": lambda v: 0.0 <= v < 1.0,
-}
-
-# name -> (kind, rule) of every RBM hyperparameter, in the constructor's order.
-_HYPERPARAMETERS: dict[str, tuple[str, Any]] = {
+#: The constructor's arguments in order, with their rules.
+HYPERPARAMETERS: dict[str, tuple[str, Any]] = {
     "n_visible": ("int", 1),
     "n_hidden": ("int", 1),
     "k": ("int", 1),
@@ -97,57 +65,6 @@ _HYPERPARAMETERS: dict[str, tuple[str, Any]] = {
     "init_std": ("float", ">= 0"),
     "seed": ("seed", None),
 }
-
-
-def _label(name: str, what: str | None) -> str:
-    what = _WHAT.get(name) if what is None else what
-    return f"{name} ({what})" if what else name
-
-
-# --------------------------------------------------------------------------------------------
-# Scalars
-# --------------------------------------------------------------------------------------------
-
-
-def check_int(value: Any, name: str, minimum: int, what: str | None = None) -> int:
-    """``value`` as an ``int >= minimum`` (Python or NumPy integer; not a bool, not a float).
-
-    ``what`` describes the argument in the message (default: a description of the usual RBM
-    arguments, e.g. ``"number of Gibbs steps"`` for ``k``).
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{_label(name, what)} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def check_float(value: Any, name: str, rule: str, what: str | None = None) -> float:
-    """``value`` as a finite float obeying ``rule``: ``"> 0"``, ``">= 0"`` or ``"in [0, 1)"``.
-
-    Any real number is accepted (Python, NumPy, a 0-d array or tensor); bools and strings are not.
-    """
-    ok = _FLOAT_RULES[rule]
-    message = f"{_label(name, what)} must be a finite number {rule}, got {value!r}"
-    if isinstance(value, (bool, np.bool_, str, bytes)):
-        raise ValueError(message)
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(message) from None
-    if not math.isfinite(v) or not ok(v):
-        raise ValueError(message)
-    return v
-
-
-def check_bool(value: Any, name: str) -> bool:
-    """``value`` as a bool (``True``/``False`` or a NumPy bool; not 0/1)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def check_seed(value: Any, name: str = "seed") -> int | None:
-    """None, or ``value`` as an ``int >= 0``."""
-    return None if value is None else check_int(value, name, 0)
 
 
 def eta_schedule(eta: float, eta_final: Any, epochs: int) -> list[float] | None:
@@ -173,7 +90,7 @@ def check_binarize(binarize: Any) -> str | None:
 
 def check_hyperparameter(name: str, value: Any) -> Any:
     """Check and convert one RBM hyperparameter (as the constructor and the setters do)."""
-    kind, rule = _HYPERPARAMETERS[name]
+    kind, rule = HYPERPARAMETERS[name]
     if kind == "int":
         return check_int(value, name, rule)
     if kind == "int or None":
@@ -361,7 +278,7 @@ def check_weights(n_visible: int, n_hidden: int, **weights: Any) -> dict[str, np
 def check_not_diverged(
     largest: Mapping[str, float], epoch: int, eta: float, limit: float = EXPLODED
 ) -> None:
-    """Raise ``FloatingPointError`` if training has run away.
+    """Raise :class:`~coursekit.checks.TrainingDiverged` if training has run away.
 
     Args:
         largest: the largest absolute value of each parameter (or monitor), by name, e.g.
@@ -383,82 +300,7 @@ def check_not_diverged(
             )
         else:
             continue
-        raise FloatingPointError(
+        raise TrainingDiverged(
             f"training diverged in epoch {epoch}: {problem}; try a smaller eta (now {eta:g}), "
             f"e.g. to {eta / 10:g}, and train a fresh RBM"
         )
-
-
-# --------------------------------------------------------------------------------------------
-# Files
-# --------------------------------------------------------------------------------------------
-
-
-def write_npz(path: Any, arrays: Mapping[str, np.ndarray]) -> Path:
-    """Write ``arrays`` to ``path`` as an uncompressed ``.npz`` archive, atomically.
-
-    Exactly ``path`` is written (no ``.npz`` appended). An error names ``path``, not the
-    temporary file beside it that is renamed over ``path`` at the end.
-    """
-    target = Path(path)
-    if target.is_dir():
-        raise IsADirectoryError(
-            f"cannot save the RBM to {target}: it is a folder; give a file name such as "
-            f"{target / 'rbm.npz'}"
-        )
-    try:
-        with atomic_path(target) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-    except OSError as err:
-        raise _renamed(err, f"cannot save the RBM to {target}") from err
-    return target
-
-
-def _renamed(err: OSError, what: str) -> OSError:
-    """``err`` again (same type and errno) with a message that starts with ``what``."""
-    reason = err.strerror or str(err)
-    if err.errno is None:
-        return type(err)(f"{what}: {reason}")
-    return type(err)(err.errno, f"{what}: {reason}")
-
-
-def read_npz(path: Any, file_format: str, writer: str) -> dict[str, np.ndarray]:
-    """The arrays of an RBM file written by ``writer`` (e.g. ``"coursekit.torch.RBM.save"``).
-
-    Checks, with a message that names the file and what was expected: that it exists and is a
-    file, that it is an ``.npz`` archive (not a ``.npy`` array, not other bytes), that NumPy can
-    read every array without pickle, and that its ``format`` tag equals ``file_format``.
-
-    Raises:
-        FileNotFoundError: nothing at ``path``. IsADirectoryError: ``path`` is a folder.
-        ValueError: anything else about the content.
-    """
-    target = Path(path)
-    if not target.exists():
-        raise FileNotFoundError(f"no saved RBM at {target}")
-    if target.is_dir():
-        raise IsADirectoryError(f"{target} is a folder, not an RBM file written by {writer}")
-    expected = f"an RBM file written by {writer} (an .npz archive with format {file_format!r})"
-    try:
-        with open(target, "rb") as fh:
-            head = fh.read(6)
-    except OSError as err:
-        raise _renamed(err, f"cannot read the RBM file {target}") from err
-    if head.startswith(b"\x93NUMPY"):
-        raise ValueError(f"{target} is a .npy file (a single NumPy array), not {expected}")
-    if not head.startswith(b"PK"):
-        what = "empty" if not head else "not an .npz (zip) archive"
-        raise ValueError(f"{target} is {what}; expected {expected}")
-    try:
-        with np.load(target, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:
-        raise ValueError(
-            f"{target} cannot be read as {expected}: {type(err).__name__}: {err}"
-        ) from err
-    tag = arrays.get("format")
-    found = None if tag is None or tag.shape != () else str(tag)
-    if found != file_format:
-        seen = "no format tag" if found is None else f"format {found!r}"
-        raise ValueError(f"{target} has {seen}; expected {expected}")
-    return arrays

@@ -1,6 +1,7 @@
-"""Input checks shared by the PyTorch and Keras VAEs (week 3); NumPy only.
+"""What the PyTorch and Keras VAEs (week 3) share, framework-free: their input checks.
 
-Every check raises a :class:`ValueError` that names the argument and says what was expected.
+Every check raises a :class:`ValueError` that names the argument and says what was expected
+(:mod:`coursekit.checks`). NumPy only.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.rbm_checks import check_int, check_seed
+from coursekit.checks import check_image_batch, check_int, check_seed
 
 __all__ = [
     "ARCHITECTURES",
@@ -52,32 +53,9 @@ def check_images(x: Any, name: str = "x") -> np.ndarray:
     arrays, tensors, nested lists), floats or bools. uint8 images (0..255) are refused with a
     hint: convert them with ``ck.data.to_float`` first.
     """
-    if hasattr(x, "detach"):  # a torch tensor
-        x = x.detach().cpu().numpy()
-    elif not isinstance(x, np.ndarray):
-        try:
-            x = np.asarray(x)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"{name} must be an array of images, got {type(x).__name__}") from err
-    shape = tuple(x.shape)
-    ok_shapes = {(IMAGE_SIZE,), (28, 28), (28, 28, 1), (1, 28, 28)}
-    if len(shape) < 2 or shape[1:] not in ok_shapes or shape[0] < 1:
-        raise ValueError(
-            f"{name} must hold 28x28 images as [n, 784], [n, 28, 28], [n, 28, 28, 1] or "
-            f"[n, 1, 28, 28] with n >= 1, got shape {shape}"
-        )
-    if x.dtype == np.uint8:
-        raise ValueError(
-            f"{name} is uint8 (0..255); the VAE needs intensities in [0, 1]: use "
-            "ck.data.to_float(images) first"
-        )
-    if not (
-        np.issubdtype(x.dtype, np.floating)
-        or x.dtype == np.bool_
-        or np.issubdtype(x.dtype, np.integer)
-    ):
-        raise ValueError(f"{name} must be numeric, got dtype {x.dtype}")
-    rows = np.asarray(x, dtype=np.float32).reshape(shape[0], IMAGE_SIZE)
+    rows = check_image_batch(
+        x, name, expect="intensities in [0, 1]: use ck.data.to_float(images) first"
+    ).reshape(-1, IMAGE_SIZE)
     if np.isnan(rows).any() or rows.min() < 0.0 or rows.max() > 1.0:
         raise ValueError(
             f"{name} must hold intensities in [0, 1], found values in "
@@ -96,7 +74,7 @@ def check_config(saved: dict, expected: dict, path: Any) -> None:
         raise ValueError(
             f"the checkpoint {path} holds a VAE with {_describe(saved_view)}, but this model "
             f"has {_describe(expected_view)}; build the model with the checkpoint's settings "
-            "or use VAE.from_checkpoint(path), which does"
+            "or use VAE.load(path), which does"
         )
 
 

@@ -6,7 +6,7 @@ touched unless ``in_place=True`` (the maintainer's way to refresh the committed 
 A summary table (notebook, status, seconds) is printed and written to ``build/summary.md``.
 
 The HTML renders work offline: MathJax is inlined from the same pinned npm copy the lecture
-decks use (:func:`coursekit.slides.ensure_assets`), and nothing is loaded from a CDN (no
+decks use (:func:`coursekit.course.slides.ensure_assets`), and nothing is loaded from a CDN (no
 require.js: the course has no widget outputs). Without npm they load MathJax from a CDN, and
 the run says so.
 
@@ -31,8 +31,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from coursekit import config, results
-from coursekit._io import atomic_write_text
+from coursekit import config
+from coursekit.course import results
+from coursekit.io import atomic_write_text
 
 NOTEBOOK_ROOT = Path("notebooks")
 BUILD_ROOT = Path("build")
@@ -115,7 +116,7 @@ def html_assets() -> Path | None:
     set, installs it with npm as ``coursekit slides`` does (without npm's retries, so a machine
     without network does not wait for minutes). Says in one line when it falls back to a CDN.
     """
-    from coursekit import slides
+    from coursekit.course import slides
     from coursekit.data import offline_reason
 
     node_modules = slides.SLIDES_DIR / "node_modules"
@@ -150,7 +151,7 @@ def render_html(nb: Any, node_modules: Path | None) -> str:
     import jinja2
     from nbconvert import HTMLExporter
 
-    from coursekit import slides
+    from coursekit.course import slides
 
     if node_modules is not None:
         js = slides._read_text(node_modules / slides.ASSET_FILES["mathjax_js"])
@@ -207,7 +208,7 @@ def execute_notebook(
     )
     saved = os.environ.get(config.MODE_ENV)
     os.environ[config.MODE_ENV] = mode  # the kernel inherits this process's environment
-    # Labs record their row of the course-wide results table here (coursekit.results).
+    # Labs record their row of the course-wide results table here (coursekit.course.results).
     os.environ.setdefault(results.RESULTS_ENV, str((out_dir.parent / "results").resolve()))
     executed = datetime.now(timezone.utc).isoformat(timespec="seconds")
     # Progress bars in a saved notebook are noise: at most one refresh per 30 s.

@@ -1,4 +1,5 @@
-"""The replay buffer of image EBMs (Du and Mordatch 2019, section 3.1), framework-free.
+"""What the PyTorch and Keras EBMs (week 2) share, framework-free: the replay buffer of their
+negative phase (Du and Mordatch 2019, section 3.1) and the guard that stops a diverging run.
 
 Langevin chains for the negative phase start from earlier chains' end states, so that a few
 dozen steps per update suffice; a share ``restart`` of each batch starts afresh from uniform
@@ -15,11 +16,14 @@ rows uniformly; :class:`coursekit.torch.EBM` and :class:`coursekit.keras.EBM` bo
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-__all__ = ["ReplayBuffer"]
+from coursekit.checks import TrainingDiverged, check_float, check_int
+
+__all__ = ["ReplayBuffer", "guard"]
 
 
 class ReplayBuffer:
@@ -43,13 +47,8 @@ class ReplayBuffer:
         high: float = 1.0,
         seed: int | None = None,
     ) -> None:
-        if isinstance(capacity, bool) or not isinstance(capacity, (int, np.integer)) \
-                or capacity < 1:
-            raise ValueError(f"capacity (states kept) must be an int >= 1, got {capacity!r}.")
-        if not 0.0 <= float(restart) <= 1.0:
-            raise ValueError(
-                f"restart (share of fresh noise per batch) must be in [0, 1], got {restart!r}."
-            )
+        capacity = check_int(capacity, "capacity", 1, "states kept")
+        restart = check_float(restart, "restart", "in [0, 1]", "share of fresh noise per batch")
         if not float(low) < float(high):
             raise ValueError(f"low must be below high, got low={low!r}, high={high!r}.")
         self.capacity = int(capacity)
@@ -92,3 +91,16 @@ class ReplayBuffer:
         if not np.all(np.isfinite(states)):
             raise ValueError("states contain NaN or infinite values; the chains diverged.")
         self.states[idx] = states
+
+
+def guard(what: str, value: float, limit: float, update: int) -> None:
+    """Raise :class:`~coursekit.checks.TrainingDiverged` if ``value`` (``what``: the loss, the
+    largest energy, the gradient norm) is NaN, infinite or beyond ``limit`` in magnitude at
+    update ``update`` (1-based)."""
+    if not math.isfinite(value) or abs(value) > limit:
+        raise TrainingDiverged(
+            f"EBM training diverged at update {update}: {what} = {value:.4g} "
+            f"(limit {limit:g}). The weights of the last good update are kept. "
+            "Try a smaller learning rate, a larger alpha (energy regularisation), a smaller "
+            "Langevin step_size or grad_clip, or restart from a checkpoint."
+        )

@@ -11,8 +11,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from coursekit.ood import roc_auc, roc_curve
-from coursekit.plotting import to_numpy
+from coursekit.checks import to_numpy
+from coursekit.metrics.ood import roc_auc, roc_curve
 
 __all__ = ["density_and_chains", "energy_histograms", "roc_curves", "toy_panel"]
 

@@ -2,7 +2,7 @@
 
 Each lab ends with one call::
 
-    from coursekit import results
+    from coursekit.course import results
     results.record("week1_rbm_pytorch", family="RBM", model="RBM 784-500, PCD-1",
                    framework="PyTorch", report=report, log_likelihood=-104.4,
                    likelihood_method="AIS", train_seconds=55.0, sample_seconds=2.1,
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from coursekit import config
-from coursekit._io import atomic_write_bytes, atomic_write_text, read_npz
+from coursekit.io import atomic_write_bytes, atomic_write_text, read_npz
 
 __all__ = [
     "N_KEPT_SAMPLES",

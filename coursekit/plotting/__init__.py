@@ -44,7 +44,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatter, MaxNLocator
 
-from coursekit._io import atomic_path
+from coursekit.checks import to_numpy
+from coursekit.io import atomic_path
 
 __all__ = [
     "class_histogram",
@@ -131,26 +132,6 @@ def use_style() -> None:
 # --------------------------------------------------------------------------------------------
 # Conversion
 # --------------------------------------------------------------------------------------------
-
-
-def to_numpy(x: Any) -> np.ndarray:
-    """Convert an array-like or a framework tensor to a NumPy array (same shape).
-
-    * objects with ``.detach()`` (PyTorch tensors, also with ``requires_grad`` or on a GPU):
-      ``x.detach().cpu().numpy()``; bfloat16 and other dtypes NumPy lacks become float32;
-    * objects with a ``.numpy()`` method (TensorFlow eager tensors and variables): ``x.numpy()``;
-    * anything else: ``np.asarray(x)``.
-    """
-    if hasattr(x, "detach"):
-        t = x.detach().cpu()
-        try:
-            return np.asarray(t.numpy())
-        except TypeError:  # e.g. torch.bfloat16 has no NumPy equivalent
-            return np.asarray(t.float().numpy())
-    numpy_method = getattr(x, "numpy", None)
-    if callable(numpy_method) and not isinstance(x, np.ndarray):
-        return np.asarray(numpy_method())
-    return np.asarray(x)
 
 
 def _to_array(images: Any, name: str) -> np.ndarray:

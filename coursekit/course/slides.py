@@ -54,7 +54,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from coursekit._io import atomic_write_text
+from coursekit.io import atomic_write_text
 
 COURSE_TITLE = "Deep generative models for the physical sciences"
 SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
@@ -64,7 +64,7 @@ MATHJAX_VERSION = "3.2.2"
 CDN = "https://cdn.jsdelivr.net/npm"
 
 #: The folder with package.json, package-lock.json and (after ``npm ci``) node_modules.
-SLIDES_DIR = Path(__file__).resolve().parents[1] / "slides"
+SLIDES_DIR = Path(__file__).resolve().parents[2] / "slides"
 EXECUTED_ROOT = Path("build/notebooks")
 NOTEBOOKS_ROOT = Path("notebooks")
 OUT_ROOT = Path("build/slides")
@@ -101,7 +101,7 @@ FIGURE_MIN_SCALE = 0.9
 FIGURE_MIMES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
 #: The run modes of ``coursekit run`` (``coursekit.config.MODES``) and what a deck may come from.
 FULL_MODE, SMOKE_MODE, UNKNOWN_MODE = "full", "smoke", "unknown"
-RUN_METADATA_KEY = "coursekit"  # the key coursekit.runner writes; kept equal by a test
+RUN_METADATA_KEY = "coursekit"  # the key coursekit.course.runner writes; kept equal by a test
 SMOKE_MARK = "SMOKE MODE: quick-test results, not the lecture's"
 PYGMENTS_STYLE = "default"
 
@@ -190,8 +190,9 @@ def _read_text(path: Path) -> str:
 
 
 def _package_asset(name: str) -> str:
-    """A file shipped in ``coursekit/slides_assets`` (our theme CSS and start-up script)."""
-    return (resources.files("coursekit") / "slides_assets" / name).read_text(encoding="utf-8")
+    """A file shipped in ``coursekit/course/slides_assets`` (our theme CSS and start-up script)."""
+    folder = resources.files("coursekit.course") / "slides_assets"
+    return (folder / name).read_text(encoding="utf-8")
 
 
 def _inline_script(js: str) -> str:
@@ -986,7 +987,7 @@ def lecture_notebooks(
     notebooks_root: Path = NOTEBOOKS_ROOT,
 ) -> list[tuple[Path | None, Path | None]]:
     """(executed copy or None, committed source or None) per lecture, sorted by week and name."""
-    from coursekit.runner import find_notebooks
+    from coursekit.course.runner import find_notebooks
 
     def collect(root: Path) -> dict[tuple[str, str], Path]:
         if not _week_folders(root):
@@ -1237,7 +1238,7 @@ def cli_slides(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:  # pragma: no cover - `python -m coursekit.slides`
+def main(argv: list[str] | None = None) -> int:  # pragma: no cover - python -m ...slides
     """Stand-alone entry point, the same as ``coursekit slides``."""
     parser = argparse.ArgumentParser(prog="coursekit")
     add_slides_parser(parser.add_subparsers(dest="command", required=True))

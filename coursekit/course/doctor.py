@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from coursekit import config, threads
-from coursekit._env import quiet_native_stderr
-from coursekit._paths import display_path
+from coursekit.config import quiet_native_stderr
+from coursekit.io import display_path
 
 PACKAGES = (
     "coursekit",
@@ -75,14 +75,23 @@ def _thread_rows() -> list[tuple[str, str]]:
         wanted = str(threads.apply(strict=True))
     except ValueError as exc:
         wanted = f"INVALID: {exc}"
-    if os.environ.get(config.THREADS_ENV, "").strip():
-        wanted += f"  (from {config.THREADS_ENV})"
+    if os.environ.get(threads.THREADS_ENV, "").strip():
+        wanted += f"  (from {threads.THREADS_ENV})"
     else:
-        wanted += f"  (the cores available; set {config.THREADS_ENV} to change)"
+        wanted += f"  (the cores available; set {threads.THREADS_ENV} to change)"
     rows = [("threads", wanted)]
     for framework in threads.FRAMEWORKS:
         rows.append((f"{framework} threads", threads.effective(framework).describe()))
     return rows
+
+
+def _device() -> str:
+    """The torch device the PyTorch labs will use, or why there is none."""
+    try:
+        from coursekit.torch import device
+    except Exception as err:  # noqa: BLE001 - a broken torch install is what the doctor shows
+        return f"cpu (torch does not import: {type(err).__name__})"
+    return device()
 
 
 def report() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -103,9 +112,9 @@ def report() -> list[tuple[str, list[tuple[str, str]]]]:
     runtime = [
         ("mode", f"{mode}  (set {config.MODE_ENV}=full|smoke)"),
         ("keras backend", f"{keras_backend()}  (set KERAS_BACKEND=tensorflow|torch)"),
-        ("cpus available", str(config.available_cpus())),
+        ("cpus available", str(threads.available_cpus())),
         *_thread_rows(),
-        ("device", config.device()),
+        ("device", _device()),
     ]
     datasets = [
         ("cache folder", f"{display_path(data.cache_dir())}  (set COURSEKIT_DATA to move it)"),

@@ -1,0 +1,182 @@
+"""Argument checks for the whole package: one style of error, and the divergence error.
+
+Every public function of the course checks what it is given and answers bad input with one
+``ValueError`` that names the argument, says what it is, and what was expected::
+
+    check_int(0, "k", 1)          # ValueError: k (number of Gibbs steps) must be an int >= 1, got 0
+    check_float(-1, "eta", "> 0")  # ValueError: eta (step size) must be a finite number > 0, ...
+
+A trainer whose numbers run away raises :class:`TrainingDiverged` (a ``FloatingPointError``),
+whatever the model. :func:`to_numpy` is the one conversion of a framework tensor to NumPy.
+NumPy only; no framework is imported here (tensors are recognised by duck typing).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "IMAGE_SHAPES",
+    "TrainingDiverged",
+    "check_bool",
+    "check_choice",
+    "check_float",
+    "check_image_batch",
+    "check_int",
+    "check_seed",
+    "describe",
+    "to_numpy",
+]
+
+
+class TrainingDiverged(FloatingPointError):
+    """Training stopped because the loss, the energies, the gradients or the weights ran away.
+
+    Raised by every trainer of the course (RBM, EBM, VAE, DCGAN); the message says which
+    number ran away and what to try. The weights of the last good step are kept.
+    """
+
+
+#: What an argument is, for the messages: "k (number of Gibbs steps) must be an int >= 1".
+DESCRIPTIONS = {
+    "n_visible": "number of visible units",
+    "n_hidden": "number of hidden units",
+    "k": "number of Gibbs steps",
+    "n_chains": "number of persistent chains",
+    "eta": "step size",
+    "eta_final": "the step size the schedule decays to",
+    "momentum": "momentum",
+    "weight_decay": "L2 penalty on W",
+    "init_std": "initial weight scale",
+    "seed": "random seed",
+    "steps": "number of Gibbs steps",
+    "every": "snapshot interval",
+    "n": "number of samples",
+    "epochs": "number of passes over x",
+    "batch_size": "rows per update",
+    "monitor_every": "epochs between monitors",
+    "updates": "parameter updates",
+    "log_every": "updates per history row",
+}
+
+# Rules of check_float: the text of the message -> the test.
+_FLOAT_RULES = {
+    "> 0": lambda v: v > 0.0,
+    ">= 0": lambda v: v >= 0.0,
+    "in [0, 1)": lambda v: 0.0 <= v < 1.0,
+    "in [0, 1]": lambda v: 0.0 <= v <= 1.0,
+}
+
+#: The layouts of a batch of 28 x 28 images that the models accept (after the batch axis).
+IMAGE_SHAPES = ((784,), (28, 28), (28, 28, 1), (1, 28, 28))
+
+
+def describe(name: str, what: str | None = None) -> str:
+    """``name`` with its description for a message: ``"k (number of Gibbs steps)"``."""
+    what = DESCRIPTIONS.get(name) if what is None else what
+    return f"{name} ({what})" if what else name
+
+
+def check_int(value: Any, name: str, minimum: int, what: str | None = None) -> int:
+    """``value`` as an ``int >= minimum`` (Python or NumPy integer; not a bool, not a float).
+
+    ``what`` describes the argument in the message (default: :data:`DESCRIPTIONS`).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{describe(name, what)} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_float(value: Any, name: str, rule: str, what: str | None = None) -> float:
+    """``value`` as a finite float obeying ``rule``: ``"> 0"``, ``">= 0"``, ``"in [0, 1)"`` or
+    ``"in [0, 1]"``.
+
+    Any real number is accepted (Python, NumPy, a 0-d array or tensor); bools and strings are not.
+    """
+    ok = _FLOAT_RULES[rule]
+    message = f"{describe(name, what)} must be a finite number {rule}, got {value!r}"
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        raise ValueError(message)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(message) from None
+    if not math.isfinite(v) or not ok(v):
+        raise ValueError(message)
+    return v
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """``value`` as a bool (``True``/``False`` or a NumPy bool; not 0/1)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_seed(value: Any, name: str = "seed") -> int | None:
+    """None, or ``value`` as an ``int >= 0``."""
+    return None if value is None else check_int(value, name, 0)
+
+
+def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
+    """``value`` if it is one of ``choices`` (compared with ``==``)."""
+    if not any(value == c and type(value) is type(c) for c in choices):
+        shown = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {shown}; got {value!r}")
+    return value
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """Convert an array-like or a framework tensor to a NumPy array (same shape).
+
+    * objects with ``.detach()`` (PyTorch tensors, also with ``requires_grad`` or on a GPU):
+      ``x.detach().cpu().numpy()``; bfloat16 and other dtypes NumPy lacks become float32;
+    * a ``keras.Variable`` (it has ``.value``, the backend tensor): that tensor, converted;
+    * objects with a ``.numpy()`` method (TensorFlow eager tensors and variables): ``x.numpy()``;
+    * anything else: ``np.asarray(x)``.
+    """
+    if hasattr(x, "detach"):
+        t = x.detach().cpu()
+        try:
+            return np.asarray(t.numpy())
+        except TypeError:  # e.g. torch.bfloat16 has no NumPy equivalent
+            return np.asarray(t.float().numpy())
+    if type(x).__name__ == "Variable" and hasattr(x, "value") and hasattr(x, "assign"):
+        return to_numpy(x.value)  # a keras.Variable on any backend
+    numpy_method = getattr(x, "numpy", None)
+    if callable(numpy_method) and not isinstance(x, np.ndarray):
+        return np.asarray(numpy_method())
+    return np.asarray(x)
+
+
+def check_image_batch(x: Any, name: str, *, expect: str) -> np.ndarray:
+    """A batch of 28 x 28 images as float32 ``[n, 28, 28]`` (values not checked).
+
+    Accepts :data:`IMAGE_SHAPES` after the batch axis (arrays, tensors, nested lists), floats,
+    integers and bools. uint8 images (0..255) are refused with ``expect``, the conversion the
+    model wants (e.g. ``"intensities in [0, 1]: use ck.data.to_float(images) first"``).
+    """
+    if not isinstance(x, np.ndarray):
+        try:
+            x = to_numpy(x)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{name} must be an array of images, got {type(x).__name__}") from err
+    shape = tuple(x.shape)
+    if len(shape) < 2 or shape[1:] not in IMAGE_SHAPES or shape[0] < 1:
+        raise ValueError(
+            f"{name} must hold 28x28 images as [n, 784], [n, 28, 28], [n, 28, 28, 1] or "
+            f"[n, 1, 28, 28] with n >= 1, got shape {shape}"
+        )
+    if x.dtype == np.uint8:
+        raise ValueError(f"{name} is uint8 (0..255); the model wants {expect}")
+    if not (
+        np.issubdtype(x.dtype, np.floating)
+        or x.dtype == np.bool_
+        or np.issubdtype(x.dtype, np.integer)
+    ):
+        raise ValueError(f"{name} must be numeric, got dtype {x.dtype}")
+    return np.asarray(x, dtype=np.float32).reshape(shape[0], 28, 28)
