@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from coursekit.course import cli, runner, slides
+from coursekit.course import assets, cli, runner
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -25,13 +25,13 @@ def fake_mathjax(tmp_path, monkeypatch) -> Path:
     """A slides/node_modules with a stand-in MathJax, so a run never calls npm."""
     slides_dir = tmp_path / "fake-slides"
     node_modules = slides_dir / "node_modules"
-    for key, rel in slides.ASSET_FILES.items():
+    for key, rel in assets.ASSET_FILES.items():
         path = node_modules / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"/* {key} stand-in </script> */")
     (slides_dir / "package-lock.json").write_text("{}")
     os.utime(slides_dir / "package-lock.json", (1, 1))  # older than node_modules
-    monkeypatch.setattr(slides, "SLIDES_DIR", slides_dir)
+    monkeypatch.setattr(assets, "SLIDES_DIR", slides_dir)
     return node_modules
 
 
@@ -239,26 +239,26 @@ def test_run_drops_the_kernels_tcp_notice_and_keeps_other_kernel_output(tmp_path
 
 
 def test_without_npm_the_html_says_so_and_loads_mathjax_from_a_cdn(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(slides, "SLIDES_DIR", tmp_path / "no-slides")
+    monkeypatch.setattr(assets, "SLIDES_DIR", tmp_path / "no-slides")
     monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.setenv("COURSEKIT_OFFLINE", "0")
     assert runner.html_assets() is None
     assert "load it from a CDN" in capsys.readouterr().out
     # offline, npm is not even tried
     monkeypatch.setenv("COURSEKIT_OFFLINE", "1")
-    monkeypatch.setattr(slides, "ensure_assets", lambda *a: pytest.fail("npm tried offline"))
+    monkeypatch.setattr(assets, "ensure_assets", lambda *a: pytest.fail("npm tried offline"))
     assert runner.html_assets() is None
     assert "COURSEKIT_OFFLINE=1" in capsys.readouterr().out
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("$x$")])
     html = runner.render_html(nb, None)
-    assert slides.CDN_URLS["mathjax_js"] in html and "require.js" not in html
+    assert assets.CDN_URLS["mathjax_js"] in html and "require.js" not in html
 
 
 def test_html_render_typesets_maths_offline_in_a_browser(tmp_path):
     """With the real npm MathJax (``make slides`` installs it) and Chromium, if present."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     node_modules = REPO / "slides" / "node_modules"
-    if chromium is None or not (node_modules / slides.ASSET_FILES["mathjax_js"]).is_file():
+    if chromium is None or not (node_modules / assets.ASSET_FILES["mathjax_js"]).is_file():
         pytest.skip("needs Chromium and slides/node_modules (make slides installs it)")
     nb = nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_markdown_cell("Energy $E(x,h)=-a^T x$ and $$Z=\\sum_x e^{-E}$$")]

@@ -7,13 +7,17 @@ available; set COURSEKIT_SLIDES_REQUIRED=1 (CI does) to make those skips failure
 
 from __future__ import annotations
 
+import argparse
 import base64
 import io
 import json
 import os
 import re
+import shutil
+import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
@@ -21,7 +25,7 @@ import pytest
 from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from coursekit.course import slides
+from coursekit.course import assets, notebooks, slides
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "build" / "slides" / "screenshots"
@@ -344,7 +348,7 @@ def test_offline_deck_references_nothing_remote(tmp_path, fake_assets):
 
 
 def test_cdn_deck_needs_no_npm(tmp_path, monkeypatch):
-    monkeypatch.setattr(slides.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     path = tmp_path / "week9_test" / "lecture.ipynb"
     path.parent.mkdir()
     nbformat.write(lecture_notebook(), path)
@@ -362,7 +366,7 @@ def test_cdn_deck_needs_no_npm(tmp_path, monkeypatch):
 
 
 def test_missing_npm_is_one_clear_line(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(slides.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     slides_dir = tmp_path / "slides"
     slides_dir.mkdir()
     (slides_dir / "package-lock.json").write_text("{}")
@@ -375,11 +379,11 @@ def test_missing_npm_is_one_clear_line(tmp_path, monkeypatch, capsys):
 
     # the same through `coursekit slides`, with PATH emptied as on a machine without Node.js
     monkeypatch.setenv("PATH", "")
-    monkeypatch.setattr(slides, "SLIDES_DIR", slides_dir)
+    monkeypatch.setattr(assets, "SLIDES_DIR", slides_dir)
     nb_dir = tmp_path / "notebooks" / "week9_test"
     nb_dir.mkdir(parents=True)
     nbformat.write(lecture_notebook(), nb_dir / "lecture.ipynb")
-    parser = slides.argparse.ArgumentParser(prog="coursekit")
+    parser = argparse.ArgumentParser(prog="coursekit")
     slides.add_slides_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["slides", "--notebooks", str(tmp_path / "notebooks"),
                               "--executed", str(tmp_path / "build"), "--out",
@@ -410,7 +414,7 @@ def _lecture(root: Path, name: str, words: str, *, mode: str | None = None,
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     if mtime is not None:
-        stamp = slides.datetime.fromisoformat(mtime).timestamp()
+        stamp = datetime.fromisoformat(mtime).timestamp()
         os.utime(path, (stamp, stamp))
     return path
 
@@ -497,15 +501,16 @@ def test_no_deck_without_full_mode_outputs_unless_asked(tmp_path, fake_assets, c
 def test_the_runner_records_the_mode_the_slides_read(tmp_path):
     from coursekit.course import runner
 
-    assert runner.RUN_METADATA_KEY == slides.RUN_METADATA_KEY
+    # one definition of the record, written by the runner and read by the slides
+    assert notebooks.RUN_METADATA_KEY == "coursekit"  # the key committed notebooks carry
     source = _lecture(tmp_path / "notebooks", "run", "any")
-    before = slides.datetime.now(slides.timezone.utc).replace(microsecond=0)
+    before = datetime.now(timezone.utc).replace(microsecond=0)
     result = runner.execute_notebook(source, mode="smoke", out_dir=tmp_path / "build")
     assert result.status == "ok", result.error
     executed = Path(result.output)
     record = nbformat.read(executed, as_version=4).metadata["coursekit"]
     assert record["mode"] == "smoke"
-    assert before <= slides.datetime.fromisoformat(record["executed"])
+    assert before <= datetime.fromisoformat(record["executed"])
     outputs = slides.notebook_outputs(executed, committed=False)
     assert (outputs.mode, outputs.assumed) == ("smoke", False)
     assert slides.choose_outputs(executed, None).chosen is None
@@ -542,10 +547,10 @@ def test_npm_ci_runs_only_when_node_modules_is_missing_or_stale(tmp_path, monkey
             target = slides_dir / "node_modules" / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text("x")
-        return slides.subprocess.CompletedProcess(cmd, 0, "", "")
+        return subprocess.CompletedProcess(cmd, 0, "", "")
 
-    monkeypatch.setattr(slides.shutil, "which", lambda name: f"/usr/bin/{name}")
-    monkeypatch.setattr(slides.subprocess, "run", fake_run)
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(subprocess, "run", fake_run)
     assert slides.ensure_assets(slides_dir) == slides_dir / "node_modules"
     assert calls == [["/usr/bin/npm", "ci", "--prefix", str(slides_dir), "--no-audit",
                       "--no-fund"]]

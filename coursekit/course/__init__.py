@@ -7,4 +7,11 @@
 * :mod:`~coursekit.course.doctor`: the environment report (``coursekit doctor``);
 * :mod:`~coursekit.course.results`: each lab's record of the course-wide results table;
 * :mod:`~coursekit.course.families`: week 5, the four families side by side.
+
+Below the runner and the slides, used by both:
+
+* :mod:`~coursekit.course.notebooks`: where the course's notebooks are, and the record of how
+  each was run (written by the runner, read by the slides);
+* :mod:`~coursekit.course.assets`: the pinned reveal.js and MathJax (npm) and how they are
+  inlined into a deck or an HTML render.
 """

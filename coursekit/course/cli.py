@@ -1,4 +1,4 @@
-"""The ``coursekit`` command: ``doctor``, ``data`` and ``run``.
+"""The ``coursekit`` command: ``doctor``, ``data``, ``run``, ``results`` and ``slides``.
 
 Errors a user can fix (a bad mode, an unknown week, data that cannot be had) print one line
 ``coursekit: error: ...`` and exit with status 2, never a traceback.
@@ -11,15 +11,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from coursekit import config
+from coursekit import config, data
+from coursekit.course import doctor, results, runner
+from coursekit.course.slides.cli import add_slides_parser
+from coursekit.io import display_path
 
 DATASETS = ("mnist", "fashion_mnist")
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
-    from coursekit.course.doctor import print_report
-
-    print_report()
+    doctor.print_report()
     return 0
 
 
@@ -32,9 +33,6 @@ def _dataset_names(names: Sequence[str]) -> list[str]:
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
-    from coursekit import data
-    from coursekit.io import display_path
-
     names = _dataset_names(args.names)
     if args.action == "list":
         print(f"cache folder: {display_path(data.cache_dir())}")
@@ -56,9 +54,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from coursekit.course.runner import run_course
-
-    results = run_course(
+    outcomes = runner.run_course(
         mode=args.mode,
         week=args.week,
         root=Path(args.notebooks),
@@ -66,7 +62,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         in_place=args.in_place,
         timeout=args.timeout,
     )
-    return 0 if all(r.status == "ok" for r in results) else 1
+    return 0 if all(r.status == "ok" for r in outcomes) else 1
 
 
 def _positive_seconds(text: str) -> int:
@@ -83,8 +79,6 @@ def _positive_seconds(text: str) -> int:
 
 
 def _cmd_results(args: argparse.Namespace) -> int:
-    from coursekit.course import results
-
     folder = Path(args.build) / "results"
     path = results.write_table(args.out or Path(args.build) / "results.md", folder, args.mode)
     print(path.read_text(encoding="utf-8"))
@@ -103,58 +97,56 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    doctor = sub.add_parser("doctor", help="print the environment report")
-    doctor.set_defaults(func=_cmd_doctor)
+    doctor_cmd = sub.add_parser("doctor", help="print the environment report")
+    doctor_cmd.set_defaults(func=_cmd_doctor)
 
-    data = sub.add_parser("data", help="list or fetch the data sets")
-    data.add_argument("action", choices=("list", "fetch"))
-    data.add_argument(
+    data_cmd = sub.add_parser("data", help="list or fetch the data sets")
+    data_cmd.add_argument("action", choices=("list", "fetch"))
+    data_cmd.add_argument(
         "names",
         nargs="*",
         metavar="NAME",
         help=f"data sets to list or fetch: {', '.join(DATASETS)} (default: all)",
     )
-    data.set_defaults(func=_cmd_data)
+    data_cmd.set_defaults(func=_cmd_data)
 
-    run = sub.add_parser("run", help="execute the notebooks into build/ and print a summary")
-    run.add_argument(
+    run_cmd = sub.add_parser("run", help="execute the notebooks into build/ and print a summary")
+    run_cmd.add_argument(
         "--mode",
         choices=config.MODES,
         default=None,
         help=f"full or smoke (default: ${config.MODE_ENV}, else full)",
     )
-    run.add_argument("--week", default=None, help="only this week, e.g. 1 or week1")
-    run.add_argument(
+    run_cmd.add_argument("--week", default=None, help="only this week, e.g. 1 or week1")
+    run_cmd.add_argument(
         "--notebooks", default="notebooks", help="notebook folder (default: notebooks)"
     )
-    run.add_argument("--build", default="build", help="output folder (default: build)")
-    run.add_argument(
+    run_cmd.add_argument("--build", default="build", help="output folder (default: build)")
+    run_cmd.add_argument(
         "--in-place",
         action="store_true",
         help="write the outputs back into the source notebooks (maintainers, full mode)",
     )
-    run.add_argument(
+    run_cmd.add_argument(
         "--timeout",
         type=_positive_seconds,
         default=3600,
         help="seconds allowed per cell, a positive whole number (default: 3600)",
     )
-    run.set_defaults(func=_cmd_run)
+    run_cmd.set_defaults(func=_cmd_run)
 
-    res = sub.add_parser(
+    results_cmd = sub.add_parser(
         "results", help="collect the labs' records into the course-wide results table"
     )
-    res.add_argument("--build", default="build", help="build folder (default: build)")
-    res.add_argument("--mode", choices=config.MODES, default=None,
-                     help="only records of this mode (default: all)")
-    res.add_argument("--out", type=Path, default=None,
-                     help="the markdown file to write (default: <build>/results.md)")
-    res.add_argument("--records", type=Path, default=None,
-                     help="also copy the records and their samples to this folder "
-                          "(make outputs: benchmarks/results/course)")
-    res.set_defaults(func=_cmd_results)
-
-    from coursekit.course.slides import add_slides_parser
+    results_cmd.add_argument("--build", default="build", help="build folder (default: build)")
+    results_cmd.add_argument("--mode", choices=config.MODES, default=None,
+                             help="only records of this mode (default: all)")
+    results_cmd.add_argument("--out", type=Path, default=None,
+                             help="the markdown file to write (default: <build>/results.md)")
+    results_cmd.add_argument("--records", type=Path, default=None,
+                             help="also copy the records and their samples to this folder "
+                                  "(make outputs: benchmarks/results/course)")
+    results_cmd.set_defaults(func=_cmd_results)
 
     add_slides_parser(sub)
     return parser
@@ -164,11 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coursekit`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from coursekit.data import DataError
-
     try:
         return args.func(args)
-    except (ValueError, DataError) as exc:
+    except (ValueError, data.DataError) as exc:
         print(f"coursekit: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from coursekit import config, threads
+from coursekit import config, data, threads
 from coursekit.config import quiet_native_stderr
 from coursekit.io import display_path
 
@@ -96,8 +96,6 @@ def _device() -> str:
 
 def report() -> list[tuple[str, list[tuple[str, str]]]]:
     """The report as sections of (key, value) rows."""
-    from coursekit import data
-
     python = [
         ("python", f"{platform.python_version()} ({display_path(sys.executable)})"),
         ("platform", f"{platform.system()} {platform.machine()}"),

@@ -39,6 +39,7 @@ __all__ = [
     "N_KEPT_SAMPLES",
     "collect",
     "copy_records",
+    "format_seconds",
     "load_samples",
     "record",
     "results_dir",
@@ -239,12 +240,15 @@ def _fmt(value: Any, spec: str, empty: str = "—") -> str:
     return empty if value is None else format(value, spec)
 
 
-def _seconds(value: Any) -> str:
-    """Seconds with two significant figures below 10 s (a VAE draws 1,000 samples in
-    milliseconds: "0.0" would hide it), whole seconds above."""
+def format_seconds(value: float | None, *, thousands: bool = False) -> str:
+    """Seconds for a table: two significant figures below 10 s (a VAE draws 1,000 samples in
+    milliseconds: "0.0" would hide it), whole seconds above (grouped by thousands with
+    ``thousands=True``, as week 5 shows them); "—" for None."""
     if value is None:
         return "—"
-    return f"{value:.0f}" if value >= 10 else f"{value:.2g}"
+    if value >= 10:
+        return f"{value:,.0f}" if thousands else f"{value:.0f}"
+    return f"{value:.2g}"
 
 
 def to_markdown(rows: list[dict]) -> str:
@@ -263,7 +267,7 @@ def to_markdown(rows: list[dict]) -> str:
             f"| {_fmt(r.get('updates'), ',')} | {_fmt(r.get('train_seconds'), '.0f')} "
             f"| {ll_text} | {_fmt(s.get('n_samples'), ',')} | {_fmt(s.get('fid'), '.2f')} "
             f"| {_fmt(s.get('n_classes'), 'd')} | {_fmt(s.get('entropy'), '.3f')} "
-            f"| {_seconds(r.get('sample_seconds'))} |"
+            f"| {format_seconds(r.get('sample_seconds'))} |"
         )
     home = str(Path.home())  # records written before paths were shortened to ~ read the same
     refs = sorted(

@@ -6,15 +6,13 @@ touched unless ``in_place=True`` (the maintainer's way to refresh the committed 
 A summary table (notebook, status, seconds) is printed and written to ``build/summary.md``.
 
 The HTML renders work offline: MathJax is inlined from the same pinned npm copy the lecture
-decks use (:func:`coursekit.course.slides.ensure_assets`), and nothing is loaded from a CDN (no
+decks use (:func:`coursekit.course.assets.ensure_assets`), and nothing is loaded from a CDN (no
 require.js: the course has no widget outputs). Without npm they load MathJax from a CDN, and
 the run says so.
 
-Every executed notebook records how it was run in its metadata (``RUN_METADATA_KEY``)::
-
-    nb.metadata["coursekit"] == {"mode": "full", "executed": "2026-11-30T19:40:12+00:00"}
-
-so that ``coursekit slides`` can tell full-mode results from smoke-mode ones.
+Every executed notebook records how it was run in its metadata
+(:func:`coursekit.course.notebooks.record_run`), so that ``coursekit slides`` can tell
+full-mode results from smoke-mode ones.
 """
 
 from __future__ import annotations
@@ -32,13 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from coursekit import config
-from coursekit.course import results
+from coursekit.course import assets, results
+from coursekit.course.notebooks import NOTEBOOK_ROOT, find_notebooks, record_run
+from coursekit.data import offline_reason
 from coursekit.io import atomic_write_text
 
-NOTEBOOK_ROOT = Path("notebooks")
 BUILD_ROOT = Path("build")
-#: The notebook metadata key under which the runner records the mode and the time of a run.
-RUN_METADATA_KEY = "coursekit"
 
 
 @dataclass
@@ -51,36 +48,6 @@ class RunResult:
     output: str  # the executed .ipynb ("" when in place)
     html: str
     error: str = ""
-
-
-def find_notebooks(root: Path = NOTEBOOK_ROOT, week: str | None = None) -> list[Path]:
-    """The lecture notebooks under ``root`` (``week*/**/*.ipynb``), sorted, optionally one week.
-
-    ``week`` may be ``"1"``, ``"week1"`` or a folder name such as ``"week1_rbm"``.
-    """
-    root = Path(root)
-    if not root.is_dir():
-        raise ValueError(f"notebook folder {str(root)!r} does not exist.")
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith("week"))
-    if week is not None and str(week).strip():
-        wanted = str(week).strip().lower()
-        if wanted.isdigit():
-            wanted = f"week{int(wanted)}"
-        chosen = [
-            p
-            for p in folders
-            if p.name == wanted or re.fullmatch(rf"{re.escape(wanted)}(_.*)?", p.name)
-        ]
-        if not chosen:
-            names = ", ".join(p.name for p in folders) or "none"
-            raise ValueError(f"week {week!r} matches no folder under {root}; there are: {names}.")
-        folders = chosen
-    return [
-        nb
-        for folder in folders
-        for nb in sorted(folder.rglob("*.ipynb"))
-        if ".ipynb_checkpoints" not in nb.parts
-    ]
 
 
 #: What the kernel process itself logs at start that is no news: ipykernel >= 7 warns on every
@@ -116,19 +83,16 @@ def html_assets() -> Path | None:
     set, installs it with npm as ``coursekit slides`` does (without npm's retries, so a machine
     without network does not wait for minutes). Says in one line when it falls back to a CDN.
     """
-    from coursekit.course import slides
-    from coursekit.data import offline_reason
-
-    node_modules = slides.SLIDES_DIR / "node_modules"
-    if slides._assets_complete(node_modules) and offline_reason(include_failures=False):
+    node_modules = assets.SLIDES_DIR / "node_modules"
+    if assets.assets_complete(node_modules) and offline_reason(include_failures=False):
         return node_modules  # perhaps older than the lockfile, but no npm offline
     why = offline_reason(include_failures=False)
     if why is None:
         saved = {k: os.environ.get(k) for k in _NPM_QUICK}
         os.environ.update({k: v for k, v in _NPM_QUICK.items() if saved[k] is None})
         try:
-            return slides.ensure_assets()
-        except slides.SlidesError as err:
+            return assets.ensure_assets()
+        except assets.SlidesError as err:
             why = str(err).split(". ")[0]
         finally:
             for key, value in saved.items():
@@ -151,13 +115,11 @@ def render_html(nb: Any, node_modules: Path | None) -> str:
     import jinja2
     from nbconvert import HTMLExporter
 
-    from coursekit.course import slides
-
     if node_modules is not None:
-        js = slides._read_text(node_modules / slides.ASSET_FILES["mathjax_js"])
-        mathjax = f"<script>{slides._inline_script(js)}</script>"
+        js = assets.read_text(node_modules / assets.ASSET_FILES["mathjax_js"])
+        mathjax = f"<script>{assets.inline_script(js)}</script>"
     else:
-        mathjax = f'<script src="{slides.CDN_URLS["mathjax_js"]}"></script>'
+        mathjax = f'<script src="{assets.CDN_URLS["mathjax_js"]}"></script>'
     exporter = HTMLExporter(
         template_name="lab",
         extra_loaders=[jinja2.DictLoader({"ck_offline.html.j2": _OFFLINE_TEMPLATE})],
@@ -231,7 +193,7 @@ def execute_notebook(
         else:
             os.environ[config.MODE_ENV] = saved
 
-    nb.metadata[RUN_METADATA_KEY] = {"mode": mode, "executed": executed}
+    record_run(nb, mode=mode, executed=executed)
     week_dir = out_dir / source.parent.name
     target = source if in_place else week_dir / source.name
     atomic_write_text(target, nbformat.writes(nb))
