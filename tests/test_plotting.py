@@ -6,8 +6,6 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything can import TensorFlow
 
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -29,7 +27,6 @@ from coursekit.plotting import (  # noqa: E402
 )
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-MODULE_PATH = Path(__file__).resolve().parents[1] / "coursekit" / "plotting.py"
 
 
 @pytest.fixture(autouse=True)
@@ -606,3 +603,45 @@ def test_gan_grid_animation_has_one_frame_per_grid():
     assert html.count("data:image/png;base64") == 3  # one inline frame per grid, no network
     with pytest.raises(ValueError, match="same length"):
         gan_plots.grid_animation(grids, [100])
+
+
+def test_gan_animation_frames_are_mosaics_with_white_gaps():
+    """The animation has no axes background to show through, so its gaps are white (1.0)."""
+    from coursekit.plotting import gan as gan_plots
+
+    images = np.stack([np.zeros((2, 2)), np.full((2, 2), 0.5), np.full((2, 2), 2.0)])
+    frame = gan_plots._white_gap_mosaic(images, 2)
+    assert frame.dtype == np.float32 and frame.shape == (5, 5)
+    np.testing.assert_array_equal(frame[:2, :2], 0.0)
+    np.testing.assert_array_equal(frame[:2, 3:], 0.5)
+    np.testing.assert_array_equal(frame[3:, :2], 1.0)  # clipped to [0, 1]
+    np.testing.assert_array_equal(frame[2, :], 1.0)  # the gap row
+    np.testing.assert_array_equal(frame[:, 2], 1.0)  # the gap column
+    np.testing.assert_array_equal(frame[3:, 3:], 1.0)  # the empty cell
+
+
+def test_the_package_names_are_the_modules_names():
+    """``ck.plotting.X`` is the function of the module that defines it (one object, not a copy),
+    and ``to_numpy`` is the one of :mod:`coursekit.checks`."""
+    from coursekit import checks, plotting
+    from coursekit.plotting import charts, images, style
+
+    for module in (charts, images, style):
+        for name in module.__all__:
+            if name in plotting.__all__:
+                assert getattr(plotting, name) is getattr(module, name), name
+    assert plotting.to_numpy is checks.to_numpy
+    public = set(charts.__all__) | set(images.__all__) | set(style.__all__)
+    assert set(plotting.__all__) - public == {"to_numpy"}
+
+
+def test_family_figures_drawn_into_a_subfigure_return_the_whole_figure():
+    """Every ``ax=`` goes through ``style.figure_and_axes``: the figure returned is the one a
+    notebook can save, also for an axes in a sub-figure."""
+    from coursekit.plotting import charts, ebm, vae
+
+    fig = plt.figure()
+    left, right = fig.subfigures(1, 2)
+    assert ebm.energy_histograms({"a": np.arange(10.0)}, ax=left.subplots()) is fig
+    assert vae.latent_scatter(np.zeros((3, 2)), [0, 1, 2], ax=right.subplots()) is fig
+    assert charts.class_histogram({"a": np.full(10, 0.1)}, ax=fig.add_subplot()) is fig

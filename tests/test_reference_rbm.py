@@ -407,3 +407,18 @@ def test_parameter_validation():
         rbm.log_partition(np.full((4, 2), np.nan), a, b)
     with pytest.raises(ValueError, match="same number of rows"):
         rbm.energy(x, np.zeros((2, 2)), W, a, b)
+
+
+def test_the_rbm_page_still_offers_every_name_it_had():
+    """The exact maths moved to ``rbm_exact`` and the stable helpers to ``numerics``;
+    ``coursekit.reference.rbm`` imports them back (the same objects), so that
+    ``from coursekit.reference.rbm import X`` keeps working for the data, the models' tests and
+    the notebooks."""
+    from coursekit.reference import numerics, rbm_exact
+
+    for module in (numerics, rbm_exact):
+        for name in module.__all__:
+            assert getattr(rbm, name) is getattr(module, name), name
+    assert set(numerics.__all__) | set(rbm_exact.__all__) < set(rbm.__all__)
+    for name in ("_as_rng", "_check_bias", "_check_enum_size", "_check_params", "_check_x"):
+        assert callable(getattr(rbm, name)), name  # reference.tempering imports these from rbm

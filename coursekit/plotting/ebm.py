@@ -1,5 +1,9 @@
-"""Figures of week 2: densities with Langevin chains, variance against step size, energy
-histograms and ROC curves. Matplotlib and NumPy only; framework tensors are converted."""
+"""Figures of week 2: densities with Langevin chains, energy histograms and ROC curves.
+
+Matplotlib and NumPy only; framework tensors are converted by :func:`coursekit.checks.to_numpy`.
+Each function with an ``ax=`` argument draws into it (a panel of a larger figure) or into a new
+figure, through :func:`coursekit.plotting.style.figure_and_axes` like every course figure.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +17,9 @@ from matplotlib.figure import Figure
 
 from coursekit.checks import to_numpy
 from coursekit.metrics.ood import roc_auc, roc_curve
+from coursekit.plotting.style import figure_and_axes
 
 __all__ = ["density_and_chains", "energy_histograms", "roc_curves", "toy_panel"]
-
-
-def _ax(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
-        return fig, ax
-    return ax.figure, ax
 
 
 def _density_image(log_density: Any, lim: float, ax: Axes, resolution: int = 200) -> None:
@@ -43,7 +41,7 @@ def density_and_chains(
 ) -> Figure:
     """The exact density of a 2-D ``target`` (image), a few chain paths (``chain`` [k, n, 2])
     and samples (``samples`` [m, 2], dots)."""
-    fig, ax = _ax(ax, (4.2, 4.2))
+    fig, ax = figure_and_axes(ax, (4.2, 4.2))
     _density_image(target.log_prob, lim, ax)
     if samples is not None:
         s = to_numpy(samples)
@@ -78,7 +76,7 @@ def energy_histograms(
     title: str = "energies",
 ) -> Figure:
     """Overlaid normalised histograms of energies, one per named set (shared bins)."""
-    fig, ax = _ax(ax, (7.5, 3.8))
+    fig, ax = figure_and_axes(ax, (7.5, 3.8))
     arrays = {k: np.asarray(to_numpy(v), dtype=np.float64).ravel() for k, v in energies.items()}
     lo = min(np.percentile(a, 0.5) for a in arrays.values())
     hi = max(np.percentile(a, 99.5) for a in arrays.values())
@@ -97,7 +95,7 @@ def roc_curves(
 ) -> tuple[Figure, dict[str, float]]:
     """ROC curves of "in distribution" against each named out-of-distribution set; returns the
     figure and the AUCs."""
-    fig, ax = _ax(ax, (4.2, 4.2))
+    fig, ax = figure_and_axes(ax, (4.2, 4.2))
     aucs = {}
     for name, out in scores_out.items():
         fpr, tpr = roc_curve(scores_in, out)

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from coursekit.plotting.images import _tile
 from coursekit.reference.gan import optimal_discriminator
 
 __all__ = ["game_frames", "gan_curves", "grid_animation", "mode_fractions", "quality_curves"]
@@ -126,7 +127,7 @@ def grid_animation(
             f"grids and updates must be non-empty and of the same length, got {len(grids)} "
             f"and {len(updates)}"
         )
-    tiles = [_tile((np.asarray(g) + 1.0) / 2.0, ncols) for g in grids]
+    tiles = [_white_gap_mosaic((np.asarray(g) + 1.0) / 2.0, ncols) for g in grids]
     fig, ax = plt.subplots(figsize=(3.2, 3.5), dpi=80)
     image = ax.imshow(tiles[0], cmap="gray", vmin=0.0, vmax=1.0)
     ax.set_axis_off()
@@ -143,12 +144,10 @@ def grid_animation(
     return html
 
 
-def _tile(images: np.ndarray, ncols: int) -> np.ndarray:
-    """Images [g, h, w] as one array of ``ncols`` columns with 1-pixel white gaps."""
-    g, h, w = images.shape
-    rows = -(-g // ncols)
-    out = np.ones((rows * (h + 1) - 1, ncols * (w + 1) - 1), dtype=np.float32)
-    for i, img in enumerate(images):
-        r, c = divmod(i, ncols)
-        out[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = np.clip(img, 0, 1)
-    return out
+def _white_gap_mosaic(images: np.ndarray, ncols: int) -> np.ndarray:
+    """Images [g, h, w] (clipped to [0, 1]) as one float32 array of ``ncols`` columns with
+    1-pixel white gaps: the course mosaic (:func:`coursekit.plotting.images._tile`), but with
+    gaps of value 1 rather than transparent ones, since an animation frame has no axes
+    background to show through."""
+    cells = np.clip(images, 0, 1)[..., None]  # [g, h, w, 1]
+    return _tile(cells, -(-len(cells) // ncols), ncols, 1, fill=1.0)

@@ -16,9 +16,12 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from coursekit import plotting
+from coursekit.plotting.charts import plot_curves
+from coursekit.plotting.images import image_grid
+from coursekit.plotting.style import figure_and_axes
 
 __all__ = ["interpolation", "latent_grid", "latent_scatter", "manifold", "terms_curves"]
 
@@ -40,17 +43,14 @@ def latent_grid(n: int = 15, *, low: float = 0.05, high: float = 0.95) -> np.nda
 
 
 def latent_scatter(
-    z: Any, labels: Any, *, ax: Any = None, title: str = "encoder means of test images"
+    z: Any, labels: Any, *, ax: Axes | None = None, title: str = "encoder means of test images"
 ) -> Figure:
     """Scatter the first two latent coordinates ``z`` [n, >=2], coloured by ``labels`` [n]."""
     z = np.asarray(z, dtype=np.float64)
     labels = np.asarray(labels)
     if z.ndim != 2 or z.shape[1] < 2 or len(labels) != len(z):
         raise ValueError(f"z must be [n, >=2] and labels [n], got {z.shape} and {labels.shape}")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.2, 5.2), layout="constrained")
-    else:
-        fig = ax.figure
+    fig, ax = figure_and_axes(ax, (6.2, 5.2), layout="constrained")
     points = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", s=6, alpha=0.8,
                         vmin=-0.5, vmax=9.5)  # fmt: skip
     fig.colorbar(points, ax=ax, ticks=range(10), label="digit")
@@ -67,7 +67,7 @@ def manifold(model: Any, n: int = 15, *, title: str | None = None) -> Figure:
         raise ValueError(f"the manifold needs a model with latent_dim=2, got {latent_dim!r}")
     images = model.decode_mean(latent_grid(n))
     title = title or f"decoded grid, quantiles 5%..95% of N(0, 1) per axis ({n} x {n})"
-    return plotting.image_grid(images, ncols=n, title=title)
+    return image_grid(images, ncols=n, title=title)
 
 
 def interpolation(model: Any, x_a: Any, x_b: Any, *, steps: int = 10) -> Figure:
@@ -79,7 +79,7 @@ def interpolation(model: Any, x_a: Any, x_b: Any, *, steps: int = 10) -> Figure:
     path = ((1 - t) * z[0] + t * z[1]).astype(np.float32)
     images = np.concatenate([np.asarray(x_a).reshape(1, -1), model.decode_mean(path),
                              np.asarray(x_b).reshape(1, -1)])  # fmt: skip
-    return plotting.image_grid(
+    return image_grid(
         images, ncols=steps + 2, title="image A | decoded path from mu(A) to mu(B) | image B"
     )
 
@@ -96,8 +96,8 @@ def terms_curves(history: Any, *, x_key: str = "updates") -> Figure:
     x = data.get(x_key)
     xlabel = x_key if x is not None else "epoch"
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
-    plotting.plot_curves({"-E[log p(x|h)] (reconstruction)": rec}, x=x, ax=ax1, xlabel=xlabel,
-                         ylabel="nats per image")  # fmt: skip
-    plotting.plot_curves({"D[Q(h|x) || p(h)]": kl}, x=x, ax=ax2, xlabel=xlabel,
-                         ylabel="nats per image")  # fmt: skip
+    plot_curves({"-E[log p(x|h)] (reconstruction)": rec}, x=x, ax=ax1, xlabel=xlabel,
+                ylabel="nats per image")  # fmt: skip
+    plot_curves({"D[Q(h|x) || p(h)]": kl}, x=x, ax=ax2, xlabel=xlabel,
+                ylabel="nats per image")  # fmt: skip
     return fig

@@ -1,8 +1,11 @@
 """Framework-free NumPy reference maths for the course (float64, exact where feasible).
 
 Week 1, restricted Boltzmann machines: :mod:`coursekit.reference.rbm` (energies, conditionals,
-exact log Z / likelihood / gradient by enumeration, CD-k and PCD, pseudo-likelihood),
-:mod:`coursekit.reference.ais` (annealed importance sampling for log Z),
+free energy, Gibbs sampling, CD-k and PCD, pseudo-likelihood) and
+:mod:`coursekit.reference.rbm_exact` (exact log Z / likelihood / gradient, model distribution
+and KL by enumeration), both built on :mod:`coursekit.reference.rbm_base` (argument checks, the
+free-energy kernel) and :mod:`coursekit.reference.numerics` (stable sigmoid, softplus,
+log-sum-exp); :mod:`coursekit.reference.ais` (annealed importance sampling for log Z),
 :mod:`coursekit.reference.evaluate` (log Z with an error bar that covers the schedule's bias,
 test log-likelihood) and :mod:`coursekit.reference.tempering` (parallel tempering and its
 exact checks). The notebooks' PyTorch and Keras models are tested against these functions.
@@ -17,28 +20,27 @@ from coursekit.reference.ais import (
     log_likelihood_ais,
     sm2008_schedule,
 )
+from coursekit.reference.numerics import log_sigmoid, logsumexp, sigmoid, softplus
 from coursekit.reference.rbm import (
-    MAX_ENUMERATION_UNITS,
-    all_states,
     cd_gradient,
-    empirical_distribution,
     energy,
     free_energy,
     gibbs_step,
-    kl_divergence,
-    log_likelihood,
-    log_likelihood_gradient,
-    log_partition,
-    log_sigmoid,
-    logsumexp,
-    model_distribution,
     p_h_given_x,
     p_x_given_h,
     pseudo_log_likelihood,
     pseudo_log_likelihood_stochastic,
     reconstruction_error,
-    sigmoid,
-    softplus,
+)
+from coursekit.reference.rbm_exact import (
+    MAX_ENUMERATION_UNITS,
+    all_states,
+    empirical_distribution,
+    kl_divergence,
+    log_likelihood,
+    log_likelihood_gradient,
+    log_partition,
+    model_distribution,
     state_index,
 )
 

@@ -29,16 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coursekit.reference.rbm import (
-    _as_rng,
-    _check_bias,
-    _check_params,
-    _check_x,
-    _neg_free_energy,
-    logsumexp,
-    sigmoid,
-    softplus,
-)
+from coursekit.reference.numerics import _as_rng, logsumexp, sigmoid, softplus
+from coursekit.reference.rbm_base import _check_bias, _check_params, _check_x, _neg_free_energy
 
 __all__ = [
     "AISResult",

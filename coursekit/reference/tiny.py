@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from coursekit.reference.rbm import (
-    cd_gradient,
+from coursekit.reference.rbm import cd_gradient
+from coursekit.reference.rbm_exact import (
     empirical_distribution,
     kl_divergence,
     log_likelihood_gradient,
