@@ -1,6 +1,6 @@
 # coursekit: two commands set up and run everything.
 #   make run     execute every notebook (full mode) into build/, with a summary table
-#   make test    lint, unit tests and every notebook re-executed by nbval (smoke mode)
+#   make test    lint, import layers, unit tests and every notebook re-executed by nbval (smoke)
 # Both create .venv on first use (and refresh it when pyproject.toml changes).
 
 SHELL := /bin/bash
@@ -20,7 +20,7 @@ WEEK   ?=
 # Tests never touch the network and always run the notebooks in smoke mode.
 TEST_ENV := COURSEKIT_OFFLINE=1 COURSEKIT_MODE=smoke COURSEKIT_RESULTS=$(CURDIR)/build/test-results MPLBACKEND=Agg PYTHONWARNINGS=ignore::DeprecationWarning
 
-.PHONY: help venv run test test-unit test-keras-torch lint lab outputs slides bench clean
+.PHONY: help venv run test test-quick test-unit test-keras-torch lint layers lab outputs slides bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -39,10 +39,16 @@ run: $(STAMP)  ## run the course: doctor, then every notebook into build/ (MODE=
 	COURSEKIT_MODE=$(MODE) $(BIN)/coursekit doctor
 	$(BIN)/coursekit run --mode $(MODE) $(if $(WEEK),--week $(WEEK))
 
-test: lint test-unit test-keras-torch  ## the whole suite: ruff, unit tests + nbval, Keras tests on the torch backend
+test: lint layers test-unit test-keras-torch  ## the whole suite: ruff, import layers, unit tests + nbval, Keras tests on the torch backend
+
+test-quick: $(STAMP)  ## the unit tests alone, without the slow statistical tests and notebooks (a few minutes)
+	$(TEST_ENV) $(BIN)/python -m pytest tests -m "not slow" -p no:cacheprovider
 
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check coursekit tests benchmarks notebooks
+
+layers: $(STAMP)  ## the package's import layers (import-linter contracts in pyproject.toml)
+	$(BIN)/lint-imports --no-cache --no-logo
 
 test-unit: $(STAMP)  ## unit tests and every notebook re-executed by nbval, Keras on tensorflow
 	$(TEST_ENV) $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider

@@ -17,10 +17,10 @@ models in :mod:`coursekit.torch` and :mod:`coursekit.keras`, and the course tool
 from __future__ import annotations
 
 import importlib
-import warnings
 from typing import Any
 
 from coursekit import config, data, plotting, threads  # config first: it sets TensorFlow's env
+from coursekit.checks import warn_deprecated
 from coursekit.config import by_mode, is_smoke, mode, seed_everything
 from coursekit.threads import available_cpus, num_threads
 
@@ -78,10 +78,6 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'coursekit' has no attribute {name!r}")
     module_name, attribute = _MOVED[name]
     new = module_name if attribute is None else f"{module_name}.{attribute}"
-    warnings.warn(
-        f"coursekit.{name} is deprecated and will be removed in the next release; use {new}",
-        DeprecationWarning,
-        stacklevel=2,
-    )
+    warn_deprecated(f"coursekit.{name}", new)
     module = importlib.import_module(module_name)
     return module if attribute is None else getattr(module, attribute)

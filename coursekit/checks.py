@@ -7,13 +7,15 @@ Every public function of the course checks what it is given and answers bad inpu
     check_float(-1, "eta", "> 0")  # ValueError: eta (step size) must be a finite number > 0, ...
 
 A trainer whose numbers run away raises :class:`TrainingDiverged` (a ``FloatingPointError``),
-whatever the model. :func:`to_numpy` is the one conversion of a framework tensor to NumPy.
+whatever the model. :func:`to_numpy` is the one conversion of a framework tensor to NumPy, and
+:func:`warn_deprecated` the one warning for a name kept one release after it was renamed.
 NumPy only; no framework is imported here (tensors are recognised by duck typing).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,6 +32,7 @@ __all__ = [
     "check_seed",
     "describe",
     "to_numpy",
+    "warn_deprecated",
 ]
 
 
@@ -180,3 +183,15 @@ def check_image_batch(x: Any, name: str, *, expect: str) -> np.ndarray:
     ):
         raise ValueError(f"{name} must be numeric, got dtype {x.dtype}")
     return np.asarray(x, dtype=np.float32).reshape(shape[0], 28, 28)
+
+
+def warn_deprecated(old: str, new: str, stacklevel: int = 3) -> None:
+    """Warn that ``old`` (kept for one release) is deprecated, and what to use instead.
+
+    ``stacklevel`` 3 points the warning at the caller of the function that calls this one.
+    """
+    warnings.warn(
+        f"{old} is deprecated and will be removed in the next release; use {new} instead",
+        DeprecationWarning,
+        stacklevel=stacklevel,
+    )

@@ -15,16 +15,13 @@ NumPy only; no framework is imported here.
 
 from __future__ import annotations
 
-import functools
 import os
 import tempfile
-import warnings
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -32,7 +29,6 @@ __all__ = [
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_text",
-    "deprecated_alias",
     "display_path",
     "project_root",
     "read_npz",
@@ -174,29 +170,6 @@ def read_npz(
             seen = "no format tag" if found is None else f"format {found!r}"
             raise ValueError(f"{target} has {seen}; expected {expected}")
     return arrays
-
-
-def deprecated_alias(
-    new: Callable[..., Any], old: str, use: str | None = None
-) -> Callable[..., Any]:
-    """``new`` under its old name ``old``, with a :class:`DeprecationWarning` at each call.
-
-    The course keeps the names it renamed for one release, e.g. ``VAE.save_checkpoint`` for
-    :meth:`VAE.save`; the warning says what to call instead (``use``, default ``new``'s name).
-    """
-    use = new.__qualname__ if use is None else use
-
-    @functools.wraps(new)
-    def alias(*args: Any, **kwargs: Any) -> Any:
-        warnings.warn(
-            f"{old} is deprecated and will be removed in the next release; use {use} instead",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return new(*args, **kwargs)
-
-    alias.__doc__ = f"Deprecated: use {use}."
-    return alias
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,9 +1,17 @@
-"""Shared test set-up: markers, the repository root, and an isolated environment per test."""
+"""Shared test set-up: markers, the repository root, the framework fixtures, and an isolated
+environment per test.
+
+Twin tests (the same behaviour of the PyTorch and the Keras model) are written once, over the
+``fw`` fixture: ``coursekit.torch``, then ``coursekit.keras`` (marked ``keras``, so that
+``make test`` runs those cases again on Keras' torch backend).
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -18,6 +26,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "keras: Keras tests; `make test` runs them on the tensorflow and torch backends"
     )
+    config.addinivalue_line(
+        "markers",
+        "slow: statistical tests and notebooks (seconds each); `make test` runs them, "
+        "`make test-quick` leaves them out",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every notebook cell that nbval re-executes is ``slow``: a notebook takes seconds."""
+    for item in items:
+        if type(item).__name__ == "IPyNbCell":
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +59,16 @@ def repo_root() -> Path:
     return REPO
 
 
-@pytest.fixture(params=["torch", pytest.param("keras", marks=pytest.mark.keras)])
+FRAMEWORKS = ["torch", pytest.param("keras", marks=pytest.mark.keras)]
+
+
+@pytest.fixture(params=FRAMEWORKS)
+def fw(request) -> ModuleType:
+    """The framework package under test: ``coursekit.torch``, then ``coursekit.keras``."""
+    return importlib.import_module(f"coursekit.{request.param}")
+
+
+@pytest.fixture(params=FRAMEWORKS)
 def RBM(request):  # noqa: N802 - the class under test
     """``coursekit.torch.RBM``, then ``coursekit.keras.RBM`` (marked ``keras``, so that
     ``make test`` runs those cases again on the torch backend); torch on one thread, as the

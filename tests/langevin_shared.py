@@ -1,4 +1,4 @@
-"""Statistical checks of a Langevin sampler, shared by the torch and the Keras tests.
+"""Statistical checks of a Langevin sampler, run by tests/test_langevin.py on each framework.
 
 Each check takes a ``Framework``: its ``langevin`` function, a way to build a log density of a
 toy target, a standard-normal log density, and ``to_numpy``. The tolerances come from the
@@ -23,10 +23,25 @@ SIGMAS = 5.0  # tolerance in standard errors: a false alarm has probability ~ 6e
 
 @dataclass
 class Framework:
+    """One framework's sampler and the pieces the checks need, in its own tensors."""
+
     langevin: Callable[..., Any]
     target_log_prob: Callable[[Any], Callable]
     std_normal: Callable[[Any], Any]  # x [n, d] -> -|x|^2 / 2
     to_numpy: Callable[[Any], np.ndarray]
+
+
+def framework(fw: Any) -> Framework:
+    """The :class:`Framework` of ``coursekit.torch`` or ``coursekit.keras``."""
+    from coursekit.checks import to_numpy
+
+    if fw.__name__ == "coursekit.torch":
+        std_normal = lambda x: -0.5 * (x * x).sum(1)  # noqa: E731
+    else:
+        from keras import ops
+
+        std_normal = lambda x: -0.5 * ops.sum(x * x, axis=1)  # noqa: E731
+    return Framework(fw.langevin, fw.target_log_prob, std_normal, to_numpy)
 
 
 def gaussian_mean_and_cov(fw: Framework) -> None:

@@ -37,7 +37,7 @@ def test_unknown_mode_names_value_and_choices(monkeypatch):
 
 
 def test_seed_everything_repeats_python_numpy_and_torch():
-    torch = pytest.importorskip("torch")
+    import torch
 
     def draw():
         legacy = np.random.rand(3).tolist()  # noqa: NPY002  (the global state is seeded too)
@@ -54,7 +54,7 @@ def test_seed_everything_repeats_python_numpy_and_torch():
 
 @pytest.mark.keras
 def test_seed_everything_seeds_keras_when_imported():
-    keras = pytest.importorskip("keras")
+    import keras
 
     config.seed_everything(7)
     a = keras.ops.convert_to_numpy(keras.random.normal((4,)))
@@ -64,7 +64,7 @@ def test_seed_everything_seeds_keras_when_imported():
 
 
 def test_reapply_seed_uses_last_seed():
-    torch = pytest.importorskip("torch")
+    import torch
     config.seed_everything(5)
     expected = torch.rand(2)
     torch.manual_seed(999)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import gzip
-import os
 import re
 import warnings
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pooch
 import pytest
+from conftest import REPO, SHARED_MNIST
 from helpers_idx import (
     NAMES,
     hanging_mirror,
@@ -37,10 +37,6 @@ from coursekit.data import (
 from coursekit.data.idx import read_idx
 from coursekit.data.registry import LocalSource
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_MNIST = Path(
-    os.environ.get("COURSEKIT_SHARED_MNIST", REPO.parent / "shared" / "data" / "mnist")
-)
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 

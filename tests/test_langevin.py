@@ -1,60 +1,68 @@
-"""coursekit.torch.langevin and the PyTorch EBM: statistics, parity with NumPy, bad input."""
+"""The Langevin samplers and the EBMs of both frameworks (``fw``: coursekit.torch, then
+coursekit.keras on the current Keras backend): statistics of the chains, parity with the NumPy
+reference, bad input, training; then what each framework has of its own."""
 
 from __future__ import annotations
 
-import langevin_checks_shared as shared
+import langevin_shared as shared
 import numpy as np
 import pytest
-import torch
 
+from coursekit.checks import TrainingDiverged, to_numpy
+from coursekit.metrics.ood import roc_auc
 from coursekit.reference import langevin as ref
-from coursekit.torch import EBM, MLPEnergy, TrainingDiverged, langevin, target_log_prob
-from coursekit.torch.langevin import value_and_grad
-
-FW = shared.Framework(
-    langevin=langevin,
-    target_log_prob=target_log_prob,
-    std_normal=lambda x: -0.5 * (x * x).sum(1),
-    to_numpy=lambda t: t.detach().numpy(),
-)
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
+def _one_torch_thread():
+    """The chains are tiny: one thread is faster than two, and leaves the other core free."""
+    import torch
+
     old = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(old)
 
 
-def test_gaussian_mean_and_cov():
+@pytest.fixture
+def FW(fw) -> shared.Framework:  # noqa: N802 - the framework adapter of the shared checks
+    return shared.framework(fw)
+
+
+def _is_torch(fw) -> bool:
+    return fw.__name__ == "coursekit.torch"
+
+
+# ---- the chains' statistics -----------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_gaussian_mean_and_cov(FW):  # noqa: N803
     shared.gaussian_mean_and_cov(FW)
 
 
-def test_lecture_form_samples_p_squared():
+@pytest.mark.slow
+def test_lecture_form_samples_p_squared(FW):  # noqa: N803
     shared.lecture_form_halves_variance(FW)
 
 
-def test_mixture_modes_in_proportion():
+@pytest.mark.slow
+def test_mixture_modes_in_proportion(FW):  # noqa: N803
     shared.mixture_proportions(FW)
 
 
-def test_mala_acceptance_and_bias():
+@pytest.mark.slow
+def test_mala_acceptance_and_bias(FW):  # noqa: N803
     shared.mala_acceptance_and_bias(FW)
 
 
-@pytest.mark.parametrize("target", [ref.correlated_gaussian(0.7), ref.mixture(), ref.ring()],
-                         ids=["gaussian", "mixture", "ring"])
-def test_target_log_prob_matches_numpy(target):
-    x = target.sample(50, np.random.default_rng(0))
-    got = target_log_prob(target, dtype=torch.float64)(torch.as_tensor(x))
-    np.testing.assert_allclose(got.numpy(), target.log_prob(x), rtol=1e-10, atol=1e-10)
-    _, g = value_and_grad(target_log_prob(target, dtype=torch.float64), torch.as_tensor(x))
-    np.testing.assert_allclose(g.numpy(), target.grad_log_prob(x), rtol=1e-8, atol=1e-8)
+# ---- against the NumPy reference ------------------------------------------------------------
 
 
 @pytest.mark.parametrize("mala", [False, True])
-def test_parity_with_numpy_reference(mala):
+def test_parity_with_numpy_reference(fw, mala):
+    """The same noise and uniforms give the reference's chain: to float64 precision in torch
+    (run in float64), to float32 precision in Keras."""
     target = ref.mixture(separation=3.0)
     rng = np.random.default_rng(0)
     n, steps = 64, 30
@@ -62,20 +70,56 @@ def test_parity_with_numpy_reference(mala):
     noise = rng.standard_normal((steps, n, 2))
     u = rng.random((steps, n))
     kw = dict(step_size=0.2, n_steps=steps, grad_clip=3.0, clamp=(-4, 4), mala=mala,
-              return_chain=True, stride=10)
+              return_chain=True, stride=10)  # fmt: skip
     want = ref.langevin(target.log_prob, target.grad_log_prob, x0, noise=noise, uniforms=u, **kw)
-    got = langevin(target_log_prob(target, dtype=torch.float64), torch.as_tensor(x0),
-                   noise=torch.as_tensor(noise), uniforms=torch.as_tensor(u), **kw)
-    np.testing.assert_allclose(got.x.numpy(), want.x, atol=1e-9)
-    np.testing.assert_allclose(got.chain.numpy(), want.chain, atol=1e-9)
-    assert got.chain.shape == (3, n, 2)
+    if _is_torch(fw):
+        import torch
+
+        log_prob, atol = fw.target_log_prob(target, dtype=torch.float64), 1e-9
+        x0, noise, u = (torch.as_tensor(a) for a in (x0, noise, u))
+    else:
+        log_prob, atol = fw.target_log_prob(target), 2e-4
+        x0, noise, u = (a.astype(np.float32) for a in (x0, noise, u))
+    got = fw.langevin(log_prob, x0, noise=noise, uniforms=u, **kw)
+    np.testing.assert_allclose(to_numpy(got.x), want.x, atol=atol)
+    np.testing.assert_allclose(to_numpy(got.chain), want.chain, atol=atol)
+    assert tuple(got.chain.shape) == (3, n, 2)
     if mala:
-        assert got.acceptance_rate == pytest.approx(want.acceptance_rate)
+        assert got.acceptance_rate == pytest.approx(want.acceptance_rate, abs=2 / (n * steps))
         assert 0.0 < got.acceptance_rate < 1.0
 
 
-def _gauss(x):
-    return -0.5 * (x * x).sum(1)
+@pytest.mark.parametrize("target", [ref.correlated_gaussian(0.7), ref.mixture(), ref.ring()],
+                         ids=["gaussian", "mixture", "ring"])  # fmt: skip
+def test_target_log_prob_matches_numpy(fw, target):
+    x = target.sample(50, np.random.default_rng(0)).astype(np.float32)
+    got = to_numpy(fw.target_log_prob(target)(x if not _is_torch(fw) else _torch(x)))
+    np.testing.assert_allclose(got, target.log_prob(x), rtol=1e-5, atol=1e-5)
+
+
+def _torch(x):
+    import torch
+
+    return torch.as_tensor(x)
+
+
+# ---- bad input ------------------------------------------------------------------------------
+
+
+def _bad_log_probs(fw) -> dict[str, object]:
+    if _is_torch(fw):
+        return {
+            "not a vector": lambda x: -0.5 * x * x,
+            "nan": lambda x: x.sum(1) * float("nan"),
+            "diverges": lambda x: -1e6 * (x**4).sum(1),
+        }
+    from keras import ops
+
+    return {
+        "not a vector": lambda x: -0.5 * x * x,
+        "nan": lambda x: ops.sum(x, axis=1) * float("nan"),
+        "diverges": lambda x: -1e6 * ops.sum(x**4, axis=1),
+    }
 
 
 @pytest.mark.parametrize(
@@ -89,43 +133,144 @@ def _gauss(x):
         (dict(stride=0), "stride"),
         (dict(clamp=(1.0, -1.0)), "clamp"),
         (dict(clamp=(0.5, 1.0)), "x0"),
-        (dict(log_prob=lambda x: -0.5 * x * x), "log_prob"),
-        (dict(log_prob=lambda x: x.sum(1) * float("nan")), "log_prob"),
-        (dict(log_prob=lambda x: -1e6 * (x**4).sum(1)), "diverged"),
+        (dict(log_prob="not a vector"), "log_prob"),
+        (dict(log_prob="nan"), "log_prob"),
+        (dict(log_prob="diverges"), "diverged"),
     ],
 )
-def test_bad_input_raises_naming_the_argument(kwargs, name):
-    args = dict(log_prob=_gauss, step_size=0.1, n_steps=5)
+def test_bad_input_raises_naming_the_argument(fw, FW, kwargs, name):  # noqa: N803
+    args = dict(log_prob=FW.std_normal, step_size=0.1, n_steps=5)
     args.update(kwargs)
+    log_prob = args.pop("log_prob")
+    if isinstance(log_prob, str):
+        log_prob = _bad_log_probs(fw)[log_prob]
     with pytest.raises(ValueError, match=name):
-        langevin(args.pop("log_prob"), torch.zeros(4, 2), seed=0, **args)
+        fw.langevin(log_prob, np.zeros((4, 2), np.float32), seed=0, **args)
 
 
-def test_toy_ebm_learns_lower_energy_on_data():
-    torch.manual_seed(0)
+# ---- the EBM --------------------------------------------------------------------------------
+
+
+def _mlp_energy(fw, dim: int, hidden: int):
+    if _is_torch(fw):
+        return fw.MLPEnergy(dim, hidden)
+    return fw.mlp_energy(dim, hidden)
+
+
+def _seed(fw, seed: int) -> None:
+    if _is_torch(fw):
+        import torch
+
+        torch.manual_seed(seed)
+    else:
+        import keras
+
+        keras.utils.set_random_seed(seed)
+
+
+@pytest.mark.slow
+def test_toy_ebm_learns_lower_energy_on_data(fw):
+    _seed(fw, 0)
     target = ref.mixture(separation=4.0)
     data = target.sample(2000, np.random.default_rng(0)).astype(np.float32)
-    ebm = EBM(MLPEnergy(2, 32), (2,), step_size=0.05, noise_scale=None, n_steps=20,
-              grad_clip=None, clamp=None, init_range=(-5, 5), buffer_size=1000, alpha=0.1,
-              lr=3e-3, clip_norm=None, data_noise=0.0, seed=0)
+    ebm = fw.EBM(_mlp_energy(fw, 2, 32), (2,), step_size=0.05, noise_scale=None, n_steps=20,
+                 grad_clip=None, clamp=None, init_range=(-5, 5), buffer_size=1000, alpha=0.1,
+                 lr=3e-3, clip_norm=None, data_noise=0.0, seed=0)  # fmt: skip
     hist = ebm.fit(data, updates=150, batch_size=128, log_every=50, progress=False)
     assert hist["update"] == [50, 100, 150]
     e_data = ebm.energies(data[:500])
     noise = np.random.default_rng(1).uniform(-5, 5, (500, 2)).astype(np.float32)
     e_noise = ebm.energies(noise)
     assert e_data.mean() < e_noise.mean() - 0.5, (e_data.mean(), e_noise.mean())
-    from coursekit.metrics.ood import roc_auc
-
     assert roc_auc(-e_data, -e_noise) > 0.8
 
 
-def test_divergence_guard_stops_with_a_message():
-    ebm = EBM(MLPEnergy(2, 8), (2,), step_size=0.01, n_steps=2, clamp=None, init_range=(-1, 1),
-              buffer_size=64, seed=0)
-    with torch.no_grad():
-        ebm.energy.net[-1].bias.fill_(1e5)
-    before = [p.detach().clone() for p in ebm.energy.parameters()]
+def test_divergence_guard_stops_with_a_message(fw):
+    _seed(fw, 0)
+    ebm = fw.EBM(_mlp_energy(fw, 2, 8), (2,), step_size=0.01, n_steps=2, clamp=None,
+                 init_range=(-1, 1), buffer_size=64, seed=0)  # fmt: skip
+    if _is_torch(fw):
+        import torch
+
+        with torch.no_grad():
+            ebm.energy.net[-1].bias.fill_(1e5)
+        weights = lambda: [p.detach().numpy().copy() for p in ebm.energy.parameters()]  # noqa: E731
+    else:
+        last = ebm.energy.layers[-2]
+        last.set_weights([last.get_weights()[0], np.full((1,), 1e5, np.float32)])
+        weights = lambda: [w.copy() for w in ebm.energy.get_weights()]  # noqa: E731
+    before = weights()
     with pytest.raises(TrainingDiverged, match="diverged at update 1.*learning rate"):
         ebm.fit(np.zeros((64, 2), np.float32), updates=3, batch_size=32, progress=False)
-    for p, q in zip(before, ebm.energy.parameters(), strict=False):
-        assert torch.equal(p, q)  # nothing was applied
+    for p, q in zip(before, weights(), strict=True):
+        np.testing.assert_array_equal(p, q)  # nothing was applied
+
+
+# ---- PyTorch only ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", [ref.correlated_gaussian(0.7), ref.mixture(), ref.ring()],
+                         ids=["gaussian", "mixture", "ring"])  # fmt: skip
+def test_torch_log_prob_and_its_gradient_match_numpy_in_float64(target):
+    import torch
+
+    from coursekit.torch import target_log_prob
+    from coursekit.torch.langevin import value_and_grad
+
+    x = target.sample(50, np.random.default_rng(0))
+    got = target_log_prob(target, dtype=torch.float64)(torch.as_tensor(x))
+    np.testing.assert_allclose(got.numpy(), target.log_prob(x), rtol=1e-10, atol=1e-10)
+    _, g = value_and_grad(target_log_prob(target, dtype=torch.float64), torch.as_tensor(x))
+    np.testing.assert_allclose(g.numpy(), target.grad_log_prob(x), rtol=1e-8, atol=1e-8)
+
+
+# ---- Keras only -----------------------------------------------------------------------------
+
+
+@pytest.mark.keras
+def test_keras_cnn_energy_matches_torch_with_the_same_weights():
+    import torch
+
+    from coursekit.keras import cnn_energy
+    from coursekit.torch import CNNEnergy
+
+    torch.manual_seed(0)
+    tnet = CNNEnergy().double()
+    knet = cnn_energy()
+    convs = [m for m in tnet.net if isinstance(m, torch.nn.Conv2d)]
+    lins = [m for m in tnet.net if isinstance(m, torch.nn.Linear)]
+    kconv = [layer for layer in knet.layers if layer.__class__.__name__ == "Conv2D"]
+    kdense = [layer for layer in knet.layers if layer.__class__.__name__ == "Dense"]
+    for t, k in zip(convs, kconv, strict=True):
+        k.set_weights([t.weight.detach().numpy().transpose(2, 3, 1, 0), t.bias.detach().numpy()])
+    # torch flattens [c, 2, 2] channel-major, Keras [2, 2, c] channel-minor
+    w1 = lins[0].weight.detach().numpy().reshape(-1, 64, 2, 2).transpose(0, 2, 3, 1)
+    kdense[0].set_weights([w1.reshape(-1, 256).T, lins[0].bias.detach().numpy()])
+    kdense[1].set_weights([lins[1].weight.detach().numpy().T, lins[1].bias.detach().numpy()])
+    x = np.random.default_rng(0).uniform(-1, 1, (8, 1, 28, 28))
+    want = tnet(torch.as_tensor(x)).detach().numpy()
+    got = to_numpy(knet(x.transpose(0, 2, 3, 1).astype(np.float32)))
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("net", ["cnn", "mlp"])
+def test_keras_energy_nets_start_from_torchs_initialisation(net):
+    """Weights and biases uniform on [-1/sqrt(fan_in), 1/sqrt(fan_in)] as torch's Conv2d/Linear:
+    Keras' defaults (Glorot weights, zero biases) made the Keras EBM a different algorithm."""
+    import keras
+
+    from coursekit.keras import cnn_energy, mlp_energy
+
+    keras.utils.set_random_seed(0)
+    model = cnn_energy() if net == "cnn" else mlp_energy(2, 64)
+    layers = [la for la in model.layers if la.__class__.__name__ in ("Conv2D", "Dense")]
+    assert layers
+    for la in layers:
+        kernel, bias = la.get_weights()
+        bound = 1 / np.sqrt(np.prod(kernel.shape[:-1]))  # fan_in: kh * kw * c_in, or features
+        assert np.abs(kernel).max() <= bound and np.abs(bias).max() <= bound, la.name
+        if kernel.size >= 1000:  # the std of U(-b, b) is b / sqrt(3); 1000 draws: 3% error
+            assert kernel.std() == pytest.approx(bound / np.sqrt(3), rel=0.1), la.name
+        if bias.size >= 16:
+            assert bias.std() == pytest.approx(bound / np.sqrt(3), rel=0.5), la.name

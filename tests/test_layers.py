@@ -17,8 +17,8 @@ from pathlib import Path
 
 import grimp
 import pytest
+from conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "coursekit"
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
+from conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(
     p for p in (REPO / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
 )

@@ -122,7 +122,6 @@ def test_the_old_dcgan_names_still_work_and_warn(tmp_path, framework):
 
 
 def test_a_keras_vae_still_saves_in_keras_format_for_keras_callbacks(tmp_path):
-    pytest.importorskip("keras")
     model, _ = _trained("vae", "keras")
     path = tmp_path / "vae.keras"
     model.save(path)

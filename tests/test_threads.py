@@ -11,13 +11,11 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 from coursekit import threads
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def run_python(code: str, **env: str) -> dict:
@@ -47,14 +45,9 @@ TORCH_THREADS = """
 """
 
 
-def test_threads_reach_torch_imported_after_coursekit():
-    pytest.importorskip("torch")
-    out = run_python("import coursekit\n" + textwrap.dedent(TORCH_THREADS), COURSEKIT_THREADS="1")
-    assert (out["intra"], out["inter"]) == (1, 1)
 
 
 def test_threads_reach_torch_imported_before_coursekit():
-    pytest.importorskip("torch")
     code = "import torch\nimport coursekit\n" + textwrap.dedent(TORCH_THREADS)
     out = run_python(code, COURSEKIT_THREADS="1")
     assert (out["intra"], out["inter"]) == (1, 1)
@@ -71,14 +64,14 @@ TF_THREADS = """
 """
 
 
-def test_threads_reach_tensorflow():
-    pytest.importorskip("tensorflow")
-    out = run_python("import coursekit\n" + textwrap.dedent(TF_THREADS), COURSEKIT_THREADS="1")
+@pytest.mark.parametrize("framework", ["torch", "tensorflow"])
+def test_threads_reach_a_framework_imported_after_coursekit(framework):
+    code = TORCH_THREADS if framework == "torch" else TF_THREADS
+    out = run_python("import coursekit\n" + textwrap.dedent(code), COURSEKIT_THREADS="1")
     assert (out["intra"], out["inter"]) == (1, 1)
 
 
 def test_keras_on_tensorflow_gets_the_threads_and_no_torch():
-    pytest.importorskip("tensorflow")
     code = "import coursekit.keras\n" + textwrap.dedent(TF_THREADS)
     out = run_python(code, COURSEKIT_THREADS="1", KERAS_BACKEND="tensorflow")
     assert (out["intra"], out["inter"]) == (1, 1)
@@ -86,7 +79,6 @@ def test_keras_on_tensorflow_gets_the_threads_and_no_torch():
 
 
 def test_tensorflow_started_before_coursekit_is_reported_not_hidden():
-    pytest.importorskip("tensorflow")
     out = run_python(
         """
         import json
@@ -101,8 +93,6 @@ def test_tensorflow_started_before_coursekit_is_reported_not_hidden():
 
 
 def test_keras_on_torch_seeds_without_importing_tensorflow():
-    pytest.importorskip("keras")
-    pytest.importorskip("torch")
     out = run_python(
         """
         import json, sys

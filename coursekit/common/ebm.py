@@ -1,5 +1,6 @@
-"""What the PyTorch and Keras EBMs (week 2) share, framework-free: the replay buffer of their
-negative phase (Du and Mordatch 2019, section 3.1) and the guard that stops a diverging run.
+"""What the PyTorch and Keras EBMs (week 2) share, framework-free: their settings and training
+loop (:class:`EBMBase`), the replay buffer of their negative phase (Du and Mordatch 2019,
+section 3.1) and the guard that stops a diverging run.
 
 Langevin chains for the negative phase start from earlier chains' end states, so that a few
 dozen steps per update suffice; a share ``restart`` of each batch starts afresh from uniform
@@ -17,13 +18,15 @@ rows uniformly; :class:`coursekit.torch.EBM` and :class:`coursekit.keras.EBM` bo
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from coursekit.checks import TrainingDiverged, check_float, check_int
+from coursekit.loop import train_updates
 
-__all__ = ["ReplayBuffer", "guard"]
+__all__ = ["EBMBase", "ReplayBuffer", "guard"]
 
 
 class ReplayBuffer:
@@ -104,3 +107,75 @@ def guard(what: str, value: float, limit: float, update: int) -> None:
             "Try a smaller learning rate, a larger alpha (energy regularisation), a smaller "
             "Langevin step_size or grad_clip, or restart from a checkpoint."
         )
+
+
+class EBMBase:
+    """What both frameworks' EBM classes share: the settings of the sampler, the buffer and the
+    loss, the divergence guard, and ``fit``.
+
+    The class using it calls :meth:`_settings` in its constructor and provides ``train_step``
+    (one update, the week's algorithm, in its framework) and ``_training_rows`` (the data as
+    the rows ``train_step`` takes).
+    """
+
+    def _settings(
+        self,
+        shape: Sequence[int],
+        *,
+        step_size: float,
+        noise_scale: float | None,
+        n_steps: int,
+        grad_clip: float | None,
+        clamp: tuple[float, float] | None,
+        init_range: tuple[float, float],
+        buffer_size: int,
+        restart: float,
+        alpha: float,
+        clip_norm: float | None,
+        data_noise: float,
+        max_energy: float,
+        seed: int,
+    ) -> None:
+        self.shape = tuple(int(s) for s in shape)
+        self.sampler = dict(step_size=step_size, noise_scale=noise_scale, n_steps=n_steps,
+                            grad_clip=grad_clip, clamp=clamp)  # fmt: skip
+        self.buffer = ReplayBuffer(buffer_size, self.shape, restart=restart, low=init_range[0],
+                                   high=init_range[1], seed=seed)  # fmt: skip
+        self.alpha, self.clip_norm, self.data_noise = alpha, clip_norm, data_noise
+        self.max_energy = max_energy
+        self.updates = 0
+
+    def _sampler_settings(self, n_steps: int | None) -> dict[str, Any]:
+        """The training sampler's settings, with ``n_steps`` if given."""
+        return {**self.sampler, "n_steps": n_steps or self.sampler["n_steps"]}
+
+    def _guard(self, what: str, value: float) -> None:
+        guard(what, value, self.max_energy, self.updates + 1)
+
+    def _training_rows(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    def fit(
+        self,
+        x: Any,
+        *,
+        updates: int,
+        batch_size: int = 128,
+        log_every: int = 50,
+        callback: Callable[[Any, dict], None] | None = None,
+        progress: bool = True,
+    ) -> dict[str, list[float]]:
+        """Train for ``updates`` parameter updates on data ``x`` [n, *shape] (array, in range).
+
+        Returns the history (:func:`coursekit.loop.train_updates`): per logged update
+        ``update``, ``loss``, ``cdiv``, ``reg``, ``e_data``, ``e_fake`` (means over the last
+        ``log_every`` updates) and ``seconds`` (cumulative training time).
+        ``callback(ebm, row)`` runs after each logged update (e.g. to keep buffer snapshots).
+        """
+        data = self._training_rows(x)
+        rng = np.random.default_rng(self.updates)
+        return train_updates(
+            self.train_step, data, updates=updates, batch_size=batch_size, log_every=log_every,
+            permutation=rng.permutation, model=self, done=lambda: self.updates,
+            callback=callback, progress=progress, desc="EBM updates",
+        )  # fmt: skip

@@ -31,20 +31,25 @@ import json
 import math
 import os
 import types
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from coursekit.checks import check_float, check_image_batch, check_int, check_seed
+from coursekit.checks import (
+    check_float,
+    check_image_batch,
+    check_int,
+    check_seed,
+    warn_deprecated,
+)
 from coursekit.io import read_npz, write_npz
 
 __all__ = [
     "FILE_FORMAT",
     "LOSSES",
     "check_channels",
-    "DCGANFile",
+    "DCGANBase",
     "check_config",
     "check_images_pm1",
     "check_latent_dim",
@@ -63,7 +68,12 @@ __all__ = [
 FILE_FORMAT = "coursekit.DCGAN/1"
 #: The generator losses.
 LOSSES = ("non_saturating", "saturating")
-_BN = ("gamma", "beta", "moving_mean", "moving_variance")
+#: Slope of the leaky ReLU for negative inputs (Keras' default, used by the tutorial).
+LEAKY_SLOPE = 0.3
+#: Batch normalisation's epsilon (Keras' default; torch's is 1e-5).
+BN_EPS = 1e-3
+#: The four arrays of a batch-norm layer, by their Keras names.
+BATCH_NORM = ("gamma", "beta", "moving_mean", "moving_variance")
 
 
 def check_latent_dim(value: Any) -> int:
@@ -136,7 +146,7 @@ def weight_shapes(
     ):
         if kernel is not None:
             shapes[f"g/deconv{i}/kernel"] = kernel
-        for p in _BN:
+        for p in BATCH_NORM:
             shapes[f"g/bn{i}/{p}"] = (width,)
     shapes["g/deconv3/kernel"] = (5, 5, 1, c2)
     shapes.update({
@@ -278,21 +288,62 @@ def _load_new(cls: type, path: str | os.PathLike[str], **settings: Any) -> Any:
 
 
 def _load_into_deprecated(model: Any, path: str | os.PathLike[str]) -> Any:
-    warnings.warn(
-        "gan.load(path) on a model is deprecated and will be removed in the next release; use "
-        "DCGAN.load(path), which builds the model from the file",
-        DeprecationWarning,
-        stacklevel=2,
-    )
+    warn_deprecated("gan.load(path) on a model", "DCGAN.load(path), which builds the model from "
+                    "the file")  # fmt: skip
     return model._load_into(path)
 
 
-class DCGANFile:
-    """Saving and loading of both frameworks' DCGANs (one file format, either loads the other).
+class DCGANBase:
+    """What both frameworks' DCGAN classes share: their checked settings, the architecture they
+    describe, and saving and loading (one file format: either framework loads the other's).
 
-    The class using it provides ``config`` (the architecture), ``get_weights``/``set_weights``
-    in the shared layout, ``updates`` and the constructor's settings.
+    The class using it calls :meth:`_settings` first in its constructor and provides
+    ``get_weights``/``set_weights`` in the shared layout and an ``updates`` count.
     """
+
+    def _settings(
+        self,
+        latent_dim: Any,
+        generator_channels: Any,
+        discriminator_channels: Any,
+        loss: Any,
+        learning_rate: Any,
+        beta_1: Any,
+        dropout: Any,
+        seed: Any,
+    ) -> int | None:
+        """Check and keep the constructor's settings; returns the checked ``seed`` (None: the
+        framework draws one from its global generator)."""
+        self.latent_dim = check_latent_dim(latent_dim)
+        self.generator_channels = check_channels(generator_channels, "generator_channels", 3)
+        self.discriminator_channels = check_channels(
+            discriminator_channels, "discriminator_channels", 2
+        )
+        self.loss = check_loss(loss)
+        self.learning_rate = check_lr(learning_rate)
+        self.beta_1 = check_float(beta_1, "beta_1", "in [0, 1)", "Adam's first-moment decay")
+        self.dropout = check_float(dropout, "dropout", "in [0, 1)", "dropout rate")
+        return check_seed(seed)
+
+    @property
+    def _channels(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        return self.generator_channels, self.discriminator_channels
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The architecture (what a saved file must match)."""
+        return {
+            "latent_dim": self.latent_dim,
+            "generator_channels": self.generator_channels,
+            "discriminator_channels": self.discriminator_channels,
+        }
+
+    def _initial_weights(self) -> dict[str, np.ndarray]:
+        """The seeded initial weights (:func:`initial_weights`), the same in both frameworks."""
+        return initial_weights(self.latent_dim, *self._channels, self.seed)
+
+    def _check_weights(self, weights: dict[str, Any]) -> dict[str, np.ndarray]:
+        return check_weights(weights, weight_shapes(self.latent_dim, *self._channels))
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write architecture, settings, weights and update count to ``path`` (.npz, atomic).
@@ -313,10 +364,5 @@ class DCGANFile:
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], **settings: Any) -> Any:
         """Deprecated: use :meth:`load`."""
-        warnings.warn(
-            "DCGAN.from_file is deprecated and will be removed in the next release; use "
-            "DCGAN.load",
-            DeprecationWarning,
-            stacklevel=2,
-        )
+        warn_deprecated("DCGAN.from_file", "DCGAN.load")
         return _load_new(cls, path, **settings)

@@ -6,14 +6,24 @@ Every check raises a :class:`ValueError` that names the argument and says what w
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-from coursekit.checks import check_image_batch, check_int, check_seed
+from coursekit.checks import (
+    check_float,
+    check_image_batch,
+    check_int,
+    check_seed,
+    warn_deprecated,
+)
 
 __all__ = [
     "ARCHITECTURES",
+    "VAEFile",
+    "DEFAULT_MAX_ROWS",
+    "LOG_2PI",
     "IMAGE_SIZE",
     "check_architecture",
     "check_config",
@@ -21,12 +31,32 @@ __all__ = [
     "check_k",
     "check_latent_dim",
     "check_seed",
+    "check_settings",
+    "diverged_message",
 ]
 
 #: The two network shapes of the course's VAEs.
 ARCHITECTURES = ("mlp", "conv")
 #: Pixels of one 28 x 28 image.
 IMAGE_SIZE = 28 * 28
+#: ``log(2 pi)``, of the Gaussian densities in the importance weights.
+LOG_2PI = math.log(2.0 * math.pi)
+#: Decoder rows per pass of ``VAE.log_likelihood`` by architecture (memory, not speed).
+DEFAULT_MAX_ROWS = {"mlp": 16_384, "conv": 2_048}
+
+
+def check_settings(
+    latent_dim: Any, arch: Any, hidden: Any, learning_rate: Any, seed: Any
+) -> tuple[int, str, int, float, int | None]:
+    """The VAE constructor's shared settings, checked: ``(latent_dim, arch, hidden,
+    learning_rate, seed)``."""
+    return (
+        check_latent_dim(latent_dim),
+        check_architecture(arch),
+        check_int(hidden, "hidden", 1, "units of the hidden layer"),
+        check_float(learning_rate, "learning_rate", "> 0", "Adam's step size"),
+        check_seed(seed),
+    )
 
 
 def check_latent_dim(value: Any) -> int:
@@ -65,6 +95,14 @@ def check_images(x: Any, name: str = "x") -> np.ndarray:
     return rows
 
 
+def diverged_message(where: str, loss: float, learning_rate: float) -> str:
+    """The message of a VAE whose loss ran away (``where``: "epoch 3", "update 120")."""
+    return (
+        f"VAE training diverged at {where}: the loss is {loss}; try a smaller learning_rate "
+        f"(now {learning_rate:g})"
+    )
+
+
 def check_config(saved: dict, expected: dict, path: Any) -> None:
     """Refuse a checkpoint whose architecture differs from the model it is loaded into."""
     keys = ("arch", "latent_dim", "hidden")
@@ -80,3 +118,36 @@ def check_config(saved: dict, expected: dict, path: Any) -> None:
 
 def _describe(config: dict) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in config.items())
+
+
+class VAEFile:
+    """Loading, and the names the VAEs' saving had before, shared by both frameworks' VAEs.
+
+    The class using it provides ``save(path)``, ``_saved_config(path)`` (the architecture and
+    learning rate a file holds) and ``_load_into(path)`` (this model, with the file's weights).
+    """
+
+    @classmethod
+    def load(cls, path: Any, **settings: Any) -> Any:
+        """A VAE built with the file's settings, holding its weights. ``settings`` (e.g.
+        ``learning_rate``, ``seed``) override the saved ones."""
+        config = cls._saved_config(path)
+        settings = {"learning_rate": config.get("learning_rate", 1e-3), **settings}
+        model = cls(config["latent_dim"], arch=config["arch"], hidden=config["hidden"], **settings)
+        return model._load_into(path)
+
+    def save_checkpoint(self, path: Any, *args: Any, **kwargs: Any) -> Any:
+        """Deprecated: use ``save``."""
+        warn_deprecated("VAE.save_checkpoint", "VAE.save")
+        return self.save(path, *args, **kwargs)
+
+    def load_checkpoint(self, path: Any) -> Any:
+        """Deprecated: use ``VAE.load(path)``, which builds the model the file describes."""
+        warn_deprecated("VAE.load_checkpoint", "VAE.load(path)")
+        return self._load_into(path)
+
+    @classmethod
+    def from_checkpoint(cls, path: Any, **settings: Any) -> Any:
+        """Deprecated: use ``VAE.load``."""
+        warn_deprecated("VAE.from_checkpoint", "VAE.load")
+        return cls.load(path, **settings)

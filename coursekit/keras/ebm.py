@@ -10,7 +10,7 @@ the maths and the references; the loss per update is
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -18,10 +18,9 @@ import numpy as np
 from keras import layers, ops
 
 from coursekit.checks import to_numpy
-from coursekit.common.ebm import ReplayBuffer, guard
+from coursekit.common.ebm import EBMBase
 from coursekit.keras.autodiff import compile_fn, loss_and_grads
 from coursekit.keras.langevin import LangevinResult, langevin
-from coursekit.loop import train_updates
 
 __all__ = ["EBM", "cnn_energy", "mlp_energy", "torch_init"]
 
@@ -69,7 +68,7 @@ def mlp_energy(dim: int = 2, hidden: int = 64) -> keras.Model:
     return keras.Model(inp, out, name="mlp_energy")
 
 
-class EBM:
+class EBM(EBMBase):
     """An energy network trained contrastively with Langevin negatives from a replay buffer.
 
     The arguments are those of :class:`coursekit.torch.EBM` (``shape`` channels-last here).
@@ -97,19 +96,17 @@ class EBM:
         seed: int = 0,
     ) -> None:
         self.energy = energy
-        self.shape = tuple(int(s) for s in shape)
-        self.sampler = dict(step_size=step_size, noise_scale=noise_scale, n_steps=n_steps,
-                            grad_clip=grad_clip, clamp=clamp)
-        self.buffer = ReplayBuffer(buffer_size, self.shape, restart=restart, low=init_range[0],
-                                   high=init_range[1], seed=seed)
-        self.alpha, self.clip_norm, self.data_noise = alpha, clip_norm, data_noise
-        self.max_energy = max_energy
+        self._settings(
+            shape, step_size=step_size, noise_scale=noise_scale, n_steps=n_steps,
+            grad_clip=grad_clip, clamp=clamp, init_range=init_range, buffer_size=buffer_size,
+            restart=restart, alpha=alpha, clip_norm=clip_norm, data_noise=data_noise,
+            max_energy=max_energy, seed=seed,
+        )  # fmt: skip
         # epsilon 1e-8 as torch.optim.Adam (Keras' default is 1e-7)
         self.optimizer = keras.optimizers.Adam(learning_rate=lr, beta_1=betas[0], beta_2=betas[1],
                                                epsilon=1e-8)
         self.optimizer.build(energy.trainable_variables)
         self.seed_gen = keras.random.SeedGenerator(seed)
-        self.updates = 0
         self._grads = compile_fn(self._loss_and_grads)
         self._apply = compile_fn(self._apply_grads)
 
@@ -121,18 +118,17 @@ class EBM:
 
     def energies(self, x: Any, batch_size: int = 512) -> np.ndarray:
         """Energies of ``x`` [n, *shape] (array or tensor) as a NumPy float64 array [n]."""
-        x = np.asarray(ops.convert_to_numpy(x), dtype=np.float32).reshape(-1, *self.shape)
+        x = np.asarray(to_numpy(x), dtype=np.float32).reshape(-1, *self.shape)
         return np.concatenate([
-            np.asarray(ops.convert_to_numpy(self.energy(x[i:i + batch_size])), dtype=np.float64)
+            np.asarray(to_numpy(self.energy(x[i:i + batch_size])), dtype=np.float64)
             for i in range(0, len(x), batch_size)])
 
     def sample(self, n: int, *, n_steps: int | None = None, start: Any = None,
                return_chain: bool = False, stride: int = 1) -> LangevinResult:
         """Langevin chains with the training sampler's settings, from noise (or ``start``)."""
         x0 = self.buffer.noise(n) if start is None else start
-        kwargs = {**self.sampler, "n_steps": n_steps or self.sampler["n_steps"]}
-        return langevin(self.log_prob, x0, **kwargs, return_chain=return_chain, stride=stride,
-                        seed=self.seed_gen)
+        return langevin(self.log_prob, x0, **self._sampler_settings(n_steps),
+                        return_chain=return_chain, stride=stride, seed=self.seed_gen)
 
     # ---- training ---------------------------------------------------------------------------
 
@@ -158,16 +154,13 @@ class EBM:
             grads = [g * scale for g in grads]
         self.optimizer.apply(grads, self.energy.trainable_variables)
 
-    def _guard(self, what: str, value: float) -> None:
-        guard(what, value, self.max_energy, self.updates + 1)
-
     def train_step(self, x_data: Any) -> dict[str, float]:
         """One update on a batch of data [B, *shape]; returns the loss and mean energies."""
-        x_data = np.asarray(ops.convert_to_numpy(x_data), dtype=np.float32)
+        x_data = np.asarray(to_numpy(x_data), dtype=np.float32)
         n = x_data.shape[0]
         x0, idx = self.buffer.sample(n)
         x_fake = langevin(self.log_prob, x0, **self.sampler, seed=self.seed_gen).x
-        self.buffer.update(idx, ops.convert_to_numpy(x_fake))
+        self.buffer.update(idx, to_numpy(x_fake))
         x_data = ops.convert_to_tensor(x_data)
         if self.data_noise:
             x_data = x_data + self.data_noise * keras.random.normal(ops.shape(x_data),
@@ -175,34 +168,17 @@ class EBM:
             if self.sampler["clamp"] is not None:
                 x_data = ops.clip(x_data, *self.sampler["clamp"])
         stats, norm, grads = self._grads(x_data, x_fake)
-        values = np.asarray(ops.convert_to_numpy(stats), dtype=np.float64)
+        values = np.asarray(to_numpy(stats), dtype=np.float64)
         names = ("loss", "cdiv", "reg", "e_data", "e_fake")
         out = dict(zip(names, values[:5].tolist(), strict=True))
         self._guard("the loss", out["loss"])
         self._guard("the largest |energy|", float(values[5]))
-        norm_value = float(ops.convert_to_numpy(norm))
+        norm_value = float(to_numpy(norm))
         if not math.isfinite(norm_value):
             self._guard("the gradient norm", norm_value)
         self._apply(grads, norm)
         self.updates += 1
         return out
 
-    def fit(
-        self,
-        x: Any,
-        *,
-        updates: int,
-        batch_size: int = 128,
-        log_every: int = 50,
-        callback: Callable[[EBM, dict], None] | None = None,
-        progress: bool = True,
-    ) -> dict[str, list[float]]:
-        """Train for ``updates`` parameter updates on data ``x`` [n, *shape]; see
-        :meth:`coursekit.torch.EBM.fit` for the history it returns."""
-        data = np.asarray(to_numpy(x), dtype=np.float32).reshape(-1, *self.shape)
-        rng = np.random.default_rng(self.updates)
-        return train_updates(
-            self.train_step, data, updates=updates, batch_size=batch_size, log_every=log_every,
-            permutation=rng.permutation, model=self, done=lambda: self.updates,
-            callback=callback, progress=progress, desc="EBM updates",
-        )  # fmt: skip
+    def _training_rows(self, x: Any) -> np.ndarray:
+        return np.asarray(to_numpy(x), dtype=np.float32).reshape(-1, *self.shape)

@@ -25,27 +25,23 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from coursekit.checks import TrainingDiverged, check_float, check_int, check_seed
+from coursekit.checks import TrainingDiverged, check_int, check_seed, to_numpy
 from coursekit.common.gan import (
-    DCGANFile,
-    check_channels,
+    BATCH_NORM,
+    BN_EPS,
+    LEAKY_SLOPE,
+    DCGANBase,
     check_images_pm1,
-    check_latent_dim,
     check_loss,
-    check_lr,
-    check_weights,
     diverged_message,
-    initial_weights,
-    weight_shapes,
 )
 from coursekit.keras.autodiff import compile_fn, loss_and_grads, two_losses_and_grads
 from coursekit.loop import train_updates
 
 __all__ = ["DCGAN", "TrainingDiverged", "build_discriminator", "build_generator"]
 
-LEAKY_SLOPE = 0.3
-BN_EPS, BN_MOMENTUM = 1e-3, 0.99
-_BN = ("gamma", "beta", "moving_mean", "moving_variance")
+#: Keras' default moving-average momentum of the batch-norm statistics.
+BN_MOMENTUM = 0.99
 
 
 def build_generator(latent_dim: int, channels: tuple[int, int, int]) -> keras.Model:
@@ -80,9 +76,6 @@ def build_discriminator(channels: tuple[int, int], dropout: float = 0.3) -> kera
     return keras.Model(x, out, name="discriminator")
 
 
-def _numpy(t: Any) -> np.ndarray:
-    return np.asarray(ops.convert_to_numpy(t))
-
 
 def generator_loss(logit_fake: Any, loss: str) -> Any:
     """Mean generator loss from the discriminator's logits on fakes (see reference.gan)."""
@@ -96,7 +89,7 @@ def discriminator_loss(logit_real: Any, logit_fake: Any) -> Any:
     return ops.mean(ops.softplus(-logit_real)) + ops.mean(ops.softplus(logit_fake))
 
 
-class DCGAN(DCGANFile):
+class DCGAN(DCGANBase):
     """Generator and discriminator of the DCGAN tutorial, trained together with two Adams.
 
     The arguments are those of :class:`coursekit.torch.DCGAN`; the same ``seed`` gives the same
@@ -115,20 +108,12 @@ class DCGAN(DCGANFile):
         dropout: float = 0.3,
         seed: int | None = None,
     ) -> None:
-        self.latent_dim = check_latent_dim(latent_dim)
-        self.generator_channels = check_channels(generator_channels, "generator_channels", 3)
-        self.discriminator_channels = check_channels(
-            discriminator_channels, "discriminator_channels", 2
-        )
-        self.loss = check_loss(loss)
-        self.learning_rate = check_lr(learning_rate)
-        self.beta_1 = check_float(beta_1, "beta_1", "in [0, 1)", "Adam's first-moment decay")
-        self.dropout = check_float(dropout, "dropout", "in [0, 1)", "dropout rate")
-        seed = check_seed(seed)
+        seed = self._settings(latent_dim, generator_channels, discriminator_channels, loss,
+                              learning_rate, beta_1, dropout, seed)  # fmt: skip
         self.seed = random.randrange(2**31) if seed is None else seed
         self.generator = build_generator(self.latent_dim, self.generator_channels)
         self.discriminator = build_discriminator(self.discriminator_channels, self.dropout)
-        self.set_weights(initial_weights(self.latent_dim, *self._channels, self.seed))
+        self.set_weights(self._initial_weights())
         self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.g_optimizer = keras.optimizers.Adam(self.learning_rate, beta_1=self.beta_1)
         self.d_optimizer = keras.optimizers.Adam(self.learning_rate, beta_1=self.beta_1)
@@ -138,19 +123,6 @@ class DCGAN(DCGANFile):
         self._grads = compile_fn(self._losses_and_grads)
         self._apply = compile_fn(self._apply_grads)
         self._apply_d = compile_fn(self._apply_d_grads)
-
-    @property
-    def _channels(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        return self.generator_channels, self.discriminator_channels
-
-    @property
-    def config(self) -> dict[str, Any]:
-        """The architecture (what a saved file must match)."""
-        return {
-            "latent_dim": self.latent_dim,
-            "generator_channels": self.generator_channels,
-            "discriminator_channels": self.discriminator_channels,
-        }
 
     # ----------------------------------------------------------------------------------------
     # Generating and discriminating
@@ -165,10 +137,10 @@ class DCGAN(DCGANFile):
     def generate(self, z: Any) -> np.ndarray:
         """Generator output (inference mode: batch norm's moving statistics) for noise ``z``
         [n, latent_dim]: images [n, 28, 28] in [-1, 1]."""
-        z = np.asarray(ops.convert_to_numpy(z), dtype=np.float32)
+        z = np.asarray(to_numpy(z), dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must be [n, {self.latent_dim}], got {z.shape}")
-        return _numpy(self.generator(z, training=False))[..., 0]
+        return to_numpy(self.generator(z, training=False))[..., 0]
 
     def sample(self, n: int, *, seed: int | None = None) -> np.ndarray:
         """``n`` generated images [n, 28, 28] mapped to [0, 1] (for ``coursekit.metrics``)."""
@@ -177,7 +149,7 @@ class DCGAN(DCGANFile):
     def discriminate(self, x: Any) -> np.ndarray:
         """``D(x)`` [n] (inference mode, no dropout) for images in [-1, 1]."""
         data = check_images_pm1(x, "x", layout="nhwc")
-        return _numpy(ops.sigmoid(self.discriminator(data, training=False)))
+        return to_numpy(ops.sigmoid(self.discriminator(data, training=False)))
 
     # ----------------------------------------------------------------------------------------
     # Training
@@ -216,7 +188,7 @@ class DCGAN(DCGANFile):
         if not (hasattr(x_real, "shape") and tuple(x_real.shape[1:]) == (28, 28, 1)):
             real = check_images_pm1(x_real, "x_real", layout="nhwc")
         stats, d_grads, g_grads = self._grads(ops.convert_to_tensor(real, "float32"))
-        values = _numpy(stats).astype(np.float64).tolist()
+        values = to_numpy(stats).astype(np.float64).tolist()
         out = dict(zip(("d_loss", "g_loss", "d_real", "d_fake"), values, strict=True))
         if not all(math.isfinite(v) for v in values):
             raise TrainingDiverged(
@@ -270,7 +242,7 @@ class DCGAN(DCGANFile):
             return generator_loss(logits, loss), None
 
         _, _, grads = loss_and_grads(fn, self.generator.trainable_variables)
-        return float(math.sqrt(sum(float(_numpy(ops.sum(ops.square(g)))) for g in grads)))
+        return float(math.sqrt(sum(float(to_numpy(ops.sum(ops.square(g)))) for g in grads)))
 
     # ----------------------------------------------------------------------------------------
     # Weights in the shared layout, saving and loading
@@ -281,7 +253,7 @@ class DCGAN(DCGANFile):
         pairs = [("g/dense/kernel", g.get_layer("dense").kernel)]
         for i in range(3):
             bn = g.get_layer(f"bn{i}")
-            pairs += [(f"g/bn{i}/{k}", getattr(bn, k)) for k in _BN]
+            pairs += [(f"g/bn{i}/{k}", getattr(bn, k)) for k in BATCH_NORM]
         pairs += [(f"g/deconv{i}/kernel", g.get_layer(f"deconv{i}").kernel) for i in (1, 2, 3)]
         for name in ("conv1", "conv2", "dense"):
             layer = d.get_layer(name)
@@ -290,11 +262,11 @@ class DCGAN(DCGANFile):
 
     def get_weights(self) -> dict[str, np.ndarray]:
         """All weights as NumPy arrays in the shared layout (:mod:`coursekit.common.gan`)."""
-        return {name: np.array(_numpy(v), dtype=np.float32) for name, v in self._pairs()}
+        return {name: np.array(to_numpy(v), dtype=np.float32) for name, v in self._pairs()}
 
     def set_weights(self, weights: dict[str, Any]) -> DCGAN:
         """Load weights in the shared layout (e.g. from the torch model's ``get_weights``)."""
-        weights = check_weights(weights, weight_shapes(self.latent_dim, *self._channels))
+        weights = self._check_weights(weights)
         for name, v in self._pairs():
             v.assign(weights[name])
         return self

@@ -21,6 +21,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from coursekit.checks import to_numpy
 from coursekit.common.langevin import (
     SamplerConfig,
     check_log_prob_values,
@@ -37,8 +38,9 @@ _CACHE: OrderedDict[tuple, Callable] = OrderedDict()
 _CACHE_SIZE = 16
 
 
-def _numpy(t: Any) -> np.ndarray:
-    return np.asarray(ops.convert_to_numpy(t), dtype=np.float64)
+
+def _f64(t: Any) -> np.ndarray:
+    return np.asarray(to_numpy(t), dtype=np.float64)
 
 
 def _make_step(log_prob: LogProb, cfg: SamplerConfig, ndim: int) -> Callable:
@@ -117,22 +119,22 @@ def langevin(
     cfg = check_sampler_args(step_size=step_size, n_steps=n_steps, noise_scale=noise_scale,
                              grad_clip=grad_clip, clamp=clamp, mala=mala,
                              return_chain=return_chain, stride=stride)
-    x = ops.convert_to_tensor(np.asarray(ops.convert_to_numpy(x0), dtype=np.float32))
-    check_start(_numpy(x), cfg.clamp)
+    x = ops.convert_to_tensor(np.asarray(to_numpy(x0), dtype=np.float32))
+    check_start(_f64(x), cfg.clamp)
     n, ndim = x.shape[0], len(x.shape)
     seed_gen = seed if isinstance(seed, keras.random.SeedGenerator) else \
         keras.random.SeedGenerator(seed)
     step, grad = _stepper(log_prob, cfg, ndim)
     lp, g = grad(x)
-    check_log_prob_values(_numpy(lp), n)
+    check_log_prob_values(_f64(lp), n)
     chain, accepted = [], 0.0
     ones = ops.ones((n,))
     for t in range(cfg.n_steps):
         w = keras.random.normal(x.shape, seed=seed_gen) if noise is None else \
-            ops.convert_to_tensor(np.asarray(ops.convert_to_numpy(noise[t]), dtype=np.float32))
+            ops.convert_to_tensor(np.asarray(to_numpy(noise[t]), dtype=np.float32))
         if cfg.mala:
             u = keras.random.uniform((n,), seed=seed_gen) if uniforms is None else \
-                ops.convert_to_tensor(np.asarray(ops.convert_to_numpy(uniforms[t]),
+                ops.convert_to_tensor(np.asarray(to_numpy(uniforms[t]),
                                                  dtype=np.float32))
         else:
             u = ones
@@ -141,11 +143,11 @@ def langevin(
             accepted = accepted + acc
         if cfg.return_chain and (t + 1) % cfg.stride == 0:
             chain.append(x)
-    check_log_prob_values(_numpy(lp), n, where=f"after {cfg.n_steps} steps (the chain diverged)")
+    check_log_prob_values(_f64(lp), n, where=f"after {cfg.n_steps} steps (the chain diverged)")
     return LangevinResult(
         x=x,
         chain=ops.stack(chain) if cfg.return_chain else None,
-        acceptance_rate=float(_numpy(accepted)) / cfg.n_steps if cfg.mala else None,
+        acceptance_rate=float(_f64(accepted)) / cfg.n_steps if cfg.mala else None,
     )
 
 

@@ -38,25 +38,25 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from coursekit.checks import check_float, check_int
+from coursekit.checks import TrainingDiverged, check_int, to_numpy
 from coursekit.common.vae import (
+    DEFAULT_MAX_ROWS,
     IMAGE_SIZE,
-    check_architecture,
+    LOG_2PI,
+    VAEFile,
     check_config,
     check_images,
     check_k,
-    check_latent_dim,
     check_seed,
+    check_settings,
+    diverged_message,
 )
-from coursekit.io import deprecated_alias, read_npz, write_npz
+from coursekit.io import read_npz, write_npz
 
 __all__ = ["VAE", "bernoulli_log_prob", "elbo_terms", "kl_standard_normal", "reparameterize"]
 
 #: Tag stored in saved files.
 FILE_FORMAT = "coursekit.keras.VAE/1"
-_LOG_2PI = math.log(2.0 * math.pi)
-#: Decoder rows per pass of :meth:`VAE.log_likelihood` by architecture (memory, not speed).
-DEFAULT_MAX_ROWS = {"mlp": 16_384, "conv": 2_048}
 
 
 # --------------------------------------------------------------------------------------------
@@ -138,11 +138,8 @@ def _decoder(arch: str, latent_dim: int, hidden: int, init: _Initializers) -> ke
     return keras.Sequential([keras.Input((latent_dim,)), *body], name="decoder")
 
 
-def _numpy(t: Any) -> np.ndarray:
-    return np.asarray(ops.convert_to_numpy(t))
 
-
-class VAE(keras.Model):
+class VAE(keras.Model, VAEFile):
     """A VAE with a Gaussian encoder and a Bernoulli decoder over 28 x 28 images.
 
     Args:
@@ -170,13 +167,11 @@ class VAE(keras.Model):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        latent_dim = check_latent_dim(latent_dim)
-        arch = check_architecture(arch)
-        hidden = check_int(hidden, "hidden", 1, "units of the hidden layer")
-        learning_rate = check_float(learning_rate, "learning_rate", "> 0", "Adam's step size")
+        latent_dim, arch, hidden, learning_rate, seed = check_settings(
+            latent_dim, arch, hidden, learning_rate, seed
+        )
         if binarize not in ("dynamic", None):
             raise ValueError(f"binarize must be 'dynamic' or None, got {binarize!r}")
-        seed = check_seed(seed)
         super().__init__(**kwargs)
         self.latent_dim, self.arch, self.hidden = latent_dim, arch, hidden
         self.binarize, self.learning_rate = binarize, learning_rate
@@ -238,6 +233,9 @@ class VAE(keras.Model):
         Defaults: ``batch_size=128``. ``x`` may also be a ``keras.utils.PyDataset`` or a
         ``tf.data.Dataset`` (then not checked). History keys: ``loss``, ``reconstruction``,
         ``kl`` (and ``val_*`` with ``validation_data``).
+
+        Raises:
+            TrainingDiverged: a batch's loss is NaN or infinite (training stops there).
         """
         if _is_array(x):
             x = check_images(x, "x")
@@ -245,7 +243,13 @@ class VAE(keras.Model):
         if _is_array(validation):
             kwargs["validation_data"] = check_images(validation, "validation_data")
         kwargs.setdefault("batch_size", 128)
-        return super().fit(x, y, **kwargs)
+        guard = _StopOnNonFiniteLoss()
+        kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), guard]
+        history = super().fit(x, y, **kwargs)
+        if guard.loss is not None:
+            raise TrainingDiverged(diverged_message(f"update {guard.update}", guard.loss,
+                                                    self.learning_rate))  # fmt: skip
+        return history
 
     # ----------------------------------------------------------------------------------------
     # Evaluation
@@ -262,8 +266,8 @@ class VAE(keras.Model):
         for i in range(0, len(data), batch_size):
             out = self(data[i : i + batch_size], training=False)
             rec, kl = elbo_terms(out["target"], out["mean"], out["log_var"], out["logits"])
-            rec_total += float(_numpy(ops.sum(rec)))
-            kl_total += float(_numpy(ops.sum(kl)))
+            rec_total += float(to_numpy(ops.sum(rec)))
+            kl_total += float(to_numpy(ops.sum(kl)))
         rec, kl = rec_total / len(data), kl_total / len(data)
         return (rec - kl, rec, kl) if terms else rec - kl
 
@@ -315,9 +319,9 @@ class VAE(keras.Model):
                     self.decoder(ops.reshape(z, (-1, self.latent_dim))), (n, kk, -1)
                 )
                 log_px = bernoulli_log_prob(xb[:, None], logits)
-                log_pz = -0.5 * ops.sum(ops.square(z) + _LOG_2PI, axis=-1)
-                log_q = -0.5 * ops.sum(ops.square(eps) + log_var[:, None] + _LOG_2PI, axis=-1)
-                weights.append(_numpy(log_px + log_pz - log_q).astype(np.float64))
+                log_pz = -0.5 * ops.sum(ops.square(z) + LOG_2PI, axis=-1)
+                log_q = -0.5 * ops.sum(ops.square(eps) + log_var[:, None] + LOG_2PI, axis=-1)
+                weights.append(to_numpy(log_px + log_pz - log_q).astype(np.float64))
             log_w = np.concatenate(weights, axis=1)
             top = log_w.max(axis=1, keepdims=True)
             out.append(top[:, 0] + np.log(np.mean(np.exp(log_w - top), axis=1)))
@@ -328,21 +332,21 @@ class VAE(keras.Model):
         n = check_int(n, "n", 1, "number of samples")
         gen = self.seed_generator if seed is None else keras.random.SeedGenerator(check_seed(seed))
         z = keras.random.normal((n, self.latent_dim), seed=gen)
-        return _numpy(ops.sigmoid(self.decoder(z)))
+        return to_numpy(ops.sigmoid(self.decoder(z)))
 
     def decode_mean(self, z: Any) -> np.ndarray:
         """``p(x = 1|h = z)`` [n, 784] at given latent points ``z`` [n, latent_dim]."""
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must be [n, {self.latent_dim}], got {z.shape}")
-        return _numpy(ops.sigmoid(self.decoder(z)))
+        return to_numpy(ops.sigmoid(self.decoder(z)))
 
     def embed(self, x: Any, *, batch_size: int = 2000) -> np.ndarray:
         """Encoder means ``mu(x)`` [n, latent_dim]."""
         data = check_images(x, "x")
         return np.concatenate(
             [
-                _numpy(self.encoder_params(data[i : i + batch_size])[0])
+                to_numpy(self.encoder_params(data[i : i + batch_size])[0])
                 for i in range(0, len(data), batch_size)
             ]
         )
@@ -354,7 +358,7 @@ class VAE(keras.Model):
     @property
     def updates(self) -> int:
         """Parameter updates made so far (the optimiser's iteration count)."""
-        return int(_numpy(self.optimizer.iterations))
+        return int(to_numpy(self.optimizer.iterations))
 
     # ----------------------------------------------------------------------------------------
     # Saving and loading
@@ -385,13 +389,8 @@ class VAE(keras.Model):
         return json.loads(str(z["config"])), [z[f"w{i}"] for i in range(count)]
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], **settings: Any) -> VAE:
-        """A VAE built with the file's settings, holding its weights. ``settings``
-        (``learning_rate``, ``binarize``, ``jit_compile``, ``seed``) override the saved ones."""
-        config, _ = cls._read(path)
-        settings = {"learning_rate": config.get("learning_rate", 1e-3), **settings}
-        vae = cls(config["latent_dim"], arch=config["arch"], hidden=config["hidden"], **settings)
-        return vae._load_into(path)
+    def _saved_config(cls, path: str | os.PathLike[str]) -> dict[str, Any]:
+        return cls._read(path)[0]
 
     def _load_into(self, path: str | os.PathLike[str]) -> VAE:
         """This model, with the weights of the file at ``path`` (same architecture only)."""
@@ -400,9 +399,21 @@ class VAE(keras.Model):
         self.set_weights(weights)
         return self
 
-    save_checkpoint = deprecated_alias(save, "VAE.save_checkpoint", "VAE.save")
-    load_checkpoint = deprecated_alias(_load_into, "VAE.load_checkpoint", "VAE.load(path)")
-    from_checkpoint = classmethod(deprecated_alias(load.__func__, "VAE.from_checkpoint"))
+
+class _StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stops ``fit`` at the first batch whose loss is NaN or infinite, and remembers it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loss: float | None = None
+        self.update = 0
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.update += 1
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.loss = float(loss)
+            self.model.stop_training = True
 
 
 def _is_array(x: Any) -> bool:

@@ -22,15 +22,14 @@ parameter gradient's norm clipped at 0.1.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from coursekit.common.ebm import ReplayBuffer, guard
-from coursekit.loop import train_updates
+from coursekit.common.ebm import EBMBase
 from coursekit.torch.langevin import LangevinResult, langevin
 
 __all__ = ["EBM", "CNNEnergy", "MLPEnergy"]
@@ -74,7 +73,7 @@ class MLPEnergy(nn.Module):
         return self.net(x).squeeze(-1)
 
 
-class EBM:
+class EBM(EBMBase):
     """An energy network trained contrastively with Langevin negatives from a replay buffer.
 
     Args:
@@ -115,16 +114,14 @@ class EBM:
     ) -> None:
         torch.manual_seed(seed)
         self.energy = energy
-        self.shape = tuple(int(s) for s in shape)
-        self.sampler = dict(step_size=step_size, noise_scale=noise_scale, n_steps=n_steps,
-                            grad_clip=grad_clip, clamp=clamp)
-        self.buffer = ReplayBuffer(buffer_size, self.shape, restart=restart, low=init_range[0],
-                                   high=init_range[1], seed=seed)
-        self.alpha, self.clip_norm, self.data_noise = alpha, clip_norm, data_noise
-        self.max_energy = max_energy
+        self._settings(
+            shape, step_size=step_size, noise_scale=noise_scale, n_steps=n_steps,
+            grad_clip=grad_clip, clamp=clamp, init_range=init_range, buffer_size=buffer_size,
+            restart=restart, alpha=alpha, clip_norm=clip_norm, data_noise=data_noise,
+            max_energy=max_energy, seed=seed,
+        )  # fmt: skip
         self.optimizer = torch.optim.Adam(energy.parameters(), lr=lr, betas=betas)
         self.generator = torch.Generator().manual_seed(seed)
-        self.updates = 0
 
     # ---- energies and samples ---------------------------------------------------------------
 
@@ -143,14 +140,10 @@ class EBM:
                return_chain: bool = False, stride: int = 1) -> LangevinResult:
         """Langevin chains with the training sampler's settings, from noise (or ``start``)."""
         x0 = self.buffer.noise(n) if start is None else start
-        kwargs = {**self.sampler, "n_steps": n_steps or self.sampler["n_steps"]}
-        return langevin(self.log_prob, x0, **kwargs, return_chain=return_chain, stride=stride,
-                        generator=self.generator)
+        return langevin(self.log_prob, x0, **self._sampler_settings(n_steps),
+                        return_chain=return_chain, stride=stride, generator=self.generator)
 
     # ---- training ---------------------------------------------------------------------------
-
-    def _guard(self, what: str, value: float) -> None:
-        guard(what, value, self.max_energy, self.updates + 1)
 
     def train_step(self, x_data: torch.Tensor) -> dict[str, float]:
         """One update on a batch of data [B, *shape]; returns the loss and mean energies."""
@@ -185,27 +178,5 @@ class EBM:
         self.updates += 1
         return stats
 
-    def fit(
-        self,
-        x: Any,
-        *,
-        updates: int,
-        batch_size: int = 128,
-        log_every: int = 50,
-        callback: Callable[[EBM, dict], None] | None = None,
-        progress: bool = True,
-    ) -> dict[str, list[float]]:
-        """Train for ``updates`` parameter updates on data ``x`` [n, *shape] (array, in range).
-
-        Returns the history (:func:`coursekit.loop.train_updates`): per logged update
-        ``update``, ``loss``, ``cdiv``, ``reg``, ``e_data``, ``e_fake`` (means over the last
-        ``log_every`` updates) and ``seconds`` (cumulative training time).
-        ``callback(ebm, row)`` runs after each logged update (e.g. to keep buffer snapshots).
-        """
-        data = torch.as_tensor(np.asarray(x, dtype=np.float32)).reshape(-1, *self.shape)
-        rng = np.random.default_rng(self.updates)
-        return train_updates(
-            self.train_step, data, updates=updates, batch_size=batch_size, log_every=log_every,
-            permutation=rng.permutation, model=self, done=lambda: self.updates,
-            callback=callback, progress=progress, desc="EBM updates",
-        )  # fmt: skip
+    def _training_rows(self, x: Any) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(x, dtype=np.float32)).reshape(-1, *self.shape)

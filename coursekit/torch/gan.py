@@ -39,28 +39,22 @@ import torch
 from torch import nn
 from torch.nn import functional as nnf
 
-from coursekit.checks import TrainingDiverged, check_float, check_int, check_seed
+from coursekit.checks import TrainingDiverged, check_int, check_seed
 from coursekit.common.gan import (
-    DCGANFile,
-    check_channels,
+    BATCH_NORM,
+    BN_EPS,
+    LEAKY_SLOPE,
+    DCGANBase,
     check_images_pm1,
-    check_latent_dim,
     check_loss,
-    check_lr,
-    check_weights,
     diverged_message,
-    initial_weights,
-    weight_shapes,
 )
 from coursekit.loop import train_updates
 
 __all__ = ["DCGAN", "Discriminator", "Generator", "TrainingDiverged"]
 
-#: Slope of the leaky ReLU for negative inputs (Keras' default, used by the tutorial).
-LEAKY_SLOPE = 0.3
-#: Keras' BatchNormalization defaults (epsilon 1e-3; moving average momentum 0.99 = torch 0.01).
-BN_EPS, BN_MOMENTUM = 1e-3, 0.01
-_BN = ("gamma", "beta", "moving_mean", "moving_variance")
+#: Keras' moving-average momentum 0.99 of the batch-norm statistics, in torch's convention.
+BN_MOMENTUM = 0.01
 _BN_TORCH = ("weight", "bias", "running_mean", "running_var")
 
 
@@ -123,7 +117,7 @@ def discriminator_loss(logit_real: torch.Tensor, logit_fake: torch.Tensor) -> to
     return nnf.softplus(-logit_real).mean() + nnf.softplus(logit_fake).mean()
 
 
-class DCGAN(nn.Module, DCGANFile):
+class DCGAN(nn.Module, DCGANBase):
     """Generator and discriminator of the DCGAN tutorial, trained together with two Adams.
 
     Args:
@@ -153,20 +147,12 @@ class DCGAN(nn.Module, DCGANFile):
         seed: int | None = None,
     ) -> None:
         super().__init__()
-        self.latent_dim = check_latent_dim(latent_dim)
-        self.generator_channels = check_channels(generator_channels, "generator_channels", 3)
-        self.discriminator_channels = check_channels(
-            discriminator_channels, "discriminator_channels", 2
-        )
-        self.loss = check_loss(loss)
-        self.learning_rate = check_lr(learning_rate)
-        self.beta_1 = check_float(beta_1, "beta_1", "in [0, 1)", "Adam's first-moment decay")
-        self.dropout = check_float(dropout, "dropout", "in [0, 1)", "dropout rate")
-        seed = check_seed(seed)
+        seed = self._settings(latent_dim, generator_channels, discriminator_channels, loss,
+                              learning_rate, beta_1, dropout, seed)  # fmt: skip
         self.seed = int(torch.randint(0, 2**31 - 1, (1,))) if seed is None else seed
         self.generator = Generator(self.latent_dim, self.generator_channels)
         self.discriminator = Discriminator(self.discriminator_channels, self.dropout)
-        self.set_weights(initial_weights(self.latent_dim, *self._channels, self.seed))
+        self.set_weights(self._initial_weights())
         self._gen = torch.Generator().manual_seed(self.seed)
         betas = (self.beta_1, 0.999)
         self.g_optimizer = torch.optim.Adam(
@@ -176,19 +162,6 @@ class DCGAN(nn.Module, DCGANFile):
             self.discriminator.parameters(), lr=self.learning_rate, betas=betas
         )
         self.updates = 0
-
-    @property
-    def _channels(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        return self.generator_channels, self.discriminator_channels
-
-    @property
-    def config(self) -> dict[str, Any]:
-        """The architecture (what a saved file must match)."""
-        return {
-            "latent_dim": self.latent_dim,
-            "generator_channels": self.generator_channels,
-            "discriminator_channels": self.discriminator_channels,
-        }
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in {**self.config, "loss": self.loss}.items())
@@ -347,9 +320,8 @@ class DCGAN(nn.Module, DCGANFile):
         g, d = self.generator, self.discriminator
         pairs = [("g/dense/kernel", g.dense.weight, "dense")]
         for i, bn in enumerate((g.bn0, g.bn1, g.bn2)):
-            pairs += [
-                (f"g/bn{i}/{k}", getattr(bn, t), "") for k, t in zip(_BN, _BN_TORCH, strict=True)
-            ]
+            names = zip(BATCH_NORM, _BN_TORCH, strict=True)
+            pairs += [(f"g/bn{i}/{k}", getattr(bn, t), "") for k, t in names]
         pairs += [(f"g/deconv{i}/kernel", m.weight, "deconv")
                   for i, m in ((1, g.deconv1), (2, g.deconv2), (3, g.deconv3))]  # fmt: skip
         for name, m in (("conv1", d.conv1), ("conv2", d.conv2)):
@@ -374,7 +346,7 @@ class DCGAN(nn.Module, DCGANFile):
     @torch.no_grad()
     def set_weights(self, weights: dict[str, Any]) -> DCGAN:
         """Load weights in the shared layout (e.g. from the Keras model's ``get_weights``)."""
-        weights = check_weights(weights, weight_shapes(self.latent_dim, *self._channels))
+        weights = self._check_weights(weights)
         for name, t, kind in self._pairs():
             a = weights[name]
             if kind == "dense":

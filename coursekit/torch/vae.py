@@ -44,25 +44,25 @@ from torch import nn
 from torch.nn import functional as nnf
 from tqdm import tqdm
 
-from coursekit.checks import check_float, check_int
+from coursekit.checks import TrainingDiverged, check_int
 from coursekit.common.vae import (
+    DEFAULT_MAX_ROWS,
     IMAGE_SIZE,
-    check_architecture,
+    LOG_2PI,
+    VAEFile,
     check_config,
     check_images,
     check_k,
-    check_latent_dim,
     check_seed,
+    check_settings,
+    diverged_message,
 )
-from coursekit.io import deprecated_alias, read_npz, write_npz
+from coursekit.io import read_npz, write_npz
 
 __all__ = ["VAE", "bernoulli_log_prob", "elbo_terms", "kl_standard_normal", "reparameterize"]
 
 #: Tag stored in saved files.
 FILE_FORMAT = "coursekit.torch.VAE/1"
-_LOG_2PI = math.log(2.0 * math.pi)
-#: Decoder rows per pass of :meth:`VAE.log_likelihood` by architecture (memory, not speed).
-DEFAULT_MAX_ROWS = {"mlp": 16_384, "conv": 2_048}
 
 
 # --------------------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ def _decoder(arch: str, latent_dim: int, hidden: int) -> nn.Module:
     )  # fmt: skip
 
 
-class VAE(nn.Module):
+class VAE(nn.Module, VAEFile):
     """A VAE with a Gaussian encoder and a Bernoulli decoder over 28 x 28 images.
 
     Args:
@@ -151,11 +151,9 @@ class VAE(nn.Module):
         seed: int | None = None,
     ) -> None:
         super().__init__()
-        self.latent_dim = check_latent_dim(latent_dim)
-        self.arch = check_architecture(arch)
-        self.hidden = check_int(hidden, "hidden", 1, "units of the hidden layer")
-        self.learning_rate = check_float(learning_rate, "learning_rate", "> 0", "Adam's step size")
-        self.seed = check_seed(seed)
+        self.latent_dim, self.arch, self.hidden, self.learning_rate, self.seed = check_settings(
+            latent_dim, arch, hidden, learning_rate, seed
+        )
         # a seed fixes the initial weights without touching torch's global generator
         with torch.random.fork_rng(devices=[], enabled=self.seed is not None):
             if self.seed is not None:
@@ -189,6 +187,12 @@ class VAE(nn.Module):
             seed = int(torch.randint(0, 2**62, (1,), generator=self._gen))
             self._gen = torch.Generator(device=self.device).manual_seed(seed)
         return self._gen
+
+    def _generator(self, seed: int | None) -> torch.Generator:
+        """A fresh generator seeded with ``seed``, or the VAE's own when ``seed`` is None."""
+        if seed is None:
+            return self._rng()
+        return torch.Generator(device=self.device).manual_seed(check_seed(seed))
 
     def _tensor(self, x: Any, name: str = "x") -> torch.Tensor:
         if (
@@ -279,6 +283,9 @@ class VAE(nn.Module):
             negative ELBO over the epoch's batches), ``reconstruction`` (mean ``log p(x|z)``),
             ``kl`` (mean ``D[Q(h|x) || p(h)]``), ``val_elbo`` (NaN without validation),
             ``seconds`` (cumulative training time).
+
+        Raises:
+            TrainingDiverged: the loss of an epoch is NaN or infinite.
         """
         epochs = check_int(epochs, "epochs", 1)
         batch_size = check_int(batch_size, "batch_size", 1)
@@ -287,9 +294,7 @@ class VAE(nn.Module):
         data = self._tensor(x, "x")
         if binarize == "static":
             data = (data >= 0.5).float()
-        val = (
-            None if validation is None else (self._tensor(validation, "validation") >= 0.5).float()
-        )
+        val = None if validation is None else self._tensor(validation, "validation") >= 0.5
         seed = check_seed(seed)
         if seed is not None:
             self._gen = torch.Generator(device=self.device).manual_seed(seed)
@@ -323,16 +328,11 @@ class VAE(nn.Module):
             rec_mean, kl_mean = float(rec_sum) / n, float(kl_sum) / n
             seconds += time.perf_counter() - start
             if not math.isfinite(rec_mean + kl_mean):
-                raise FloatingPointError(
-                    f"training diverged in epoch {epoch}: the loss is {kl_mean - rec_mean}; "
-                    f"try a smaller learning_rate (now {self.learning_rate:g})"
-                )
-            val_elbo = self._elbo(val, batch_size=1000)[0] if val is not None else float("nan")
-            for key, value in zip(
-                keys,
-                (epoch, self.updates, kl_mean - rec_mean, rec_mean, kl_mean, val_elbo, seconds),
-                strict=True,
-            ):
+                raise TrainingDiverged(diverged_message(f"epoch {epoch}", kl_mean - rec_mean,
+                                                        self.learning_rate))  # fmt: skip
+            val_elbo = self._elbo(val.float(), 1000)[0] if val is not None else float("nan")
+            row = (epoch, self.updates, kl_mean - rec_mean, rec_mean, kl_mean, val_elbo, seconds)
+            for key, value in zip(keys, row, strict=True):
                 history[key].append(value)
             bar.set_postfix(rec=f"{rec_mean:.1f}", kl=f"{kl_mean:.1f}")
         bar.close()
@@ -393,11 +393,7 @@ class VAE(nn.Module):
         k = check_k(k)
         max_rows = DEFAULT_MAX_ROWS[self.arch] if max_rows is None else max_rows
         max_rows = check_int(max_rows, "max_rows", 1, "decoder rows per pass")
-        gen = (
-            self._rng()
-            if seed is None
-            else torch.Generator(device=self.device).manual_seed(check_seed(seed))
-        )
+        gen = self._generator(seed)
         noise = None if eps is None else self._noise(eps, (len(data), k, self.latent_dim))
         self.eval()
         per_chunk = max(1, max_rows // k)  # images per pass when K fits
@@ -410,16 +406,15 @@ class VAE(nn.Module):
             for j in range(0, k, k_chunk):
                 kk = min(k_chunk, k - j)
                 if noise is None:
-                    eps = torch.randn(
-                        (len(xb), kk, self.latent_dim), generator=gen, device=xb.device
-                    )
+                    eps = torch.randn((len(xb), kk, self.latent_dim), generator=gen,
+                                      device=xb.device)  # fmt: skip
                 else:
                     eps = noise[i : i + per_chunk, j : j + kk]
                 z = reparameterize(mean[:, None], log_var[:, None], eps)
                 logits = self.decode(z.reshape(-1, self.latent_dim)).reshape(len(xb), kk, -1)
                 log_px = bernoulli_log_prob(xb[:, None], logits)
-                log_pz = -0.5 * (z.square() + _LOG_2PI).sum(-1)
-                log_q = -0.5 * (eps.square() + log_var[:, None] + _LOG_2PI).sum(-1)
+                log_pz = -0.5 * (z.square() + LOG_2PI).sum(-1)
+                log_q = -0.5 * (eps.square() + log_var[:, None] + LOG_2PI).sum(-1)
                 weights.append(log_px + log_pz - log_q)
             log_w = torch.cat(weights, dim=1).double()
             out.append(torch.logsumexp(log_w, dim=1) - math.log(k))
@@ -435,11 +430,7 @@ class VAE(nn.Module):
     def sample(self, n: int, *, seed: int | None = None) -> np.ndarray:
         """``p(x = 1|h)`` for ``n`` draws ``h ~ p(h) = N(0, I)``: [n, 784] in [0, 1]."""
         n = check_int(n, "n", 1, "number of samples")
-        gen = (
-            self._rng()
-            if seed is None
-            else torch.Generator(device=self.device).manual_seed(check_seed(seed))
-        )
+        gen = self._generator(seed)
         self.eval()
         z = torch.randn((n, self.latent_dim), generator=gen, device=self.device)
         return torch.sigmoid(self.decode(z)).cpu().numpy()
@@ -458,16 +449,9 @@ class VAE(nn.Module):
         """Encoder means ``mu(x)`` [n, latent_dim]."""
         data = self._tensor(x, "x")
         self.eval()
-        return (
-            torch.cat(
-                [
-                    self.encoder_params(data[i : i + batch_size])[0]
-                    for i in range(0, len(data), batch_size)
-                ]
-            )
-            .cpu()
-            .numpy()
-        )
+        means = [self.encoder_params(data[i : i + batch_size])[0]
+                 for i in range(0, len(data), batch_size)]  # fmt: skip
+        return torch.cat(means).cpu().numpy()
 
     def reconstruct(self, x: Any) -> np.ndarray:
         """``p(x = 1|h = mu(x))`` [n, 784]: decode the encoder mean."""
@@ -491,23 +475,15 @@ class VAE(nn.Module):
     def _read(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
         return read_npz(path, "VAE", file_format=FILE_FORMAT, writer="coursekit.torch.VAE.save")
 
-    @staticmethod
-    def _saved_config(z: dict[str, np.ndarray]) -> dict[str, Any]:
-        return {k.split("/", 1)[1]: z[k].item() for k in z if k.startswith("config/")}
-
     @classmethod
-    def load(cls, path: str | os.PathLike[str], **settings: Any) -> VAE:
-        """A VAE built with the file's settings, holding its weights and update count (on the
-        CPU). ``settings`` (``learning_rate``, ``seed``) override the saved ones."""
-        config = cls._saved_config(cls._read(path))
-        settings = {"learning_rate": config.get("learning_rate", 1e-3), **settings}
-        vae = cls(config["latent_dim"], arch=config["arch"], hidden=config["hidden"], **settings)
-        return vae._load_into(path)
+    def _saved_config(cls, path: str | os.PathLike[str]) -> dict[str, Any]:
+        z = cls._read(path)
+        return {k.split("/", 1)[1]: z[k].item() for k in z if k.startswith("config/")}
 
     def _load_into(self, path: str | os.PathLike[str]) -> VAE:
         """This model, with the weights of the file at ``path`` (same architecture only)."""
+        check_config(self._saved_config(path), self.config, path)
         z = self._read(path)
-        check_config(self._saved_config(z), self.config, path)
         state = {
             k.split("/", 1)[1]: torch.from_numpy(v)
             for k, v in z.items()
@@ -516,7 +492,3 @@ class VAE(nn.Module):
         self.load_state_dict(state)
         self.updates = int(z["updates"])
         return self
-
-    save_checkpoint = deprecated_alias(save, "VAE.save_checkpoint", "VAE.save")
-    load_checkpoint = deprecated_alias(_load_into, "VAE.load_checkpoint", "VAE.load(path)")
-    from_checkpoint = classmethod(deprecated_alias(load.__func__, "VAE.from_checkpoint"))
