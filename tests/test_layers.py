@@ -180,3 +180,34 @@ def test_every_module_says_what_it_is():
         if ast.get_docstring(ast.parse(p.read_text(encoding="utf-8"))) is None
     ]
     assert missing == []
+
+
+def _readme_map() -> set[str]:
+    """The modules and folders the README's package map names, as paths under coursekit/."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index("```\ncoursekit/\n") + len("```\ncoursekit/\n")
+    block = text[start : text.index("```", start)]
+    names: set[str] = set()
+    folders: list[str] = []  # the folder open at each depth
+    for line in block.splitlines():
+        depth = (len(line) - len(line.lstrip(" "))) // 2 - 1
+        head = line.strip().split("  ")[0]
+        items = [item.strip() for item in head.split(",")]
+        if not items[0] or not all(i.endswith((".py", "/")) for i in items):
+            continue  # a description running on
+        del folders[depth:]
+        for item in items:
+            names.add("/".join([*folders, item.rstrip("/")]))
+        if items[-1].endswith("/"):
+            folders.append(items[-1].rstrip("/"))
+    return names
+
+
+def test_the_readme_package_map_matches_the_tree():
+    modules = [p for p in PACKAGE.rglob("*.py") if p.stem not in ("__init__", "__main__")]
+    packages = [p.parent for p in PACKAGE.rglob("__init__.py") if p.parent != PACKAGE]
+    tree = {str(p.relative_to(PACKAGE).with_suffix("")) for p in modules + packages}
+    tree.add("__init__")
+    named = {n.removesuffix(".py") for n in _readme_map()}
+    assert named - tree == set(), "the README names what does not exist"
+    assert tree - named == set(), "the README's package map leaves these out"

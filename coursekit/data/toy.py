@@ -1,14 +1,15 @@
 """Tiny binary data sets whose distributions can be enumerated exactly (week 1, RBMs).
 
-The bit order of every distribution here is the one defined in :mod:`coursekit.reference.rbm`
-(:func:`~coursekit.reference.rbm.all_states`: first pixel = most significant bit).
+The bit order of every distribution here is the one defined in
+:mod:`coursekit.reference.rbm_exact`
+(:func:`~coursekit.reference.rbm_exact.all_states`: first pixel = most significant bit).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from coursekit.reference.rbm import MAX_ENUMERATION_UNITS, state_index
+from coursekit.reference.rbm_exact import MAX_ENUMERATION_UNITS, state_index
 
 __all__ = ["bars_and_stripes", "bars_and_stripes_distribution"]
 
@@ -25,7 +26,8 @@ def bars_and_stripes(n=3):
     A *stripes* image has every row all on or all off, a *bars* image every column. Each family
     has 2**n members; the all-off and all-on images belong to both and are counted once, hence
     ``2**(n+1) - 2`` images (14 for n = 3). Images are flattened row-major and sorted in
-    :func:`~coursekit.reference.rbm.all_states` order (ascending state index). ``1 <= n <= 8``.
+    :func:`~coursekit.reference.rbm_exact.all_states` order (ascending state index).
+    ``1 <= n <= 8``.
     """
     n = _check_n(n, 8)
     codes = ((np.arange(1 << n)[:, None] >> np.arange(n - 1, -1, -1)) & 1).astype(np.uint8)
@@ -39,7 +41,8 @@ def bars_and_stripes(n=3):
 def bars_and_stripes_distribution(n=3):
     """Uniform distribution over :func:`bars_and_stripes` ``(n)`` -> float64 [2**(n*n)].
 
-    Indexed in :func:`~coursekit.reference.rbm.all_states` order; ``n*n <= 24``, so ``n <= 4``.
+    Indexed in :func:`~coursekit.reference.rbm_exact.all_states` order; ``n*n <= 24``, so
+    ``n <= 4``.
     """
     n = _check_n(n, int(np.sqrt(MAX_ENUMERATION_UNITS)))
     patterns = bars_and_stripes(n)
