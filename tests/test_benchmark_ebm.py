@@ -35,6 +35,7 @@ def test_gemm_shapes_match_the_torch_cnn():
     assert shapes == bench.cnn_gemms(3)
 
 
+@pytest.mark.slow
 def test_ebm_benchmark_script_runs_and_records(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(BENCH / "ebm.py"), "--quick", "--impl", "torch", "keras",

@@ -30,6 +30,7 @@ def test_step_flops_count_forward_and_both_backward_passes():
 
 
 @pytest.mark.keras
+@pytest.mark.slow
 def test_gan_benchmark_script_runs_and_records(tmp_path):
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "gan.py"
     cmd = [sys.executable, str(script), "--quick", "--impl", "torch", "keras",

@@ -30,6 +30,7 @@ def test_conv_flops_follow_the_keras_io_shapes():
 
 
 @pytest.mark.keras
+@pytest.mark.slow
 def test_vae_benchmark_script_runs_and_records(tmp_path):
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "vae.py"
     cmd = [sys.executable, str(script), "--quick", "--impl", "torch", "keras", "--arch", "mlp",

@@ -56,6 +56,7 @@ def test_write_results_writes_json_and_markdown(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.json", "demo.md"]
 
 
+@pytest.mark.slow
 def test_rbm_benchmark_script_runs_and_records(tmp_path):
     import subprocess
 
@@ -105,6 +106,7 @@ def test_rbm_benchmark_script_runs_and_records(tmp_path):
     assert "| implementation | rule |" in text and "ratio to peak" in text and "Verdict" in text
 
 
+@pytest.mark.slow
 def test_metrics_benchmark_script_runs_and_records(tmp_path):
     import subprocess
 

@@ -85,6 +85,7 @@ def test_the_doctor_report_prints_every_time_and_the_old_name_still_works(capsys
     assert "[Runtime]" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_make_run_smoke_prints_a_doctor_report_in_smoke_mode(tmp_path):
     make, script = shutil.which("make"), Path(sys.executable).with_name("coursekit")
     if make is None or not script.exists():
@@ -254,6 +255,7 @@ def test_without_npm_the_html_says_so_and_loads_mathjax_from_a_cdn(tmp_path, mon
     assert assets.CDN_URLS["mathjax_js"] in html and "require.js" not in html
 
 
+@pytest.mark.slow
 def test_html_render_typesets_maths_offline_in_a_browser(tmp_path):
     """With the real npm MathJax (``make slides`` installs it) and Chromium, if present."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")

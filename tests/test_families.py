@@ -253,6 +253,7 @@ def test_the_texts_take_every_number_from_the_records(tmp_path, monkeypatch):
     assert "nothing to compare" in families.cost_text(rows[:1])
 
 
+@pytest.mark.slow
 def test_real_digits_score_better_with_more_of_them():
     (n1, fid1, k1), (n2, fid2, _) = families.real_digit_fids([100, 1000])
     assert (n1, n2) == (100, 1000) and fid2 < fid1 and k1 == 10

@@ -11,6 +11,7 @@ from coursekit.reference import gan as rg
 from coursekit.torch.gan_toy import ToyGAN1D, kde
 
 
+@pytest.mark.slow
 def test_discriminator_on_fixed_gaussians_approaches_d_star():
     toy = ToyGAN1D(seed=0)
     losses = toy.train_discriminator(
@@ -28,6 +29,7 @@ def test_discriminator_on_fixed_gaussians_approaches_d_star():
     assert np.abs(untrained - d_star).max() > 0.3  # the test can fail: training made the fit
 
 
+@pytest.mark.slow
 def test_toy_game_moves_the_generator_to_the_data():
     toy = ToyGAN1D(seed=0)
     frames = toy.train(lambda n, r: r.normal(1.5, 0.5, n), updates=600, frame_every=300)

@@ -124,6 +124,7 @@ def test_committed_weights_load_and_their_hash_is_checked(tmp_path):
         metrics.NumpyClassifier({**metrics.load_classifier().weights, "fc2_w": np.zeros((3, 3))})
 
 
+@pytest.mark.slow
 def test_classifier_accuracy_on_real_test_digits_holds_its_record(real_test):
     x, y, where = real_test
     record = metrics.classifier_record("mnist")
@@ -135,6 +136,7 @@ def test_classifier_accuracy_on_real_test_digits_holds_its_record(real_test):
     assert acc >= record["test_accuracy"] - margin, (acc, where)
 
 
+@pytest.mark.slow
 def test_fashion_classifier_accuracy_holds_its_record():
     from coursekit import data
 
@@ -169,6 +171,7 @@ def test_numpy_forward_pass_equals_the_torch_model_on_the_same_weights():
 # --------------------------------------------------------------------------- FID and coverage
 
 
+@pytest.mark.slow
 def test_fid_of_two_halves_of_real_digits_is_small_and_grows_with_noise_and_blur(real_test):
     x, _, _ = real_test
     n = min(len(x) // 2, 2000)
@@ -189,6 +192,7 @@ def test_fid_of_two_halves_of_real_digits_is_small_and_grows_with_noise_and_blur
     assert noisy[-1] > 10 * base and blurred[-1] > 10 * base
 
 
+@pytest.mark.slow
 def test_class_coverage_of_one_digit_and_of_real_digits(real_test):
     x, y, _ = real_test
     three = x[y == 3][:20]

@@ -22,6 +22,7 @@ def _base_rate_rbm(n_v, n_h, w_scale, seed):
     return W, a, b, base_a, data
 
 
+@pytest.mark.slow
 def test_ais_784_by_15_matches_exact():
     W, a, b, base_a, data = _base_rate_rbm(784, 15, w_scale=0.05, seed=0)
     exact = rbm.log_partition(W, a, b)

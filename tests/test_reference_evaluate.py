@@ -60,6 +60,7 @@ def mnist_rbm_16():
     return W, a, b, ais.base_rate_biases(x), log_partition(W, a, b)
 
 
+@pytest.mark.slow
 def test_range_contains_exact_log_z_and_covers_doubling_the_betas(mnist_rbm_16):
     # Measured over 16 seeds on this model: with 200 intervals the range held the exact log Z
     # 16 times of 16 (the Monte-Carlo-only 3-sigma range of S&M 2008: 13 of 16), and doubling
@@ -76,6 +77,7 @@ def test_range_contains_exact_log_z_and_covers_doubling_the_betas(mnist_rbm_16):
         assert doubled.low <= exact <= doubled.high
 
 
+@pytest.mark.slow
 def test_monte_carlo_spread_alone_misses_the_schedule_bias(mnist_rbm_16):
     # The power of the check above: with 50 intervals, the 3-sigma range of the weights alone
     # misses the exact log Z for some seeds (8 of 16 when measured), while the estimate sits

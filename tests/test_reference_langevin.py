@@ -49,6 +49,7 @@ def test_ar1_factor():
     assert ref.ar1_variance_factor(0.9) == pytest.approx(19.0)
 
 
+@pytest.mark.slow
 def test_sgld_matches_the_exact_posterior():
     rng = np.random.default_rng(0)
     data = rng.normal([1.0, -0.5], 1.0, (500, 2))

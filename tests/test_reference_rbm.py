@@ -192,6 +192,7 @@ def test_gradient_matches_finite_differences(n_v, n_h):
             np.testing.assert_allclose(g_chunked, g, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.slow
 def test_cd_approaches_exact_gradient():
     W, a, b = _random_rbm(9, 4, seed=3, scale=0.5)
     x = bars_and_stripes(3)

@@ -102,6 +102,7 @@ def test_every_pt_step_leaves_the_product_of_tempered_marginals_invariant(step):
     np.testing.assert_allclose(marg, rbm.model_distribution(W, a, b), rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_pt_reproduces_the_exact_distribution_where_gibbs_is_stuck():
     W, a, b = _two_mode_rbm()
     p = pt.exact_marginal(W, a, b)
@@ -124,6 +125,7 @@ def test_pt_reproduces_the_exact_distribution_where_gibbs_is_stuck():
 
 
 @pytest.mark.parametrize("wrong", ["always", "sign"])
+@pytest.mark.slow
 def test_the_sampling_check_catches_a_wrong_swap_rule(monkeypatch, wrong):
     W, a, b = _two_mode_rbm()
     p = pt.exact_marginal(W, a, b)

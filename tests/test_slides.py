@@ -738,6 +738,7 @@ def _check_deck(browser, deck: Path, nb, name: str, *, readable: bool = True) ->
     return figures
 
 
+@pytest.mark.slow
 def test_deck_in_a_real_browser_offline(browser, tmp_path):
     nb = lecture_notebook()
     path = tmp_path / "week9_test" / "lecture.ipynb"
@@ -754,6 +755,7 @@ def test_deck_in_a_real_browser_offline(browser, tmp_path):
     assert wide["width"] >= 0.85 * 1280
 
 
+@pytest.mark.slow
 def test_smoke_mark_on_every_slide_in_a_real_browser(browser, tmp_path):
     nb = lecture_notebook()
     path = tmp_path / "week9_test" / "lecture.ipynb"
@@ -790,6 +792,7 @@ def test_smoke_mark_on_every_slide_in_a_real_browser(browser, tmp_path):
 
 
 @pytest.mark.parametrize("source", LECTURES, ids=[p.stem for p in LECTURES])
+@pytest.mark.slow
 def test_course_deck_in_a_real_browser_offline(browser, tmp_path, source):
     executed = REPO / "build" / "notebooks" / source.parent.name / source.name
     choice = slides.choose_outputs(executed if executed.exists() else None, source)

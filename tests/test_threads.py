@@ -65,12 +65,14 @@ TF_THREADS = """
 
 
 @pytest.mark.parametrize("framework", ["torch", "tensorflow"])
+@pytest.mark.slow
 def test_threads_reach_a_framework_imported_after_coursekit(framework):
     code = TORCH_THREADS if framework == "torch" else TF_THREADS
     out = run_python("import coursekit\n" + textwrap.dedent(code), COURSEKIT_THREADS="1")
     assert (out["intra"], out["inter"]) == (1, 1)
 
 
+@pytest.mark.slow
 def test_keras_on_tensorflow_gets_the_threads_and_no_torch():
     code = "import coursekit.keras\n" + textwrap.dedent(TF_THREADS)
     out = run_python(code, COURSEKIT_THREADS="1", KERAS_BACKEND="tensorflow")
@@ -78,6 +80,7 @@ def test_keras_on_tensorflow_gets_the_threads_and_no_torch():
     assert not out["torch"]
 
 
+@pytest.mark.slow
 def test_tensorflow_started_before_coursekit_is_reported_not_hidden():
     out = run_python(
         """
@@ -92,6 +95,7 @@ def test_tensorflow_started_before_coursekit_is_reported_not_hidden():
     assert "started before coursekit could set 1 thread" in out["line"]
 
 
+@pytest.mark.slow
 def test_keras_on_torch_seeds_without_importing_tensorflow():
     out = run_python(
         """
