@@ -16,6 +16,7 @@ import pytest
 
 from coursekit.data import bars_and_stripes, bars_and_stripes_distribution
 from coursekit.keras import RBM
+from coursekit.keras.rbm_fast import FastOptions, FastPath
 from coursekit.reference import rbm as ref
 
 pytestmark = pytest.mark.keras
@@ -189,31 +190,38 @@ def test_update_momentum_and_weight_decay_two_steps():
         np.testing.assert_allclose(got["b"], b, **TOL)
 
 
+LAYOUTS = {
+    "one matmul": FastOptions(),
+    "phases apart": FastOptions(split_phases=True),
+    "halves": FastOptions(split_phases=True, halves=True),
+    "fused momentum": FastOptions(split_phases=True, halves=True, fused_momentum=True),
+    "in place": FastOptions(in_place=True),
+}
+
+
 @pytest.mark.parametrize("persistent", [False, True])
-@pytest.mark.parametrize("layout", ["one matmul", "phases apart", "halves", "fused momentum"])
-def test_every_graph_layout_gives_the_reference_update(persistent, layout):
-    """The layouts of the step that the tensorflow graph uses for speed (the phases' matmuls
-    apart, the batch in two halves, TensorFlow's fused momentum kernel) only reorder sums:
-    two updates (odd batch sizes: uneven halves) match the reference on every backend."""
-    if layout == "fused momentum" and keras.backend.backend() != "tensorflow":
-        pytest.skip("TensorFlow's kernel")
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_every_fast_layout_gives_the_reference_update(persistent, layout):
+    """The layouts of the fast path's update (the phases' matmuls apart, the batch in two
+    halves, TensorFlow's fused momentum kernel, torch's in-place update) only reorder sums: two
+    updates (odd batch sizes: uneven halves) match the reference on every backend."""
+    backend = {"fused momentum": "tensorflow", "in place": "torch"}.get(layout)
+    if backend and keras.backend.backend() != backend:
+        pytest.skip(f"{backend} only")
     eta, mom, wd = 0.1, 0.6, 0.01
     chains = _binary(6, seed=8) if persistent else None
     rbm, (W, a, b) = _rbm(
         k=2, eta=eta, momentum=mom, weight_decay=wd, persistent=persistent, n_chains=6
         if persistent else None,
     )  # fmt: skip
-    rbm._in_place = False  # the backend-neutral update (torch: see the test above)
-    rbm._split_phases = layout != "one matmul"
-    rbm._halves = layout in ("halves", "fused momentum")
-    rbm._fused_momentum = layout == "fused momentum"
+    fast = FastPath(rbm, LAYOUTS[layout])
     if persistent:
         rbm.persistent_chains = chains
     vW, va, vb = np.zeros_like(W), np.zeros_like(a), np.zeros_like(b)
     W, a, b = W.astype(np.float64), a.astype(np.float64), b.astype(np.float64)
     for step, x in enumerate([_binary(9, seed=11), _binary(5, seed=12)]):
         m = 6 if persistent else len(x)
-        rbm.update(x, uniforms=_ref_uniforms(30 + step, 2, m))
+        fast.update(x, _ref_uniforms(30 + step, 2, m))
         dW, da, db, ends = ref.cd_gradient(
             x, W, a, b, k=2, rng=np.random.default_rng(30 + step), persistent=chains
         )

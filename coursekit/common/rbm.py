@@ -1,10 +1,8 @@
 """What :class:`coursekit.torch.RBM` and :class:`coursekit.keras.RBM` share, framework-free:
-the rules of their hyperparameters and data, the step-size schedule, and when training counts
-as diverged, so that both raise the same error with the same message.
+the rules of their hyperparameters, data and sampling arguments, the step-size schedule, when
+training counts as diverged, the epoch loop of ``fit`` (monitors, history) and the saved file's
+hyperparameters, so that both raise the same errors and keep the same history. NumPy only::
 
-NumPy only: the RBM classes convert their framework tensors to NumPy first and then call these::
-
-    from coursekit.common.rbm import check_hyperparameters, check_training_data
     hyper = check_hyperparameters(784, 500, k=1, eta=0.05)        # converted values
     x = check_training_data(x, n_visible=784)                     # float32 [n, 784] in [0, 1]
 
@@ -13,30 +11,33 @@ Every error names the argument and what is expected (:mod:`coursekit.checks`).
 
 from __future__ import annotations
 
+import json
 import math
+import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 import numpy as np
+from tqdm import tqdm
 
-from coursekit.checks import TrainingDiverged, check_bool, check_float, check_int, check_seed
+from coursekit.checks import (
+    TrainingDiverged,
+    check_bool,
+    check_float,
+    check_int,
+    check_seed,
+    to_numpy,
+)
+from coursekit.io import read_npz
 
-__all__ = [
-    "BINARIZE_MODES",
-    "EXPLODED",
-    "HYPERPARAMETERS",
-    "MONITOR_ROWS",
-    "check_binarize",
-    "check_hyperparameter",
-    "check_hyperparameters",
-    "check_not_diverged",
-    "check_rows",
-    "check_training_data",
-    "check_weights",
-    "eta_schedule",
-    "fixed_attribute",
-    "refuse_assignment",
+__all__ = [  # fmt: skip
+    "BINARIZE_MODES", "EXPLODED", "HYPERPARAMETERS", "MONITOR_ROWS", "check_binarize",
+    "check_chains", "check_columns", "check_finite_parameters", "check_fit_arguments",
+    "check_gibbs_arguments", "check_hyperparameter", "check_hyperparameters", "check_not_diverged",
+    "check_rows", "check_sample_arguments", "check_training_data", "check_weights", "eta_schedule",
+    "fixed_attribute", "hyperparameter_arrays", "load_rbm_file", "refuse_assignment",
+    "saved_hyperparameters", "train_epochs", "tunable_attribute", "visible_bias_from_data",
 ]
 
 #: Rows of the training set that ``fit`` monitors when no validation set is given.
@@ -170,6 +171,25 @@ def fixed_attribute(name: str, doc: str) -> property:
     return property(get, refuse_assignment(name), doc=doc)
 
 
+def tunable_attribute(name: str, doc: str) -> property:
+    """A property ``name`` for ``self._<name>`` that checks a new value as the constructor does
+    (:func:`check_hyperparameter`): the hyperparameters that may change between fits. A
+    framework variable there (the Keras RBM's ``eta``, read by compiled steps) is assigned to."""
+
+    def get(self: Any) -> Any:
+        value = getattr(self, f"_{name}")
+        return float(to_numpy(value)) if hasattr(value, "assign") else value
+
+    def set_(self: Any, value: Any) -> None:
+        value, current = check_hyperparameter(name, value), getattr(self, f"_{name}", None)
+        if hasattr(current, "assign"):
+            current.assign(value)
+        else:
+            setattr(self, f"_{name}", value)
+
+    return property(get, set_, doc=doc)
+
+
 # --------------------------------------------------------------------------------------------
 # Data
 # --------------------------------------------------------------------------------------------
@@ -211,6 +231,23 @@ def _is_binary(arr: np.ndarray) -> bool:
     return bool(((arr == 0.0) | (arr == 1.0)).all())
 
 
+def check_columns(shape: tuple[int, ...], n_units: int, name: str, layer: str) -> None:
+    """A batch of a layer (``layer``: "visible" or "hidden") must be 2-D [n, n_units]."""
+    if len(shape) != 2:
+        raise ValueError(f"{name} must be 2-D [n, n_{layer}], got shape {tuple(shape)}")
+    if shape[1] != n_units:
+        raise ValueError(f"{name} has {shape[1]} columns but the RBM has n_{layer}={n_units}")
+
+
+def check_chains(value: Any, n_visible: int, n_chains: int | None = None) -> np.ndarray:
+    """Persistent chains assigned by the user: binary float32 [m, n_visible], with ``m =
+    n_chains`` when that is given."""
+    chains = check_rows(to_numpy(value), n_visible, "persistent_chains", binary=True)
+    if n_chains is not None and chains.shape[0] != n_chains:
+        raise ValueError(f"persistent_chains has {chains.shape[0]} rows but n_chains={n_chains}")
+    return chains
+
+
 def check_training_data(
     x: Any, n_visible: int, name: str = "x", binarize: str | None = "dynamic"
 ) -> np.ndarray:
@@ -250,6 +287,16 @@ def check_training_data(
     return arr
 
 
+def visible_bias_from_data(x: Any, n_visible: int, clip: float = 1e-3) -> np.ndarray:
+    """``a_i = log(p_i / (1 - p_i))`` [n_visible] (float32) from the column means ``p_i`` of the
+    training-like data ``x`` [n, n_visible], so that ``p(x_i = 1 | h = 0)`` matches the data
+    (Hinton's guide, sec. 8). The means are clipped to ``[clip, 1 - clip]``: always-off pixels
+    get a large negative, finite bias."""
+    x = check_training_data(to_numpy(x), n_visible, "x")
+    p = np.clip(x.mean(axis=0, dtype=np.float64), clip, 1.0 - clip)
+    return np.log(p / (1.0 - p)).astype(np.float32)
+
+
 def check_weights(n_visible: int, n_hidden: int, **weights: Any) -> dict[str, np.ndarray]:
     """``{"W": [n_v, n_h], "a": [n_v], "b": [n_h]}`` as float32, for those given and not None.
 
@@ -270,9 +317,151 @@ def check_weights(n_visible: int, n_hidden: int, **weights: Any) -> dict[str, np
     return out
 
 
+def hyperparameter_arrays(hyper: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The constructor's arguments for a saved file (the torch RBM's layout): one 0-d array
+    each, -1 for None (``n_chains``, ``seed``)."""
+    return {name: np.array(-1 if hyper[name] is None else hyper[name]) for name in HYPERPARAMETERS}
+
+
+def saved_hyperparameters(stored: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """The constructor's arguments of a saved RBM: from one JSON string ``"hyper"`` (the Keras
+    RBM's layout) or from :func:`hyperparameter_arrays`."""
+    if "hyper" in stored:
+        return json.loads(str(stored["hyper"]))
+    hyper = {name: stored[name].item() for name in HYPERPARAMETERS}
+    for name in ("n_chains", "seed"):
+        hyper[name] = None if hyper[name] == -1 else hyper[name]
+    return hyper
+
+
+def load_rbm_file(path: Any, file_format: str, writer: str, restore: Callable[[Any], Any]) -> Any:
+    """``restore(stored)`` of the arrays of the RBM file at ``path`` (``coursekit.io.read_npz``,
+    which checks the format tag); a file that does not restore raises a ``ValueError`` that
+    names it and the ``writer`` that makes such files."""
+    stored = read_npz(path, "RBM", file_format=file_format, writer=writer)
+    try:
+        return restore(stored)
+    except (KeyError, ValueError, TypeError, RuntimeError) as err:
+        raise ValueError(
+            f"the RBM file {path} is incomplete or inconsistent: {err} (expected a file written "
+            f"by {writer})"
+        ) from err
+
+
+# --------------------------------------------------------------------------------------------
+# Sampling arguments
+# --------------------------------------------------------------------------------------------
+
+
+def check_gibbs_arguments(steps: Any, every: Any, return_chain: bool) -> tuple[int, int]:
+    """``gibbs(x0, steps, every=...)``'s ``(steps >= 0, every >= 1)``; with ``return_chain``
+    and ``steps > 0``, ``every`` must be <= ``steps`` (else no snapshot would be taken)."""
+    steps = check_int(steps, "steps", 0)
+    every = check_int(every, "every", 1)
+    if return_chain and steps and every > steps:
+        raise ValueError(
+            f"every (snapshot interval) must be <= steps={steps} to take a snapshot, got {every}"
+        )
+    return steps, every
+
+
+def check_sample_arguments(
+    n: Any, steps: Any, every: Any, start: Any, n_visible: int
+) -> tuple[int, int, int | None, np.ndarray | None]:
+    """``sample(n, steps=, every=, start=)``'s arguments -> ``(n, steps, every, x0)``; ``x0``
+    is None for ``start="noise"`` (the RBM draws it), else binary float32 [n, n_visible]."""
+    n = check_int(n, "n", 1)
+    steps = check_int(steps, "steps", 1)
+    if every is not None:
+        every = check_int(every, "every", 1)
+        if every > steps:
+            raise ValueError(
+                f"every (snapshot interval) must be <= steps={steps}, got {every}; "
+                "use every=None for the last step only"
+            )
+    if isinstance(start, str):
+        if start != "noise":
+            raise ValueError(f"start must be 'noise' or an array [n, n_v], got {start!r}")
+        return n, steps, every, None
+    x0 = check_rows(to_numpy(start), n_visible, "start", binary=True)
+    if x0.shape[0] != n:
+        raise ValueError(f"start has {x0.shape[0]} rows but n={n}")
+    return n, steps, every, x0
+
+
+# --------------------------------------------------------------------------------------------
+# The epochs of fit
+# --------------------------------------------------------------------------------------------
+
+
+def check_fit_arguments(
+    epochs: Any, batch_size: Any, monitor_every: Any, eta: float, eta_final: Any
+) -> tuple[int, int, int, list[float] | None]:
+    """``fit``'s ``(epochs >= 1, batch_size >= 1, monitor_every >= 0 (None: 0), etas)`` with
+    ``etas`` the step size of each epoch (:func:`eta_schedule`; None: ``eta`` throughout)."""
+    epochs = check_int(epochs, "epochs", 1)
+    batch_size = check_int(batch_size, "batch_size", 1)
+    monitor_every = check_int(0 if monitor_every is None else monitor_every, "monitor_every", 0)
+    return epochs, batch_size, monitor_every, eta_schedule(eta, eta_final, epochs)
+
+
+def train_epochs(
+    rbm: Any, train_epoch: Callable[[], None], monitors: Callable[[], tuple[float, float]], *,
+    epochs: int, etas: list[float] | None, monitor_every: int, progress: bool,
+) -> dict[str, list[float]]:  # fmt: skip
+    """The epoch loop of both RBMs' ``fit``: step size, divergence checks, monitors, history.
+
+    Args:
+        rbm: the RBM; its ``eta`` is set to ``etas[e]`` for epoch ``e`` and restored at the
+            end (also after an error), and ``rbm._check_finite(epoch)`` runs after each epoch.
+        train_epoch: one pass over the training data (shuffle, binarise, update per batch).
+        monitors: ``(reconstruction error, pseudo-log-likelihood)`` of the monitored rows.
+        epochs, etas, monitor_every: checked by :func:`check_fit_arguments`; monitors run
+            every ``monitor_every`` epochs and after the last (0: never; then NaN each epoch).
+        progress: a tqdm bar over the epochs.
+
+    Returns:
+        One entry per monitored epoch: ``"epoch"`` (1-based), ``"recon_error"``, ``"pll"``,
+        ``"seconds"`` (cumulative training time; monitoring excluded).
+    """
+    history: dict[str, list[float]] = {"epoch": [], "recon_error": [], "pll": [], "seconds": []}
+    seconds = 0.0
+    bar = tqdm(range(1, epochs + 1), desc="RBM", unit="epoch", disable=not progress)
+    eta_start = rbm.eta
+    try:
+        for epoch in bar:
+            if etas is not None:
+                rbm.eta = etas[epoch - 1]
+            start = time.perf_counter()
+            train_epoch()
+            rbm._check_finite(epoch)  # also waits for the device to finish the epoch
+            seconds += time.perf_counter() - start
+            if not monitor_every:
+                recon = pll = math.nan
+            elif epoch % monitor_every and epoch != epochs:
+                continue
+            else:
+                recon, pll = monitors()
+                check_not_diverged({"recon_error": recon, "pll": pll}, epoch, rbm.eta, math.inf)
+                bar.set_postfix(recon=f"{recon:.3g}", pll=f"{pll:.4g}")
+            for key, value in zip(history, (epoch, recon, pll, seconds), strict=True):
+                history[key].append(value)
+    finally:
+        rbm.eta = eta_start
+    bar.close()
+    return history
+
+
 # --------------------------------------------------------------------------------------------
 # Divergence
 # --------------------------------------------------------------------------------------------
+
+
+def check_finite_parameters(params: Mapping[str, Any], epoch: int, eta: float) -> None:
+    """:func:`check_not_diverged` on the largest ``|value|`` of each parameter (tensors or
+    variables, by name), after ``epoch``."""
+    largest = {name: float(np.abs(to_numpy(p)).max()) for name, p in params.items()}
+    check_not_diverged(largest, epoch, eta)
 
 
 def check_not_diverged(

@@ -1,11 +1,10 @@
 """Fast float32 uniform random numbers on the host, for Bernoulli draws ``(u < p)``.
 
 The RBMs spend a large part of a CPU training step drawing the uniforms of their Bernoulli
-samples: ``torch.rand`` (a scalar Mersenne twister) costs about 4 ns per number on the course's
-2-core machine, a third of an update of a 784-500 RBM. :class:`UniformStream` makes them
-2-3 times faster with NumPy only: one call of a fast 64-bit generator (SFC64, Chris
-Doty-Humphrey's small fast chaotic generator, as shipped in NumPy) yields two numbers, and three
-vectorised passes turn 23 random bits each into a float32 ``1.m`` in [1, 2) minus 1::
+samples, and ``torch.rand`` draws them from a scalar Mersenne twister. :class:`UniformStream`
+draws them with NumPy only: one call of a fast 64-bit generator (SFC64, Chris Doty-Humphrey's
+small fast chaotic generator, as shipped in NumPy) yields two numbers, and three vectorised
+passes turn 23 random bits each into a float32 ``1.m`` in [1, 2) minus 1::
 
     from coursekit.common.uniforms import UniformStream
     stream = UniformStream(seed=0)
@@ -13,16 +12,30 @@ vectorised passes turn 23 random bits each into a float32 ``1.m`` in [1, 2) minu
 
 The numbers are multiples of 2**-23, so ``(u < p)`` is a Bernoulli draw with ``p`` rounded up
 to the next multiple of 2**-23 (an error below 1.2e-7, float32's own resolution near 1).
+
+Uniforms given by the caller (every RBM sampler takes them, to compare implementations number
+for number) are checked by :func:`check_gibbs_uniforms` and :func:`check_uniform`. One
+minibatch of ``RBM.fit`` draws its uniforms in one piece, laid out by
+:func:`split_batch_uniforms` (in both frameworks, on the fast and the readable path).
 NumPy only: no framework is imported here.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 
-__all__ = ["UniformStream"]
+from coursekit.checks import to_numpy
+
+__all__ = [
+    "UniformStream",
+    "batch_uniform_count",
+    "check_gibbs_uniforms",
+    "check_uniform",
+    "split_batch_uniforms",
+]
 
 _ONE = np.uint32(0x3F800000)  # the bits of float32 1.0
 
@@ -69,3 +82,53 @@ class UniformStream:
     @state.setter
     def state(self, value: str) -> None:
         self._bitgen.state = json.loads(value)
+
+
+def check_gibbs_uniforms(
+    uniforms: Any, steps: int, m: int, n_visible: int, n_hidden: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``uniforms = (u_h [steps, m, n_h], u_x [steps, m, n_v])`` of ``steps`` Gibbs steps of
+    ``m`` chains (step ``s`` draws ``h`` with ``u_h[s]``, then ``x`` with ``u_x[s]``) as float32
+    NumPy arrays, with values in [0, 1). Framework tensors are converted."""
+    shapes = ((steps, m, n_hidden), (steps, m, n_visible))
+    if not isinstance(uniforms, (tuple, list)) or len(uniforms) != 2:
+        raise ValueError(f"uniforms must be a pair (u_h, u_x) with shapes {shapes}")
+    out = []
+    for value, shape, name in zip(uniforms, shapes, ("u_h", "u_x"), strict=True):
+        u = np.asarray(to_numpy(value), dtype=np.float32)
+        if u.shape != shape:
+            raise ValueError(f"uniforms: {name} must have shape {shape}, got {u.shape}")
+        if not np.all((u >= 0.0) & (u < 1.0)):
+            raise ValueError(f"uniforms: {name} must hold values in [0, 1)")
+        out.append(u)
+    return out[0], out[1]
+
+
+def check_uniform(u: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """The uniforms ``u`` of one layer's draw ``(u < p)``, ``p`` of ``shape``, as float32."""
+    arr = np.asarray(to_numpy(u), dtype=np.float32)
+    if arr.shape != tuple(shape):
+        raise ValueError(f"u must have shape {tuple(shape)}, got {arr.shape}")
+    return arr
+
+
+def batch_uniform_count(
+    n: int, m: int, k: int, n_visible: int, n_hidden: int, dynamic: bool
+) -> int:
+    """How many uniforms one minibatch of ``n`` rows with ``m`` chains and ``k`` Gibbs steps
+    draws (see :func:`split_batch_uniforms`)."""
+    return n * n_visible * dynamic + k * m * (n_hidden + n_visible)
+
+
+def split_batch_uniforms(
+    u: Any, n: int, m: int, k: int, n_visible: int, n_hidden: int, dynamic: bool
+) -> tuple[Any, Any, Any]:
+    """Cut one minibatch's draw ``u`` [:func:`batch_uniform_count`] into ``u_data`` [n, n_v]
+    (dynamic binarisation, ``x_i = (u_data_i < intensity_i)``; None otherwise), ``u_h``
+    [k, m, n_h] and ``u_x`` [k, m, n_v] (Gibbs step ``s`` draws ``h`` with ``u_h[s]``, then
+    ``x`` with ``u_x[s]``): ``[u_data][k, m, n_h + n_v]``. Views of ``u`` (a NumPy array or a
+    tensor), no copies."""
+    cut = n * n_visible * dynamic
+    u_data = u[:cut].reshape(n, n_visible) if dynamic else None
+    steps = u[cut:].reshape(k, m, n_hidden + n_visible)
+    return u_data, steps[:, :, :n_hidden], steps[:, :, n_hidden:]

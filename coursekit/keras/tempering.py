@@ -20,19 +20,19 @@ import keras
 import numpy as np
 from keras import ops
 
+from coursekit.checks import to_numpy
 from coursekit.reference.tempering import (
     TemperingResult,
+    check_base_a,
     check_betas,
+    check_chain_count,
+    check_start_states,
     check_steps_every,
     check_uniforms,
     temperature_ladder,
 )
 
 __all__ = ["parallel_tempering"]
-
-
-def _np(t: Any) -> np.ndarray:
-    return np.asarray(ops.convert_to_numpy(t))
 
 
 def _neg_f(x: Any, u: Any, beta: Any, a: Any, a_base: Any) -> Any:
@@ -90,36 +90,22 @@ def parallel_tempering(
         A :class:`~coursekit.reference.tempering.TemperingResult` (NumPy arrays).
     """
     betas_np = check_betas(temperature_ladder(10) if betas is None else betas)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    n = check_chain_count(n)
     steps, every = check_steps_every(steps, every)
     W, a, b = rbm.W.value, rbm.a.value, rbm.b.value
     n_v, n_h = rbm.n_visible, rbm.n_hidden
     n_rep = betas_np.size
-    if base_a is None:
-        a_base = ops.zeros((n_v,), dtype="float32")
-    else:
-        a_np = np.asarray(base_a, dtype=np.float32)
-        if a_np.shape != (n_v,) or not np.all(np.isfinite(a_np)):
-            raise ValueError(f"base_a must be a finite array of shape (n_v,) = ({n_v},)")
-        a_base = ops.convert_to_tensor(a_np)
+    a_np = check_base_a(base_a, n_v)
+    a_base = ops.zeros((n_v,), dtype="float32") if a_np is None else ops.convert_to_tensor(a_np)
     gen = keras.random.SeedGenerator(random.randrange(2**31) if seed is None else int(seed))
 
     def rand(*shape: int) -> Any:
         return keras.random.uniform(shape, seed=gen)
 
-    if isinstance(start, str):
-        if start != "noise":
-            raise ValueError(f"start must be 'noise' or a binary array [n, n_v], got {start!r}")
+    x0 = check_start_states(start, n, n_v)
+    if x0 is None:  # "noise"
         x = ops.cast(ops.less(rand(n_rep, n, n_v), 0.5), "float32")
     else:
-        x0 = np.asarray(start, dtype=np.float32)
-        if x0.ndim != 2 or x0.shape[1] != n_v:
-            raise ValueError(f"start must be 2-D [n, n_v={n_v}], got shape {x0.shape}")
-        if x0.shape[0] != n:
-            raise ValueError(f"start has {x0.shape[0]} rows but n={n}")
-        if not np.all((x0 == 0) | (x0 == 1)):
-            raise ValueError("start must be binary (every value 0 or 1)")
         x = ops.convert_to_tensor(np.broadcast_to(x0, (n_rep, n, n_v)).copy())
     if uniforms is not None:
         u_s, u_hs, u_xs = (
@@ -159,12 +145,12 @@ def parallel_tempering(
         x = ops.cast(ops.less(ux, p_x), "float32")
         u = ops.matmul(x, W) + b
         if every is not None and (s + 1) % every == 0:
-            snaps.append(_np(p_x[0]))
-    acc_np = _np(accepted).astype(np.float64)
+            snaps.append(to_numpy(p_x[0]))
+    acc_np = to_numpy(accepted).astype(np.float64)
     rates = np.divide(acc_np, attempts, out=np.zeros_like(acc_np), where=attempts > 0)
     return TemperingResult(
-        samples=np.stack(snaps) if every is not None else _np(p_x[0]),
-        states=_np(x),
+        samples=np.stack(snaps) if every is not None else to_numpy(p_x[0]),
+        states=to_numpy(x),
         betas=betas_np,
         swap_rates=rates,
         swap_attempts=attempts,

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coursekit.checks import to_numpy
 from coursekit.reference.rbm import (
     _as_rng,
     _check_bias,
@@ -62,7 +63,12 @@ from coursekit.reference.rbm import (
 
 __all__ = [
     "TemperingResult",
+    "check_base_a",
     "check_betas",
+    "check_chain_count",
+    "check_start_states",
+    "check_steps_every",
+    "check_uniforms",
     "exact_marginal",
     "gibbs_kernel",
     "parallel_tempering",
@@ -225,6 +231,40 @@ def check_steps_every(steps, every):
     return int(steps), every
 
 
+def check_chain_count(n) -> int:
+    """The number of independent PT chains, an int >= 1."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    return int(n)
+
+
+def check_base_a(base_a, n_v: int) -> np.ndarray | None:
+    """The PyTorch and Keras samplers' ``base_a``: None, or finite float32 [n_v]."""
+    if base_a is None:
+        return None
+    a_base = np.asarray(to_numpy(base_a), dtype=np.float32)
+    if a_base.shape != (n_v,) or not np.all(np.isfinite(a_base)):
+        raise ValueError(f"base_a must be a finite array of shape (n_v,) = ({n_v},)")
+    return a_base
+
+
+def check_start_states(start, n: int, n_v: int) -> np.ndarray | None:
+    """The PyTorch and Keras samplers' ``start``: None for ``"noise"`` (each sampler draws its
+    own), else binary float32 [n, n_v] (given to every replica)."""
+    if isinstance(start, str):
+        if start != "noise":
+            raise ValueError(f"start must be 'noise' or a binary array [n, n_v], got {start!r}")
+        return None
+    x0 = np.asarray(to_numpy(start), dtype=np.float32)
+    if x0.ndim != 2 or x0.shape[1] != n_v:
+        raise ValueError(f"start must be 2-D [n, n_v={n_v}], got shape {x0.shape}")
+    if x0.shape[0] != n:
+        raise ValueError(f"start has {x0.shape[0]} rows but n={n}")
+    if not np.all((x0 == 0) | (x0 == 1)):
+        raise ValueError("start must be binary (every value 0 or 1)")
+    return x0
+
+
 def check_uniforms(uniforms, steps: int, n_rep: int, n: int, n_v: int, n_h: int):
     """Validate ``(u_swap [steps, R-1, n], u_h [steps, R, n, n_h], u_x [steps, R, n, n_v])``."""
     shapes = ((steps, n_rep - 1, n), (steps, n_rep, n, n_h), (steps, n_rep, n, n_v))
@@ -289,8 +329,7 @@ def parallel_tempering(
     n_v, n_h = W.shape
     a_base = _base(base_a, n_v, W.shape)
     betas = check_betas(temperature_ladder(10) if betas is None else betas)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    n = check_chain_count(n)
     steps, every = check_steps_every(steps, every)
     rng = _as_rng(rng)
     n_rep = betas.size

@@ -8,39 +8,25 @@ weights ``W`` [n_v, n_h], visible bias ``a`` [n_v], hidden bias ``b`` [n_h]::
     p(x_i = 1 | h)  = sigma(a_i + W[i, :] h)
     F(x)            = -a^T x - sum_j softplus(b_j + x^T W[:, j])
 
-A batch is a 2-D tensor with one example per row: ``x`` [n, n_v], ``h`` [n, n_h]. Parameters
-are float32. The maths follows :mod:`coursekit.reference.rbm` (NumPy, float64) exactly, and the
-tests check one against the other::
+Batches are float32 rows: ``x`` [n, n_v], ``h`` [n, n_h]. The maths is that of
+:mod:`coursekit.reference.rbm` (NumPy), which the tests check it against::
 
-    from coursekit.torch import RBM
     rbm = RBM(784, 500, k=1, eta=0.05, seed=0)
     history = rbm.fit(x_train, epochs=10)          # x_train: float32 [n, 784] in [0, 1]
     images = rbm.sample(16, steps=1000)            # p(x | h) after 1000 Gibbs steps [16, 784]
 
-**Sampling convention.** A Bernoulli(p) unit is ``(u < p)`` with ``u ~ U[0, 1)``. Every sampler
-takes the uniforms ``u`` as an optional argument, which makes the PyTorch, Keras and NumPy
-implementations comparable number for number. Otherwise they come from the RBM's own seeded
-generator: on the CPU a :class:`coursekit.common.uniforms.UniformStream` (2-3 times faster than
-``torch.rand``, whose draws took a third of a training step), on a GPU ``torch.rand``.
-
-**Learning rule** (Hinton 2010, "A practical guide to training restricted Boltzmann machines",
-UTML TR 2010-003): with the CD-k / PCD-k gradient estimate ``(dW, da, db)`` of the mean
-log-likelihood (uphill),
-
-    vW <- momentum vW + eta (dW - weight_decay W);   W <- W + vW
-    va <- momentum va + eta da;                      a <- a + va     (likewise b, vb)
-
-Everything runs without autograd: the parameters do not require gradients and the updates are
-in-place tensor operations on preallocated work buffers (the data rows and the chains are
-stacked in one [n + m, n_v] buffer, so that both outer products and the momentum are a single
-``addmm_`` into ``vW``).
+A Bernoulli(p) unit is ``(u < p)``, ``u ~ U[0, 1)``; every sampler takes the uniforms as an
+optional argument (to compare implementations number for number), else draws them from the
+RBM's seeded generator. **The algorithm** is :meth:`RBM.gradient` (CD-k / PCD-k) and
+:meth:`RBM.update` (Hinton's momentum rule, UTML TR 2010-003); :meth:`RBM.fit` runs that update
+through the fast path :mod:`coursekit.torch.rbm_fast`, or with ``fast=False`` through
+:meth:`RBM.update`. No autograd: the parameters do not require gradients.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -48,122 +34,68 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as nnf
-from tqdm import tqdm
 
-from coursekit.checks import check_int, check_seed
+from coursekit.checks import check_bool, check_seed, to_numpy
+from coursekit.common import rbm as common  # the framework-free checks and the epoch loop
 from coursekit.common.rbm import BINARIZE_MODES as BINARIZE_MODES  # what fit(binarize=) takes
-from coursekit.common.rbm import (
-    check_hyperparameter,
-    check_hyperparameters,
-    check_not_diverged,
-    check_training_data,
-    check_weights,
-    eta_schedule,
-    fixed_attribute,
+from coursekit.common.rbm import fixed_attribute, tunable_attribute
+from coursekit.common.uniforms import (
+    UniformStream,
+    batch_uniform_count,
+    check_gibbs_uniforms,
+    check_uniform,
+    split_batch_uniforms,
 )
-from coursekit.common.uniforms import UniformStream
-from coursekit.io import read_npz, write_npz
+from coursekit.io import write_npz
+from coursekit.torch.rbm_fast import FastPath
 from coursekit.torch.tempering import parallel_tempering
 
 __all__ = ["RBM"]
 
-#: Rows of the training set that ``fit`` monitors when no validation set is given.
-MONITOR_ROWS = 1000
 #: Tag stored in saved files.
 FILE_FORMAT = "coursekit.torch.RBM/1"
-# Elements of the [n, block, n_h] temporary of the exact pseudo-log-likelihood.
-_PLL_BUDGET = 1 << 22
-_HYPERPARAMETERS = (
-    "n_visible",
-    "n_hidden",
-    "k",
-    "persistent",
-    "n_chains",
-    "eta",
-    "momentum",
-    "weight_decay",
-    "init_std",
-    "seed",
-)
+_PLL_BUDGET = 1 << 22  # elements of the [n, block, n_h] temporary of the exact PLL
 
 Array = Any  # a NumPy array, a torch tensor or nested lists
-
-
-def _as_numpy(x: Array) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        return x.detach().cpu().numpy()
-    return np.asarray(x)
-
-
-def _is_binary(x: torch.Tensor) -> bool:
-    return bool(((x == 0) | (x == 1)).all())
+Tensor = torch.Tensor
 
 
 class RBM(nn.Module):
     """Restricted Boltzmann machine with binary visible and hidden units.
 
     Args:
-        n_visible: number of visible units ``n_v`` (784 for MNIST).
-        n_hidden: number of hidden units ``n_h``.
+        n_visible, n_hidden: numbers of visible and hidden units ``n_v``, ``n_h``.
         k: Gibbs steps per gradient estimate (CD-k / PCD-k), an int >= 1.
-        persistent: False for contrastive divergence (chains start at the data batch), True
-            for persistent CD (chains carried over from one update to the next).
+        persistent: False: contrastive divergence (the chains start at the data batch); True:
+            persistent CD (the chains carry over from one update to the next).
         n_chains: number of persistent chains; None uses the size of the first batch.
-        eta: step size (learning rate), > 0.
-        momentum: in [0, 1).
-        weight_decay: L2 penalty on ``W`` (not on the biases), >= 0.
+        eta: step size, > 0. momentum: in [0, 1). weight_decay: L2 penalty on ``W``, >= 0.
         init_std: ``W ~ N(0, init_std^2)`` at the start; ``a = b = 0`` (Hinton's guide, sec. 8).
-        seed: seeds the RBM's ``torch.Generator`` (initial weights, sampling, shuffling,
-            binarisation); None draws the seed from torch's global generator, so
-            ``coursekit.seed_everything`` still makes runs repeatable.
+        seed: seeds the RBM's ``torch.Generator``; None draws the seed from torch's global
+            generator (so ``coursekit.seed_everything`` still makes runs repeatable).
 
-    Attributes:
-        W: weights, float32 [n_v, n_h]. a: visible bias [n_v]. b: hidden bias [n_h].
-        vW, va, vb: the momentum "velocities", same shapes.
+    Attributes: ``W`` [n_v, n_h], ``a`` [n_v], ``b`` [n_h] (float32); ``vW, va, vb`` velocities.
     """
 
     def __init__(
-        self,
-        n_visible: int,
-        n_hidden: int,
-        *,
-        k: int = 1,
-        persistent: bool = False,
-        n_chains: int | None = None,
-        eta: float = 0.05,
-        momentum: float = 0.5,
-        weight_decay: float = 1e-4,
-        init_std: float = 0.01,
-        seed: int | None = None,
-    ) -> None:
+        self, n_visible: int, n_hidden: int, *, k: int = 1, persistent: bool = False,
+        n_chains: int | None = None, eta: float = 0.05, momentum: float = 0.5,
+        weight_decay: float = 1e-4, init_std: float = 0.01, seed: int | None = None,
+    ) -> None:  # fmt: skip
         super().__init__()
-        hyper = check_hyperparameters(
-            n_visible,
-            n_hidden,
-            k=k,
-            persistent=persistent,
-            n_chains=n_chains,
-            eta=eta,
-            momentum=momentum,
-            weight_decay=weight_decay,
-            init_std=init_std,
-            seed=seed,
-        )
-        for name in ("n_visible", "n_hidden", "persistent", "n_chains", "init_std", "seed"):
-            setattr(self, f"_{name}", hyper[name])  # read-only properties below
-        self.k = hyper["k"]
-        self.eta = hyper["eta"]
-        self.momentum = hyper["momentum"]
-        self.weight_decay = hyper["weight_decay"]
+        hyper = common.check_hyperparameters(
+            n_visible, n_hidden, k=k, persistent=persistent, n_chains=n_chains, eta=eta,
+            momentum=momentum, weight_decay=weight_decay, init_std=init_std, seed=seed,
+        )  # fmt: skip
+        for name, value in hyper.items():
+            setattr(self, f"_{name}", value)  # read through the properties below
         start = self.seed if self.seed is not None else int(torch.randint(0, 2**62, (1,)))
         self._gen = torch.Generator().manual_seed(start)
-
         n_v, n_h = self.n_visible, self.n_hidden
         W = torch.randn(n_v, n_h, generator=self._gen) * self.init_std
         # Uniforms of the Bernoulli draws on the CPU; seeded from the generator above.
         self._stream = UniformStream(int(torch.randint(0, 2**62, (1,), generator=self._gen)))
-        self._work_cache: dict[tuple, tuple[torch.Tensor, ...]] = {}
-        self._coef_eta: dict[tuple, float] = {}  # work-buffer key -> the eta its coef holds
+        self._fast = FastPath(self)  # fit's training loop, with its work buffers
         self.W = nn.Parameter(W, requires_grad=False)
         self.a = nn.Parameter(torch.zeros(n_v), requires_grad=False)
         self.b = nn.Parameter(torch.zeros(n_h), requires_grad=False)
@@ -172,259 +104,145 @@ class RBM(nn.Module):
         self.register_buffer("vb", torch.zeros(n_h))
         self.register_buffer("chains", None)  # persistent chains [m, n_v], made on first use
 
-    # ----------------------------------------------------------------------------------------
-    # Structure (read-only) and hyperparameters (checked when set)
-    # ----------------------------------------------------------------------------------------
-
+    # --- Structure (read-only) and hyperparameters (checked when set) ------------------------
     n_visible = fixed_attribute("n_visible", "Number of visible units ``n_v`` (read-only).")
     n_hidden = fixed_attribute("n_hidden", "Number of hidden units ``n_h`` (read-only).")
     persistent = fixed_attribute("persistent", "True for PCD-k, False for CD-k (read-only).")
-    n_chains = fixed_attribute(
-        "n_chains", "Persistent chains asked for (None: the first batch size; read-only)."
-    )
+    n_chains = fixed_attribute("n_chains", "Persistent chains (None: the first batch size).")
     init_std = fixed_attribute("init_std", "Scale of the initial weights (read-only).")
     seed = fixed_attribute("seed", "The seed given at construction, or None (read-only).")
-
-    @property
-    def k(self) -> int:
-        """Gibbs steps per gradient estimate (int >= 1)."""
-        return self._k
-
-    @k.setter
-    def k(self, value: int) -> None:
-        self._k = check_hyperparameter("k", value)
-
-    @property
-    def eta(self) -> float:
-        """Step size (> 0)."""
-        return self._eta
-
-    @eta.setter
-    def eta(self, value: float) -> None:
-        self._eta = check_hyperparameter("eta", value)
-
-    @property
-    def momentum(self) -> float:
-        """Momentum coefficient in [0, 1)."""
-        return self._momentum
-
-    @momentum.setter
-    def momentum(self, value: float) -> None:
-        self._momentum = check_hyperparameter("momentum", value)
-
-    @property
-    def weight_decay(self) -> float:
-        """L2 weight decay on ``W`` (>= 0)."""
-        return self._weight_decay
-
-    @weight_decay.setter
-    def weight_decay(self, value: float) -> None:
-        self._weight_decay = check_hyperparameter("weight_decay", value)
+    k = tunable_attribute("k", "Gibbs steps per gradient estimate (int >= 1).")
+    eta = tunable_attribute("eta", "Step size (> 0).")
+    momentum = tunable_attribute("momentum", "Momentum coefficient in [0, 1).")
+    weight_decay = tunable_attribute("weight_decay", "L2 weight decay on ``W`` (>= 0).")
 
     def extra_repr(self) -> str:
         kind = f"PCD-{self.k}" if self.persistent else f"CD-{self.k}"
-        return (
-            f"n_visible={self.n_visible}, n_hidden={self.n_hidden}, {kind}, eta={self.eta:g}, "
-            f"momentum={self.momentum:g}, weight_decay={self.weight_decay:g}"
-        )
+        return (f"n_visible={self.n_visible}, n_hidden={self.n_hidden}, {kind}, eta={self.eta:g}, "
+                f"momentum={self.momentum:g}, weight_decay={self.weight_decay:g}")  # fmt: skip
 
-    # ----------------------------------------------------------------------------------------
-    # Weights in and out (NumPy)
-    # ----------------------------------------------------------------------------------------
-
+    # --- Weights and chains in and out (NumPy) ------------------------------------------------
     def get_weights(self) -> dict[str, np.ndarray]:
         """Float32 NumPy copies ``{"W": [n_v, n_h], "a": [n_v], "b": [n_h]}``."""
-        return {name: getattr(self, name).detach().cpu().numpy().copy() for name in "Wab"}
+        return {name: to_numpy(getattr(self, name)).copy() for name in "Wab"}
 
-    def set_weights(
-        self, W: Array | None = None, a: Array | None = None, b: Array | None = None
-    ) -> None:
+    def set_weights(self, W: Array = None, a: Array = None, b: Array = None) -> None:
         """Overwrite any of ``W`` [n_v, n_h], ``a`` [n_v], ``b`` [n_h] (shapes checked)."""
         weights = {"W": W, "a": a, "b": b}
-        weights = {name: None if v is None else _as_numpy(v) for name, v in weights.items()}
-        new = check_weights(self.n_visible, self.n_hidden, **weights)
-        for name, arr in new.items():
+        weights = {name: None if v is None else to_numpy(v) for name, v in weights.items()}
+        for name, arr in common.check_weights(self.n_visible, self.n_hidden, **weights).items():
             getattr(self, name).copy_(torch.from_numpy(arr))
 
     def init_visible_bias(self, x: Array) -> None:
-        """Set ``a_i = log(p_i / (1 - p_i))`` from the pixel means ``p_i`` of ``x`` [n, n_v].
-
-        Then ``p(x_i = 1 | h = 0)`` matches the data's mean (Hinton's guide, sec. 8). The means
-        are clipped to [1e-3, 1 - 1e-3] so that always-off pixels get a large negative, not
-        infinite, bias. ``x``: float in [0, 1].
-        """
-        x = check_training_data(_as_numpy(x), self.n_visible, "x")
-        p = np.clip(x.mean(axis=0, dtype=np.float64), 1e-3, 1.0 - 1e-3)
-        self.set_weights(a=np.log(p / (1.0 - p)))
+        """Set ``a_i = log(p_i / (1 - p_i))`` from the pixel means ``p_i`` of ``x`` [n, n_v] in
+        [0, 1] (clipped to [1e-3, 1 - 1e-3]): ``common.rbm.visible_bias_from_data``."""
+        self.set_weights(a=common.visible_bias_from_data(x, self.n_visible))
 
     @property
     def persistent_chains(self) -> np.ndarray | None:
-        """The persistent chains' visible states [m, n_v] (NumPy copy), or None before use.
-
-        Assign a binary array [m, n_v] to set them (``m`` must equal ``n_chains`` if that was
-        given), or None to have them drawn afresh at the next PCD update.
-        """
-        return None if self.chains is None else self.chains.cpu().numpy().copy()
+        """The persistent chains' states [m, n_v] (NumPy copy), or None before use. Assign a
+        binary array [m, n_v] (``m = n_chains`` if given), or None to draw them afresh."""
+        return None if self.chains is None else to_numpy(self.chains).copy()
 
     @persistent_chains.setter
     def persistent_chains(self, value: Array | None) -> None:
         if value is None:
             self.chains = None
             return
-        chains = self._tensor(value, "visible", "persistent_chains")
-        if not _is_binary(chains):
-            raise ValueError("persistent_chains must be binary (every value 0 or 1)")
-        if self.n_chains is not None and chains.shape[0] != self.n_chains:
-            raise ValueError(
-                f"persistent_chains has {chains.shape[0]} rows but n_chains={self.n_chains}"
-            )
-        self.chains = chains.clone()
+        chains = common.check_chains(value, self.n_visible, self.n_chains)
+        self.chains = torch.tensor(chains, device=self.W.device)
 
-    # ----------------------------------------------------------------------------------------
-    # Conversions and the random generator
-    # ----------------------------------------------------------------------------------------
+    # --- Tensors and random numbers -----------------------------------------------------------
+    def _tensor(self, x: Array, layer: str, name: str) -> Tensor:
+        """``x`` as float32 [n, n_<layer>] on the parameters' device; ``layer``: visible|hidden."""
+        t = torch.as_tensor(x)
+        common.check_columns(tuple(t.shape), getattr(self, f"n_{layer}"), name, layer)
+        return t.to(device=self.W.device, dtype=torch.float32)
 
     def _rng(self) -> torch.Generator:
-        """The RBM's generator, on the device of the parameters (moved there when needed)."""
+        """The RBM's generator, on the parameters' device (moved there when needed)."""
         device = self.W.device
         if self._gen.device != device:
             seed = int(torch.randint(0, 2**62, (1,), generator=self._gen))
             self._gen = torch.Generator(device=device).manual_seed(seed)
         return self._gen
 
-    def _tensor(self, x: Array, layer: str, name: str) -> torch.Tensor:
-        """``x`` as float32 [n, n_<layer>] on the parameters' device; ``layer``: visible|hidden."""
-        n_cols = self.n_visible if layer == "visible" else self.n_hidden
-        t = torch.as_tensor(x)
-        if t.ndim != 2:
-            raise ValueError(f"{name} must be 2-D [n, n_{layer}], got shape {tuple(t.shape)}")
-        if t.shape[1] != n_cols:
-            raise ValueError(f"{name} has {t.shape[1]} columns but the RBM has n_{layer}={n_cols}")
-        return t.to(device=self.W.device, dtype=torch.float32)
-
-    def _uniforms(
-        self, u: Any, steps: int, m: int
-    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        """Check ``u = (u_h [steps, m, n_h], u_x [steps, m, n_v])``; None -> ``(None, None)``."""
-        if u is None:
-            return None, None
-        shapes = ((steps, m, self.n_hidden), (steps, m, self.n_visible))
-        if not isinstance(u, (tuple, list)) or len(u) != 2:
-            raise ValueError(f"uniforms must be a pair (u_h, u_x) with shapes {shapes}")
-        out = []
-        for value, shape, name in zip(u, shapes, ("u_h", "u_x"), strict=True):
-            t = torch.as_tensor(value).to(device=self.W.device, dtype=torch.float32)
-            if tuple(t.shape) != shape:
-                raise ValueError(f"uniforms: {name} must have shape {shape}, got {tuple(t.shape)}")
-            if not bool(((t >= 0) & (t < 1)).all()):
-                raise ValueError(f"uniforms: {name} must hold values in [0, 1)")
-            out.append(t)
-        return out[0], out[1]
-
-    def _uniform(self, shape: tuple[int, ...]) -> torch.Tensor:
-        """Fresh float32 uniforms in [0, 1) of ``shape`` on the parameters' device.
-
-        On the CPU from the RBM's :class:`~coursekit.common.uniforms.UniformStream` (one NumPy call,
-        no copy), elsewhere from ``torch.rand`` with the RBM's generator.
-        """
+    def _uniform(self, shape: tuple[int, ...]) -> Tensor:
+        """Float32 uniforms in [0, 1) of ``shape``: ``UniformStream`` (CPU) or ``torch.rand``."""
         device = self.W.device
         if device.type == "cpu":
             return torch.from_numpy(self._stream.draw(math.prod(shape))).view(shape)
         return torch.rand(shape, generator=self._rng(), device=device)
 
-    def _bernoulli(self, p: torch.Tensor, u: torch.Tensor | None = None) -> torch.Tensor:
+    def _bernoulli(self, p: Tensor, u: Tensor | None = None) -> Tensor:
         """Binary float32 sample ``(u < p)``; ``u ~ U[0, 1)`` from the generator if not given."""
         if u is None:
             return self._uniform(tuple(p.shape)).lt_(p)
         return (u < p).to(p.dtype)
 
-    # ----------------------------------------------------------------------------------------
-    # Energies and conditionals
-    # ----------------------------------------------------------------------------------------
+    def _given(self, u: np.ndarray) -> Tensor:
+        """Checked uniforms (float32 NumPy) on the parameters' device."""
+        return torch.from_numpy(u).to(self.W.device)
 
-    def _p_h(self, x: torch.Tensor) -> torch.Tensor:
+    def _gibbs_uniforms(self, uniforms: Any, steps: int, m: int) -> tuple[Tensor, Tensor]:
+        """``(u_h [steps, m, n_h], u_x [steps, m, n_v])``: ``uniforms`` checked, or one draw
+        [steps, m, n_h + n_v] cut in two (the layout of the training loop's draws)."""
+        if uniforms is not None:
+            u_h, u_x = check_gibbs_uniforms(uniforms, steps, m, self.n_visible, self.n_hidden)
+            return self._given(u_h), self._given(u_x)
+        u = self._uniform((steps, m, self.n_hidden + self.n_visible))
+        return u[..., : self.n_hidden], u[..., self.n_hidden :]
+
+    # --- Energies and conditionals ------------------------------------------------------------
+    def _p_h(self, x: Tensor) -> Tensor:
         return torch.addmm(self.b, x, self.W).sigmoid_()  # sigma(b + x W)
 
-    def _p_x(self, h: torch.Tensor) -> torch.Tensor:
+    def _p_x(self, h: Tensor) -> Tensor:
         return torch.addmm(self.a, h, self.W.T).sigmoid_()  # sigma(a + h W^T)
 
-    def _free_energy(self, x: torch.Tensor) -> torch.Tensor:
+    def _free_energy(self, x: Tensor) -> Tensor:
         return -(x @ self.a) - nnf.softplus(torch.addmm(self.b, x, self.W)).sum(dim=1)
 
-    def p_h(self, x: Array) -> torch.Tensor:
+    def p_h(self, x: Array) -> Tensor:
         """``p(h_j = 1 | x) = sigma(b_j + x^T W[:, j])``: ``x`` [n, n_v] -> [n, n_h]."""
         return self._p_h(self._tensor(x, "visible", "x"))
 
-    def p_x(self, h: Array) -> torch.Tensor:
+    def p_x(self, h: Array) -> Tensor:
         """``p(x_i = 1 | h) = sigma(a_i + W[i, :] h)``: ``h`` [n, n_h] -> [n, n_v]."""
         return self._p_x(self._tensor(h, "hidden", "h"))
 
-    def energy(self, x: Array, h: Array) -> torch.Tensor:
+    def energy(self, x: Array, h: Array) -> Tensor:
         """``E(x, h) = -a^T x - b^T h - x^T W h`` per row: ``x`` [n, n_v], ``h`` [n, n_h] -> [n]."""
-        x = self._tensor(x, "visible", "x")
-        h = self._tensor(h, "hidden", "h")
+        x, h = self._tensor(x, "visible", "x"), self._tensor(h, "hidden", "h")
         if x.shape[0] != h.shape[0]:
             raise ValueError(f"x and h must have the same number of rows, got {len(x)}, {len(h)}")
         return -(x @ self.a) - (h @ self.b) - ((x @ self.W) * h).sum(dim=1)
 
-    def free_energy(self, x: Array) -> torch.Tensor:
+    def free_energy(self, x: Array) -> Tensor:
         """``F(x) = -a^T x - sum_j softplus(b_j + x^T W[:, j])``: ``x`` [n, n_v] -> [n]."""
         return self._free_energy(self._tensor(x, "visible", "x"))
 
-    # ----------------------------------------------------------------------------------------
-    # Sampling
-    # ----------------------------------------------------------------------------------------
-
-    def sample_h(self, x: Array, u: Array | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(p_h [n, n_h], h [n, n_h])`` with ``h = (u < p(h | x))``; ``u`` [n, n_h] optional."""
+    # --- Sampling -----------------------------------------------------------------------------
+    def sample_h(self, x: Array, u: Array | None = None) -> tuple[Tensor, Tensor]:
+        """``(p_h [n, n_h], h [n, n_h])``, ``h = (u < p(h | x))``; ``u`` [n, n_h] optional."""
         p = self.p_h(x)
-        return p, self._bernoulli(p, self._single_uniform(u, p.shape))
+        return p, self._bernoulli(p, None if u is None else self._given(check_uniform(u, p.shape)))
 
-    def sample_x(self, h: Array, u: Array | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample_x(self, h: Array, u: Array | None = None) -> tuple[Tensor, Tensor]:
         """``(p_x [n, n_v], x [n, n_v])`` with ``x = (u < p(x | h))``; ``u`` [n, n_v] optional."""
         p = self.p_x(h)
-        return p, self._bernoulli(p, self._single_uniform(u, p.shape))
-
-    def _single_uniform(self, u: Array | None, shape: torch.Size) -> torch.Tensor | None:
-        if u is None:
-            return None
-        t = torch.as_tensor(u).to(device=self.W.device, dtype=torch.float32)
-        if t.shape != shape:
-            raise ValueError(f"u must have shape {tuple(shape)}, got {tuple(t.shape)}")
-        return t
+        return p, self._bernoulli(p, None if u is None else self._given(check_uniform(u, p.shape)))
 
     def gibbs(
-        self,
-        x0: Array,
-        steps: int,
-        *,
-        u: Any = None,
-        return_chain: bool = False,
-        every: int = 1,
-    ) -> torch.Tensor | tuple[torch.Tensor, np.ndarray]:
-        """Run ``steps`` block-Gibbs steps ``x -> h ~ p(h|x) -> x ~ p(x|h)`` from ``x0`` [n, n_v].
-
-        Args:
-            x0: start states [n, n_v] (binary, or probabilities used as given).
-            steps: number of Gibbs steps (>= 0).
-            u: optional uniforms ``(u_h [steps, n, n_h], u_x [steps, n, n_v])``.
-            return_chain: also return the "mean images" ``p(x | h)`` after steps ``every``,
-                ``2 every``, ... as a NumPy array [steps // every, n, n_v].
-            every: snapshot spacing (int >= 1).
-
-        Returns:
-            The final binary states ``x`` [n, n_v] (a tensor), and with ``return_chain`` the
-            snapshots.
-        """
+        self, x0: Array, steps: int, *, u: Any = None, return_chain: bool = False, every: int = 1
+    ) -> Tensor | tuple[Tensor, np.ndarray]:
+        """``steps`` block-Gibbs steps ``x -> h ~ p(h|x) -> x ~ p(x|h)`` from ``x0`` [n, n_v]
+        (``u``: optional uniforms ``(u_h [steps, n, n_h], u_x [steps, n, n_v])``) -> the final
+        binary ``x`` [n, n_v], and with ``return_chain`` the "mean images" ``p(x | h)`` after
+        steps ``every, 2 every, ...`` (NumPy [steps // every, n, n_v])."""
         x = self._tensor(x0, "visible", "x0")
-        steps = check_int(steps, "steps", 0)
-        every = check_int(every, "every", 1)
-        u_h, u_x = self._uniforms(u, steps, x.shape[0])
-        if return_chain and steps and every > steps:
-            raise ValueError(
-                f"every (snapshot interval) must be <= steps={steps} to take a snapshot, "
-                f"got {every}"
-            )
+        steps, every = common.check_gibbs_arguments(steps, every, return_chain)
+        u_h, u_x = (None, None) if u is None else self._gibbs_uniforms(u, steps, x.shape[0])
         snapshots = []
         for s in range(steps):
             h = self._bernoulli(self._p_h(x), None if u_h is None else u_h[s])
@@ -434,440 +252,163 @@ class RBM(nn.Module):
                 snapshots.append(p_x)
         if not return_chain:
             return x
-        if not snapshots:
-            return x, np.zeros((0, x.shape[0], self.n_visible), dtype=np.float32)
-        return x, torch.stack(snapshots).cpu().numpy()
+        empty = np.zeros((0, x.shape[0], self.n_visible), dtype=np.float32)
+        return x, to_numpy(torch.stack(snapshots)) if snapshots else empty
 
     def sample(
-        self,
-        n: int,
-        *,
-        steps: int,
-        start: str | Array = "noise",
-        every: int | None = None,
+        self, n: int, *, steps: int, start: str | Array = "noise", every: int | None = None,
         u: Any = None,
-    ) -> np.ndarray:
-        """Draw ``n`` samples by running Gibbs chains for ``steps`` steps.
-
-        Args:
-            n: number of chains.
-            steps: Gibbs steps (>= 1).
-            start: ``"noise"`` (each visible unit Bernoulli(0.5)) or a binary array [n, n_v] to
-                start from (e.g. test images).
-            every: None to return the last step only; else the snapshot spacing, an int in
-                [1, steps].
-            u: optional uniforms ``(u_h [steps, n, n_h], u_x [steps, n, n_v])``.
-
-        Returns:
-            ``p(x | h)`` of the last step, float32 [n, n_v], or with ``every`` the snapshots
-            [steps // every, n, n_v].
-
-        Raises:
-            ValueError: a bad argument, e.g. ``every=0`` or ``every > steps``.
-        """
-        n = check_int(n, "n", 1)
-        steps = check_int(steps, "steps", 1)
-        if every is not None:
-            every = check_int(every, "every", 1)
-            if every > steps:
-                raise ValueError(
-                    f"every (snapshot interval) must be <= steps={steps}, got {every}; "
-                    "use every=None for the last step only"
-                )
-        if isinstance(start, str):
-            if start != "noise":
-                raise ValueError(f"start must be 'noise' or an array [n, n_v], got {start!r}")
-            p = torch.full((n, self.n_visible), 0.5, device=self.W.device)
-            x0 = self._bernoulli(p)
-        else:
-            x0 = self._tensor(start, "visible", "start")
-            if x0.shape[0] != n:
-                raise ValueError(f"start has {x0.shape[0]} rows but n={n}")
-            if not _is_binary(x0):
-                raise ValueError("start must be binary (every value 0 or 1)")
+    ) -> np.ndarray:  # fmt: skip
+        """Draw ``n`` samples by running Gibbs chains for ``steps`` (>= 1) steps from ``start``:
+        ``"noise"`` (Bernoulli(0.5) units) or binary states [n, n_v] (e.g. test images); ``u``
+        as in :meth:`gibbs`. Returns ``p(x | h)`` of the last step, float32 [n, n_v], or with
+        ``every`` (in [1, steps]) the snapshots [steps // every, n, n_v]."""
+        n, steps, every, x0 = common.check_sample_arguments(n, steps, every, start, self.n_visible)
+        if x0 is None:
+            x0 = self._bernoulli(torch.full((n, self.n_visible), 0.5, device=self.W.device))
         _, chain = self.gibbs(x0, steps, u=u, return_chain=True, every=every or steps)
         return chain[-1] if every is None else chain
 
-    # ----------------------------------------------------------------------------------------
-    # Learning
-    # ----------------------------------------------------------------------------------------
+    # --- The algorithm: CD-k / PCD-k and the momentum rule ------------------------------------
+    def gradient(self, x: Array, *, uniforms: Any = None) -> tuple[Tensor, Tensor, Tensor]:
+        """CD-k (PCD-k) estimate of the mean log-likelihood gradient (uphill) on the binary
+        batch ``x`` [n, n_v] -> ``(dW [n_v, n_h], da [n_v], db [n_h])``, as
+        :func:`coursekit.reference.rbm.cd_gradient`. ``uniforms``: optional ``(u_h [k, m, n_h],
+        u_x [k, m, n_v])``, ``m`` = n (CD) or the number of persistent chains (PCD). Leaves
+        ``W, a, b`` alone; advances the persistent chains."""
+        x = self._tensor(x, "visible", "x")
+        x_k = self._start_chains(len(x)) if self.persistent else x  # CD: start at the data
+        u_h, u_x = self._gibbs_uniforms(uniforms, self.k, len(x_k))
+        p_data = self._p_h(x)  # positive phase: p(h | x) at the data
+        for s in range(self.k):  # k block-Gibbs steps x_k -> h -> x_k, draws (u < p)
+            h = (u_h[s] < self._p_h(x_k)).float()
+            x_k = (u_x[s] < self._p_x(h)).float()
+        p_model = self._p_h(x_k)  # negative phase: p(h | x_k) at the chain ends
+        if self.persistent:
+            self.chains = x_k  # PCD: the next estimate continues from here
+        n, m = len(x), len(x_k)
+        dW = x.T @ p_data / n - x_k.T @ p_model / m
+        da = x.mean(dim=0) - x_k.mean(dim=0)
+        db = p_data.mean(dim=0) - p_model.mean(dim=0)
+        return dW, da, db
 
-    def _start_chains(self, m: int) -> torch.Tensor:
-        """The persistent chains, drawn as Bernoulli(0.5) noise on first use."""
+    def update(self, x: Array, *, uniforms: Any = None) -> dict[str, Tensor]:
+        """One learning step on the binary batch ``x`` [n, n_v], Hinton's momentum rule::
+
+            vW <- momentum vW + eta (dW - weight_decay W);   W <- W + vW
+            va <- momentum va + eta da;                      a <- a + va     (likewise b)
+
+        with ``(dW, da, db)`` from :meth:`gradient` (``uniforms`` as there). Returns for CD
+        ``{"recon_error": e}``, the mean squared error of the one-step reconstruction
+        ``p(x | h_1)``, ``h_1 = (u_h[0] < p(h | x))`` (a 0-d tensor); for PCD ``{}``."""
+        x = self._tensor(x, "visible", "x")
+        u_h, u_x = self._gibbs_uniforms(uniforms, self.k, self._n_chains_for(len(x)))
+        monitors = {}
+        if not self.persistent:  # the first Gibbs step of CD, as a reconstruction of x
+            p_x_1 = self._p_x((u_h[0] < self._p_h(x)).float())
+            monitors["recon_error"] = (x - p_x_1).square().sum(dim=1).mean()
+        dW, da, db = self.gradient(x, uniforms=(u_h, u_x))
+        self.vW.mul_(self.momentum).add_(self.eta * (dW - self.weight_decay * self.W))
+        self.va.mul_(self.momentum).add_(self.eta * da)
+        self.vb.mul_(self.momentum).add_(self.eta * db)
+        self.W.add_(self.vW)
+        self.a.add_(self.va)
+        self.b.add_(self.vb)
+        return monitors
+
+    def _start_chains(self, m: int) -> Tensor:
+        """The persistent chains (``n_chains`` or ``m``), Bernoulli(0.5) noise on first use."""
         if self.chains is None:
-            m = self.n_chains or m
-            p = torch.full((m, self._n_visible), 0.5, device=self.W.device)
+            p = torch.full((self.n_chains or m, self.n_visible), 0.5, device=self.W.device)
             self.chains = self._bernoulli(p)
         return self.chains
 
     def _n_chains_for(self, n: int) -> int:
         """Chains of an update on a batch of ``n`` rows: ``n`` (CD) or the persistent ones."""
-        return self._start_chains(n).shape[0] if self._persistent else n
+        return self._start_chains(n).shape[0] if self.persistent else n
 
-    def _work(self, n: int, m: int) -> tuple[torch.Tensor, ...]:
-        """Work buffers of an update with ``n`` data rows and ``m`` chains (reused).
-
-        ``X`` [n + m, n_v]: the data rows, then the chains' states; ``P`` [n + m, n_h]: their
-        ``p(h | x)``; ``H`` [m, n_h]: sampled hidden states; ``PX`` [m, n_v]: ``p(x | h)``;
-        ``coef`` [n + m] and ``ones`` [n + m]: per-row factors of the update (see :meth:`_step`);
-        last, a dict of views of them that every update uses (made once: a view costs a few
-        microseconds, a batch only a couple of milliseconds).
-        """
-        key = (n, m, self.W.device)
-        bufs = self._work_cache.get(key)
-        if bufs is None:
-            if len(self._work_cache) > 3:  # e.g. a smaller last batch: keep only a few
-                self._work_cache.clear()
-                self._coef_eta.clear()
-            new = {"device": self.W.device}
-            bufs = (
-                torch.empty(n + m, self._n_visible, **new),
-                torch.empty(n + m, self._n_hidden, **new),
-                torch.empty(m, self._n_hidden, **new),
-                torch.empty(m, self._n_visible, **new),
-                torch.empty(n + m, **new),
-                torch.ones(n + m, **new),
-            )
-            X, P, coef = bufs[0], bufs[1], bufs[4]
-            views = {
-                "data": X[:n], "chain": X[n:], "p_data": P[:n], "p_chain": P[n:],
-                "X_T": X.T, "P_T": P.T, "coef_col": coef[:, None],
-            }  # fmt: skip
-            bufs = (*bufs, views)
-            self._work_cache[key] = bufs
-        return bufs
-
-    def _statistics(
-        self,
-        x: torch.Tensor,
-        u_h: torch.Tensor | None = None,
-        u_x: torch.Tensor | None = None,
-        bufs: tuple[torch.Tensor, ...] | None = None,
-        WT: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """The sufficient statistics of CD-k / PCD-k for a binary batch ``x`` [n, n_v].
-
-        Args:
-            x: the batch (it may already be the first ``n`` rows of the work buffer ``X``).
-            u_h, u_x: uniforms [k, m, n_h] and [k, m, n_v] (step ``s`` uses ``u_h[s]`` for
-                ``h``, then ``u_x[s]`` for ``x``; a list of ``k`` such [m, n_*] views will
-                do), or None to draw them (one draw for all).
-            bufs: the work buffers ``self._work(n, m)`` when the caller has them already.
-            WT: the view ``W.T`` when the caller has it already (the training loop makes it
-                once per epoch).
-
-        Returns:
-            ``(X [n + m, n_v], P [n + m, n_h], p_x_1)``: ``X[:n]`` the data and ``X[n:]`` the
-            chain ends ``x_k`` after ``k`` sampled Gibbs steps, ``P`` their ``p(h | x)``, and
-            ``p_x_1`` [m, n_v] = ``p(x | h_1)`` of the first step (a reconstruction of the data
-            for CD; None for PCD). ``X`` and ``P`` are work buffers, overwritten by the next
-            call. Advances and stores the persistent chains.
-        """
-        n, n_h = x.shape[0], self._n_hidden
-        if bufs is None:
-            bufs = self._work(n, self._n_chains_for(n))
-        X, P, H, PX = bufs[:4]
-        views = bufs[6]
-        m = X.shape[0] - n
-        if x.data_ptr() != X.data_ptr():
-            views["data"].copy_(x)
-        W, a, b = self.W, self.a, self.b
-        if WT is None:
-            WT = W.T
-        chain, p_chain = views["chain"], views["p_chain"]
-        if self._persistent:
-            if self.chains.data_ptr() != chain.data_ptr():
-                # The chains move into the work buffer and live there from now on: the Gibbs
-                # steps below advance them in place (no copy in and out per update).
-                chain.copy_(self.chains)
-                self.chains = chain
-            p_h = torch.addmm(b, X, W, out=P).sigmoid_()[n:]  # data and chains: one GEMM
-        else:  # the chains start at the data
-            p_h = torch.addmm(b, views["data"], W, out=views["p_data"]).sigmoid_()
-        if u_h is None or u_x is None:
-            u = self._uniform((self._k, m, n_h + self._n_visible))
-            u_h, u_x = u[..., :n_h], u[..., n_h:]
-        p_x_1 = None
-        for s in range(self._k):
-            torch.lt(u_h[s], p_h, out=H)  # h ~ p(h | x)
-            torch.addmm(a, H, WT, out=PX).sigmoid_()  # p(x | h)
-            torch.lt(u_x[s], PX, out=chain)  # x ~ p(x | h)
-            p_h = torch.addmm(b, chain, W, out=p_chain).sigmoid_()
-            if s == 0 and not self._persistent:
-                p_x_1 = PX if self._k == 1 else PX.clone()
-        return X, P, p_x_1
-
-    def gradient(
-        self, x: Array, *, uniforms: Any = None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """CD-k (or PCD-k) estimate of the mean log-likelihood gradient (uphill).
-
-        ``dW = <x p(h|x)^T>_data - <x_k p(h|x_k)^T>_chains``, ``da = <x>_data - <x_k>_chains``,
-        ``db = <p(h|x)>_data - <p(h|x_k)>_chains``, as :func:`coursekit.reference.rbm.cd_gradient`.
-
-        Args:
-            x: binary batch [n, n_v].
-            uniforms: optional ``(u_h [k, m, n_h], u_x [k, m, n_v])``, ``m`` = n (CD) or the
-                number of persistent chains (PCD).
-
-        Returns:
-            ``(dW [n_v, n_h], da [n_v], db [n_h])``. ``W, a, b`` are not changed; persistent
-            chains are advanced.
-        """
-        x = self._tensor(x, "visible", "x")
-        u_h, u_x = self._uniforms(uniforms, self.k, self._n_chains_for(x.shape[0]))
-        X, P, _ = self._statistics(x, u_h, u_x)
-        n = x.shape[0]
-        m = X.shape[0] - n
-        dW = X[:n].T @ P[:n] / n - X[n:].T @ P[n:] / m
-        da = X[:n].mean(dim=0) - X[n:].mean(dim=0)
-        db = P[:n].mean(dim=0) - P[n:].mean(dim=0)
-        return dW, da, db
-
-    def update(self, x: Array, *, uniforms: Any = None) -> dict[str, torch.Tensor]:
-        """One learning step on the binary batch ``x`` [n, n_v] (momentum, weight decay).
-
-        ``vW <- momentum vW + eta (dW - weight_decay W)``, ``W <- W + vW``; the biases
-        likewise without decay. ``uniforms`` as in :meth:`gradient`. Only the shape of ``x``
-        is checked (no look at its values, to stay fast).
-
-        Returns:
-            For CD, ``{"recon_error": e}``: the batch's mean squared error of the one-step
-            reconstruction ``p(x | h_1)``, ``h_1 ~ p(h | x)``, a 0-d tensor computed from
-            quantities at hand (``float(e)`` reads it). For PCD, ``{}``.
-        """
-        x = self._tensor(x, "visible", "x")
-        u_h, u_x = self._uniforms(uniforms, self.k, self._n_chains_for(x.shape[0]))
-        p_x_1 = self._step(x, u_h, u_x)
-        if p_x_1 is None:
-            return {}
-        return {"recon_error": (x - p_x_1).square_().sum(dim=1).mean()}
-
-    def _step(
-        self,
-        x: torch.Tensor,
-        u_h: torch.Tensor | None = None,
-        u_x: torch.Tensor | None = None,
-        bufs: tuple[torch.Tensor, ...] | None = None,
-        WT: torch.Tensor | None = None,
-    ) -> torch.Tensor | None:
-        """The update on a float32 batch already on the device; returns ``p_x_1``.
-
-        With ``c = eta/n`` on the data rows and ``-eta/m`` on the chain rows of ``X`` and ``P``
-        (see :meth:`_statistics`), ``eta (dW)`` is ``X^T (c * P)``: one GEMM that also applies
-        the momentum (``beta``). Likewise ``eta (da) = X^T c`` and ``eta (db) = (c * P)^T 1``.
-        """
-        n = x.shape[0]
-        if bufs is None:
-            bufs = self._work(n, self._n_chains_for(n))
-        X, P, p_x_1 = self._statistics(x, u_h, u_x, bufs, WT)
-        m = X.shape[0] - n
-        eta, momentum = self._eta, self._momentum
-        coef, ones = bufs[4:6]
-        key = (n, m, coef.device)
-        if self._coef_eta.get(key) != eta:  # refilled only when eta changes
-            coef[:n].fill_(eta / n)
-            coef[n:].fill_(-eta / m)
-            self._coef_eta[key] = eta
-        views = bufs[6]
-        P.mul_(views["coef_col"])
-        W, vW, weight_decay = self.W, self.vW, self._weight_decay
-        # vW <- momentum vW + eta (<x p_h^T>_data - <x_k p_h^T>_model - weight_decay W)
-        vW.addmm_(views["X_T"], P, beta=momentum)
-        if weight_decay:
-            vW.add_(W, alpha=-eta * weight_decay)
-        W.add_(vW)
-        self.a.add_(self.va.addmv_(views["X_T"], coef, beta=momentum))
-        self.b.add_(self.vb.addmv_(views["P_T"], ones, beta=momentum))
-        return p_x_1
-
-    # ----------------------------------------------------------------------------------------
-    # Training loop
-    # ----------------------------------------------------------------------------------------
-
-    def _data(self, x: Array, name: str, binarize: str | None = "dynamic") -> torch.Tensor:
-        """Training-like data, checked by :func:`~coursekit.common.rbm.check_training_data`,
-        as a float32 tensor on the parameters' device."""
-        arr = check_training_data(_as_numpy(x), self.n_visible, name, binarize)
+    # --- Training loop ------------------------------------------------------------------------
+    def _data(self, x: Array, name: str, binarize: str | None = "dynamic") -> Tensor:
+        """Training-like data (checked by ``common.rbm.check_training_data``) on the device."""
+        arr = common.check_training_data(to_numpy(x), self.n_visible, name, binarize)
         return torch.from_numpy(arr).to(self.W.device)
 
-    def _train_epoch(
-        self, data: torch.Tensor, batch_size: int, shuffle: bool, dynamic: bool
-    ) -> None:
-        """One pass over ``data`` [N, n_v] in minibatches (a fresh random order if ``shuffle``).
-
-        Each batch is one ``index_select`` of its rows (cheaper than reordering all of ``data``
-        while it is still in the cache), and dynamic binarisation one comparison per batch.
-        A batch's uniforms are one draw, into a buffer whose views are made once per batch
-        size (and ``W.T`` once per epoch): a view costs a few microseconds, a batch only a few
-        milliseconds.
-        """
-        if shuffle:
-            order = torch.randperm(len(data), generator=self._rng(), device=data.device)
-        else:
-            order = torch.arange(len(data), device=data.device)
-        WT = self.W.T
-        size = plan = None
+    def _train_epoch(self, data: Tensor, batch_size: int, shuffle: bool, dynamic: bool) -> None:
+        """One pass over ``data`` [N, n_v] with :meth:`update` per batch (``fit(fast=False)``),
+        with the fast path's random numbers: the shuffle, then one draw per batch."""
+        n_rows, device = len(data), data.device
+        order = (torch.randperm(n_rows, generator=self._rng(), device=device) if shuffle
+                 else torch.arange(n_rows, device=device))  # fmt: skip
         for rows in order.split(batch_size):
-            if rows.shape[0] != size:  # the first batch, or a smaller last one
-                size = rows.shape[0]
-                plan = self._batch_plan(size, dynamic)
-            bufs, x, fill, u, u_data, u_h, u_x = plan
-            torch.index_select(data, 0, rows, out=x)  # the batch, straight into the buffer
-            fill(u)  # one draw for all the batch's uniforms
+            x, n = data[rows], len(rows)
+            layout = (n, self._n_chains_for(n), self.k, self.n_visible, self.n_hidden, dynamic)
+            u = self._uniform((batch_uniform_count(*layout),))  # (PCD: after the chains' draw)
+            u_data, u_h, u_x = split_batch_uniforms(u, *layout)
             if dynamic:  # x_i ~ Bernoulli(intensity_i), fresh every epoch
-                x.gt_(u_data)
-            self._step(x, u_h, u_x, bufs, WT)
-
-    def _batch_plan(self, n: int, dynamic: bool) -> tuple:
-        """What the training loop reuses for every batch of ``n`` rows.
-
-        Returns ``(bufs, x, fill, u, u_data, u_h, u_x)``: the work buffers, ``x`` the batch's
-        rows in them, ``fill(u)`` a refill of the uniform buffer ``u`` [n n_v dynamic +
-        k m (n_h + n_v)] (the next numbers of the RBM's stream on the CPU; ``torch.rand``
-        elsewhere), and its views: ``u_data`` [n, n_v] (dynamic binarisation, or None) and,
-        for each Gibbs step ``s``, ``u_h[s]`` [m, n_h] and ``u_x[s]`` [m, n_v].
-        """
-        n_v, n_h, k = self._n_visible, self._n_hidden, self._k
-        m = self._n_chains_for(n)
-        bufs = self._work(n, m)
-        size = n * n_v * dynamic + k * m * (n_h + n_v)
-        device = self.W.device
-        if device.type == "cpu":
-            host = np.empty(size, dtype=np.float32)
-            u = torch.from_numpy(host)
-
-            def fill(_: torch.Tensor, draw=self._stream.draw, host=host, size=size) -> None:
-                draw(size, out=host)
-
-        else:
-            u = torch.empty(size, device=device)
-            generator = self._rng()
-
-            def fill(target: torch.Tensor, gen=generator) -> None:
-                torch.rand(target.shape, generator=gen, device=target.device, out=target)
-
-        u_data = u[: n * n_v].view(n, n_v) if dynamic else None
-        steps = u[n * n_v * dynamic :].view(k, m, n_h + n_v)
-        u_h = [steps[s, :, :n_h] for s in range(k)]
-        u_x = [steps[s, :, n_h:] for s in range(k)]
-        return bufs, bufs[6]["data"], fill, u, u_data, u_h, u_x
+                x = (u_data < x).float()
+            self.update(x, uniforms=(u_h, u_x))
 
     def _check_finite(self, epoch: int) -> None:
         """Stop with a message when W, a or b hold NaN/inf or have exploded."""
-        largest = torch.stack([t.detach().abs().max() for t in (self.W, self.a, self.b)])
-        check_not_diverged(dict(zip("Wab", largest.cpu().tolist(), strict=True)), epoch, self.eta)
+        common.check_finite_parameters({"W": self.W, "a": self.a, "b": self.b}, epoch, self.eta)
 
     def fit(
-        self,
-        x: Array,
-        *,
-        epochs: int,
-        batch_size: int = 100,
-        binarize: str | None = "dynamic",
-        shuffle: bool = True,
-        validation: Array | None = None,
-        monitor_every: int | None = 1,
-        progress: bool = True,
-        seed: int | None = None,
-        eta_final: float | None = None,
-    ) -> dict[str, list[float]]:
-        """Train with CD-k / PCD-k on ``x`` [n, n_v] (float in [0, 1]) for ``epochs`` epochs.
+        self, x: Array, *, epochs: int, batch_size: int = 100, binarize: str | None = "dynamic",
+        shuffle: bool = True, validation: Array | None = None, monitor_every: int | None = 1,
+        progress: bool = True, seed: int | None = None, eta_final: float | None = None,
+        fast: bool = True,
+    ) -> dict[str, list[float]]:  # fmt: skip
+        """Train for ``epochs`` passes over ``x`` [n, n_v] (floats in [0, 1], not uint8) in
+        minibatches of ``batch_size`` rows (the last may be smaller).
 
-        Args:
-            x: training data, float [n, n_v] in [0, 1] (not uint8: see ``ck.data.to_float``).
-            epochs: passes over the data.
-            batch_size: rows per update (the last batch may be smaller).
-            binarize: ``"dynamic"`` (each pixel 1 with probability its intensity, drawn anew
-                every epoch), ``"static"`` (``x >= 0.5``), or None (``x`` must be 0/1 already).
-            shuffle: reshuffle the rows every epoch.
-            validation: optional data [n_val, n_v] in [0, 1] to monitor; otherwise a fixed
-                random subset of at most 1,000 training rows. Monitored rows are binarised
-                statically (``>= 0.5``) so that epochs are comparable.
-            monitor_every: monitor after every ``monitor_every``-th epoch and after the last;
-                0 or None: no monitoring (the monitors are NaN in the history, one entry per
-                epoch), as the Keras RBM.
-            progress: show a tqdm bar over epochs.
-            seed: if given, reseeds the RBM's generator first (shuffling, binarisation, Gibbs
-                sampling), so that a fresh RBM and ``fit`` with the same seeds repeat exactly.
-            eta_final: None keeps the step size ``eta``; a number >= 0 decays it linearly
-                from ``eta`` to ``eta_final`` over the epochs (epoch ``e`` uses the schedule's
-                value at its midpoint, see ``common.rbm.eta_schedule``). ``eta`` is the
-                schedule's start and is restored when ``fit`` returns.
+        ``binarize``: ``"dynamic"`` (fresh Bernoulli(x) states every epoch), ``"static"``
+        (``x >= 0.5``) or None (``x`` is binary). The monitors run on ``validation`` (else on at
+        most 1,000 training rows), binarised ``>= 0.5``, every ``monitor_every`` epochs and after
+        the last (0 or None: never). ``seed`` reseeds the RBM's generators first; ``eta_final``
+        decays the step size linearly from ``eta`` to it (``common.rbm.eta_schedule``; ``eta`` is
+        restored at the end). ``fast=False`` runs :meth:`update` per batch instead of the fast
+        path :mod:`coursekit.torch.rbm_fast` (slower; the same random numbers, the same result up
+        to float rounding: for study, and to check the fast path).
 
-        Returns:
-            History, one entry per monitored epoch: ``"epoch"`` (1-based), ``"recon_error"``
-            (mean-field reconstruction error, as ``reference.reconstruction_error``),
-            ``"pll"`` (stochastic pseudo-log-likelihood, one flipped bit per row, the same
-            bits every epoch), ``"seconds"`` (cumulative training time, monitoring excluded).
-
-        Raises:
-            ValueError: bad data or arguments. FloatingPointError: training diverged: the
-            parameters became NaN or inf or grew beyond ``common.rbm.EXPLODED`` (checked after
-            every epoch), or a monitor is not finite; the message suggests a smaller ``eta``.
-        """
-        epochs = check_int(epochs, "epochs", 1)
-        batch_size = check_int(batch_size, "batch_size", 1)
-        monitor_every = 0 if monitor_every is None else monitor_every
-        monitor_every = check_int(monitor_every, "monitor_every", 0)
-        etas = eta_schedule(self.eta, eta_final, epochs)
+        Returns the history of ``common.rbm.train_epochs`` (``"epoch"``, ``"recon_error"``,
+        ``"pll"``, ``"seconds"``). Raises ``ValueError`` (bad arguments), ``FloatingPointError``
+        (training diverged; the message suggests a smaller ``eta``)."""
+        epochs, batch_size, monitor_every, etas = common.check_fit_arguments(
+            epochs, batch_size, monitor_every, self.eta, eta_final
+        )
         data = self._data(x, "x", binarize)
         seed = check_seed(seed)
+        train_epoch = self._fast.train_epoch if check_bool(fast, "fast") else self._train_epoch
         if seed is not None:
             self._gen = torch.Generator(device=self.W.device).manual_seed(seed)
             self._stream = UniformStream(seed)
-        gen = self._rng()
-        device = self.W.device
-
+        gen, device = self._rng(), self.W.device
         if binarize == "static":
             data = (data >= 0.5).float()
         if validation is not None:
             monitor = self._data(validation, "validation")
         else:
-            rows = torch.randperm(len(data), generator=gen, device=device)[:MONITOR_ROWS]
+            rows = torch.randperm(len(data), generator=gen, device=device)[: common.MONITOR_ROWS]
             monitor = data[rows.sort().values]
         monitor = (monitor >= 0.5).float()
         pll_seed = int(torch.randint(0, 2**62, (1,), generator=gen, device=device))
 
-        history: dict[str, list[float]] = {"epoch": [], "recon_error": [], "pll": [], "seconds": []}
-        seconds = 0.0
-        bar = tqdm(range(1, epochs + 1), desc="RBM", unit="epoch", disable=not progress)
-        eta_start = self.eta
-        try:
-            for epoch in bar:
-                if etas is not None:
-                    self.eta = etas[epoch - 1]
-                start = time.perf_counter()
-                self._train_epoch(data, batch_size, bool(shuffle), binarize == "dynamic")
-                self._check_finite(epoch)  # also waits for the device to finish the epoch
-                seconds += time.perf_counter() - start
-                if not monitor_every:
-                    recon = pll = float("nan")
-                elif epoch % monitor_every and epoch != epochs:
-                    continue
-                else:
-                    pll_gen = torch.Generator(device=device).manual_seed(pll_seed)
-                    recon = self._reconstruction_error(monitor)
-                    pll = self._pll_stochastic(monitor, pll_gen)
-                    monitors = {"recon_error": recon, "pll": pll}
-                    check_not_diverged(monitors, epoch, self.eta, math.inf)
-                    bar.set_postfix(recon=f"{recon:.3g}", pll=f"{pll:.4g}")
-                for key, value in zip(history, (epoch, recon, pll, seconds), strict=True):
-                    history[key].append(value)
-        finally:
-            self.eta = eta_start
-        bar.close()
-        return history
+        def epoch() -> None:
+            train_epoch(data, batch_size, bool(shuffle), binarize == "dynamic")
 
-    # ----------------------------------------------------------------------------------------
-    # Monitoring
-    # ----------------------------------------------------------------------------------------
+        def monitors() -> tuple[float, float]:
+            pll_gen = torch.Generator(device=device).manual_seed(pll_seed)  # the same bits
+            return self._reconstruction_error(monitor), self._pll_stochastic(monitor, pll_gen)
 
-    def _reconstruction_error(self, x: torch.Tensor) -> float:
+        return common.train_epochs(self, epoch, monitors, epochs=epochs, etas=etas,
+                                   monitor_every=monitor_every, progress=progress)  # fmt: skip
+
+    # --- Monitoring ---------------------------------------------------------------------------
+    def _reconstruction_error(self, x: Tensor) -> float:
         r = self._p_x(self._p_h(x))
         return float((x - r).square_().sum(dim=1).mean())
 
-    def _pll_stochastic(self, x: torch.Tensor, gen: torch.Generator) -> float:
+    def _pll_stochastic(self, x: Tensor, gen: torch.Generator) -> float:
         n, n_v = x.shape
         i = torch.randint(0, n_v, (n,), generator=gen, device=x.device)
         rows = torch.arange(n, device=x.device)
@@ -876,7 +417,7 @@ class RBM(nn.Module):
         delta = self._free_energy(x_flip) - self._free_energy(x)  # log p(x) - log p(x~)
         return n_v * float(nnf.logsigmoid(delta).mean())
 
-    def _pll_exact(self, x: torch.Tensor) -> float:
+    def _pll_exact(self, x: Tensor) -> float:
         c = torch.addmm(self.b, x, self.W)  # [n, n_h] hidden input b + x W
         softplus_c = nnf.softplus(c).sum(dim=1)
         d = 1.0 - 2.0 * x  # +1 turns a 0 on, -1 turns a 1 off
@@ -892,42 +433,30 @@ class RBM(nn.Module):
 
     def reconstruct(self, x: Array) -> np.ndarray:
         """Mean-field reconstruction ``p(x | h = p(h | x))``: ``x`` [n, n_v] in [0, 1] -> NumPy."""
-        x = self._data(x, "x")
-        return self._p_x(self._p_h(x)).cpu().numpy()
+        return to_numpy(self._p_x(self._p_h(self._data(x, "x"))))
 
     def reconstruction_error(self, x: Array) -> float:
         """``(1/n) sum_rows sum_i (x_i - r_i)^2`` with ``r`` = :meth:`reconstruct` ``(x)``."""
-        x = self._data(x, "x")
-        return self._reconstruction_error(x)
+        return self._reconstruction_error(self._data(x, "x"))
 
     def pseudo_log_likelihood(self, x: Array, *, exact: bool = False) -> float:
-        """Mean pseudo-log-likelihood of the binary rows of ``x`` [n, n_v].
-
-        ``exact=False``: one random bit per row, scaled by n_v (scikit-learn's
-        ``BernoulliRBM.score_samples``; draws from the RBM's generator). ``exact=True``: the
-        sum over all bits, as ``reference.pseudo_log_likelihood``.
-        """
+        """Mean pseudo-log-likelihood of the binary rows of ``x`` [n, n_v]: ``exact=False``, one
+        random bit per row times n_v (scikit-learn's ``BernoulliRBM.score_samples``); ``exact``,
+        the sum over all bits (``reference.pseudo_log_likelihood``)."""
         x = self._data(x, "x", binarize=None)
         return self._pll_exact(x) if exact else self._pll_stochastic(x, self._rng())
 
-    # ----------------------------------------------------------------------------------------
-    # Saving and loading
-    # ----------------------------------------------------------------------------------------
-
+    # --- Saving and loading -------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write weights, velocities, persistent chains, hyperparameters to ``path`` (.npz).
-
-        Written atomically (a temporary file beside ``path`` is renamed over it), to exactly
-        ``path`` (no ``.npz`` is appended). Returns the path. An error names ``path``.
-        """
+        """Write weights, velocities, chains, hyperparameters (one array each) and the
+        generators' states to exactly ``path`` (.npz), atomically; returns the path."""
         arrays: dict[str, np.ndarray] = {"format": np.array(FILE_FORMAT)}
         for name in ("W", "a", "b", "vW", "va", "vb"):
-            arrays[name] = getattr(self, name).detach().cpu().numpy()
+            arrays[name] = to_numpy(getattr(self, name))
         if self.chains is not None:
-            arrays["persistent_chains"] = self.chains.cpu().numpy()
-        for name in _HYPERPARAMETERS:
-            value = getattr(self, name)
-            arrays[name] = np.array(-1 if value is None else value)
+            arrays["persistent_chains"] = to_numpy(self.chains)
+        hyper = {name: getattr(self, name) for name in common.HYPERPARAMETERS}
+        arrays |= common.hyperparameter_arrays(hyper)
         if self._gen.device.type == "cpu":
             arrays["rng_state"] = self._gen.get_state().numpy()
         arrays["uniform_state"] = np.array(self._stream.state)
@@ -935,21 +464,11 @@ class RBM(nn.Module):
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> RBM:
-        """Restore an RBM written by :meth:`save` (on the CPU; ``.to(device)`` moves it).
+        """Restore an RBM written by :meth:`save` (on the CPU; ``.to(device)`` moves it). Raises
+        ``FileNotFoundError`` or ``ValueError`` (not such a file), naming the file."""
 
-        Raises:
-            FileNotFoundError: nothing at ``path``.
-            ValueError: not a file written by :meth:`save` (another format, a ``.npy`` array,
-                other bytes, an incomplete file); the message names the file and what was
-                expected.
-        """
-        path = Path(path)
-        z = read_npz(path, "RBM", file_format=FILE_FORMAT, writer="coursekit.torch.RBM.save")
-        try:
-            hyper = {name: z[name].item() for name in _HYPERPARAMETERS}
-            for name in ("n_chains", "seed"):
-                hyper[name] = None if hyper[name] == -1 else hyper[name]
-            rbm = cls(hyper.pop("n_visible"), hyper.pop("n_hidden"), **hyper)
+        def restore(z: dict[str, np.ndarray]) -> RBM:
+            rbm = cls(**common.saved_hyperparameters(z))
             rbm.set_weights(W=z["W"], a=z["a"], b=z["b"])
             for name in ("vW", "va", "vb"):
                 velocity = getattr(rbm, name)
@@ -960,31 +479,17 @@ class RBM(nn.Module):
                 rbm._gen.set_state(torch.from_numpy(z["rng_state"]))
             if "uniform_state" in z:
                 rbm._stream.state = str(z["uniform_state"])
-        except (KeyError, ValueError, TypeError, RuntimeError) as err:
-            raise ValueError(
-                f"the RBM file {path} is incomplete or inconsistent: {err} (expected a file "
-                "written by coursekit.torch.RBM.save)"
-            ) from err
-        return rbm
+            return rbm
 
-    # ----------------------------------------------------------------------------------------
-    # Parallel tempering (coursekit.torch.tempering)
-    # ----------------------------------------------------------------------------------------
+        return common.load_rbm_file(path, FILE_FORMAT, "coursekit.torch.RBM.save", restore)
 
+    # --- Parallel tempering (coursekit.torch.tempering) ---------------------------------------
     def sample_tempered(
-        self,
-        n: int,
-        *,
-        steps: int,
-        betas: Any = None,
-        base_a: Any = None,
-        start: Any = "noise",
-        every: int | None = None,
-        seed: int | None = None,
-    ) -> Any:
-        """``n`` samples by parallel tempering: see
-        :func:`coursekit.torch.tempering.parallel_tempering` (returns a ``TemperingResult``:
-        ``.samples`` [n, n_v] or snapshots, ``.betas``, ``.swap_rates``)."""
+        self, n: int, *, steps: int, betas: Any = None, base_a: Any = None, start: Any = "noise",
+        every: int | None = None, seed: int | None = None,
+    ) -> Any:  # fmt: skip
+        """``n`` samples by parallel tempering: :func:`coursekit.torch.tempering.parallel_tempering`
+        (a ``TemperingResult``: ``.samples`` [n, n_v] or snapshots, ``.betas``, ``.swap_rates``)."""
         return parallel_tempering(
             self, n, steps=steps, betas=betas, base_a=base_a, start=start, every=every, seed=seed
         )

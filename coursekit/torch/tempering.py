@@ -21,9 +21,13 @@ import numpy as np
 import torch
 from torch.nn import functional as nnf
 
+from coursekit.checks import to_numpy
 from coursekit.reference.tempering import (
     TemperingResult,
+    check_base_a,
     check_betas,
+    check_chain_count,
+    check_start_states,
     check_steps_every,
     check_uniforms,
     temperature_ladder,
@@ -86,20 +90,14 @@ def parallel_tempering(
         A :class:`~coursekit.reference.tempering.TemperingResult` (NumPy arrays).
     """
     betas_np = check_betas(temperature_ladder(10) if betas is None else betas)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    n = check_chain_count(n)
     steps, every = check_steps_every(steps, every)
     W, a, b = rbm.W.detach(), rbm.a.detach(), rbm.b.detach()
     dev = W.device
     n_v, n_h = W.shape
     n_rep = betas_np.size
-    if base_a is None:
-        a_base = torch.zeros(n_v, device=dev)
-    else:
-        a_np = np.asarray(base_a, dtype=np.float32)
-        if a_np.shape != (n_v,) or not np.all(np.isfinite(a_np)):
-            raise ValueError(f"base_a must be a finite array of shape (n_v,) = ({n_v},)")
-        a_base = torch.from_numpy(a_np).to(dev)
+    a_np = check_base_a(base_a, n_v)
+    a_base = torch.zeros(n_v, device=dev) if a_np is None else torch.from_numpy(a_np).to(dev)
     if seed is None:
         seed = int(torch.randint(0, 2**62, (1,)))
     gen = torch.Generator(device=dev).manual_seed(int(seed))
@@ -107,19 +105,11 @@ def parallel_tempering(
     def rand(*shape: int) -> torch.Tensor:
         return torch.rand(shape, generator=gen, device=dev)
 
-    if isinstance(start, str):
-        if start != "noise":
-            raise ValueError(f"start must be 'noise' or a binary array [n, n_v], got {start!r}")
+    x0 = check_start_states(start, n, n_v)
+    if x0 is None:  # "noise"
         x = rand(n_rep, n, n_v).lt_(0.5).float()
     else:
-        x0 = torch.as_tensor(np.asarray(start), dtype=torch.float32, device=dev)
-        if x0.ndim != 2 or x0.shape[1] != n_v:
-            raise ValueError(f"start must be 2-D [n, n_v={n_v}], got shape {tuple(x0.shape)}")
-        if x0.shape[0] != n:
-            raise ValueError(f"start has {x0.shape[0]} rows but n={n}")
-        if not bool(((x0 == 0) | (x0 == 1)).all()):
-            raise ValueError("start must be binary (every value 0 or 1)")
-        x = x0.expand(n_rep, n, n_v).clone()
+        x = torch.from_numpy(x0).to(dev).expand(n_rep, n, n_v).clone()
     if uniforms is not None:
         u_s, u_hs, u_xs = (
             torch.as_tensor(u, dtype=torch.float32, device=dev)
@@ -154,12 +144,12 @@ def parallel_tempering(
         x = (ux < p_x).float()
         u = x @ W + b
         if every is not None and (s + 1) % every == 0:
-            snaps.append(p_x[0].cpu().numpy())
-    acc_np = accepted.cpu().numpy()
+            snaps.append(to_numpy(p_x[0]))
+    acc_np = to_numpy(accepted)
     rates = np.divide(acc_np, attempts, out=np.zeros_like(acc_np), where=attempts > 0)
     return TemperingResult(
-        samples=np.stack(snaps) if every is not None else p_x[0].cpu().numpy(),
-        states=x.cpu().numpy(),
+        samples=np.stack(snaps) if every is not None else to_numpy(p_x[0]),
+        states=to_numpy(x),
         betas=betas_np,
         swap_rates=rates,
         swap_attempts=attempts,
