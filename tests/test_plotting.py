@@ -190,7 +190,7 @@ def test_many_images_one_imshow():
 
 
 def test_torch_tensor_with_grad():
-    torch = pytest.importorskip("torch")
+    import torch
     base = random_batch()
     t = torch.tensor(base[:, None], requires_grad=True) * 2 - 1  # NCHW in [-1, 1]
     assert t.requires_grad
@@ -199,7 +199,7 @@ def test_torch_tensor_with_grad():
 
 
 def test_tensorflow_tensor():
-    tf = pytest.importorskip("tensorflow")
+    import tensorflow as tf
     base = random_batch()
     arr = mosaic(image_grid(tf.constant(base[..., None])))  # NHWC
     np.testing.assert_allclose(arr.filled(-1), mosaic(image_grid(base)).filled(-1))
@@ -210,7 +210,7 @@ def test_to_numpy():
     a = np.arange(3)
     assert to_numpy(a) is a
     np.testing.assert_array_equal(to_numpy([1, 2]), [1, 2])
-    torch = pytest.importorskip("torch")
+    import torch
     t = torch.ones(2, requires_grad=True)
     out = to_numpy(t * 3)
     assert isinstance(out, np.ndarray)
@@ -316,7 +316,7 @@ def test_plot_curves_keras_history_like_and_empty_key_skipped():
 
 
 def test_plot_curves_accepts_tensors_and_none():
-    torch = pytest.importorskip("torch")
+    import torch
     w = torch.ones((), requires_grad=True)
     fig = plot_curves({"loss": [w * 2, w * 1.5, None], "kl": torch.tensor([0.5, 0.25])})
     lines = fig.axes[0].get_lines()

@@ -11,10 +11,8 @@ import keras
 import numpy as np
 import pytest
 
-pytest.importorskip("coursekit.torch.rbm", reason="coursekit.torch.RBM is not written yet")
-
-from coursekit.keras import RBM as KerasRBM  # noqa: E402
-from coursekit.torch import RBM as TorchRBM  # noqa: E402
+from coursekit.keras import RBM as KerasRBM
+from coursekit.torch import RBM as TorchRBM
 
 pytestmark = pytest.mark.keras
 

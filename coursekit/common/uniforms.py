@@ -33,6 +33,7 @@ __all__ = [
     "UniformStream",
     "batch_uniform_count",
     "check_gibbs_uniforms",
+    "check_uniform_arrays",
     "check_uniform",
     "split_batch_uniforms",
 ]
@@ -84,24 +85,42 @@ class UniformStream:
         self._bitgen.state = json.loads(value)
 
 
+def check_uniform_arrays(
+    uniforms: Any, shapes: dict[str, tuple[int, ...]], dtype: Any = np.float32
+) -> list[np.ndarray]:
+    """Given uniforms, one array per name of ``shapes`` (in that order), each of exactly its
+    shape with values in [0, 1), as NumPy arrays of ``dtype`` (framework tensors converted).
+
+    Every sampler of the course takes its uniforms as an option (a Bernoulli(p) draw is
+    ``u < p``): given the same ones, the NumPy, PyTorch and Keras samplers make the same moves.
+    """
+    names = tuple(shapes)
+    kind = {2: "pair", 3: "triple"}.get(len(names), f"{len(names)}-tuple")
+    if not isinstance(uniforms, (tuple, list)) or len(uniforms) != len(names):
+        listed = ", ".join(names)
+        raise ValueError(
+            f"uniforms must be a {kind} ({listed}) with shapes {tuple(shapes.values())}"
+        )
+    out = []
+    for value, (name, shape) in zip(uniforms, shapes.items(), strict=True):
+        u = np.asarray(to_numpy(value), dtype=dtype)
+        if u.shape != tuple(shape):
+            raise ValueError(f"uniforms: {name} must have shape {tuple(shape)}, got {u.shape}")
+        if not np.all((u >= 0.0) & (u < 1.0)):
+            raise ValueError(f"uniforms: {name} must hold values in [0, 1)")
+        out.append(u)
+    return out
+
+
 def check_gibbs_uniforms(
     uniforms: Any, steps: int, m: int, n_visible: int, n_hidden: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """``uniforms = (u_h [steps, m, n_h], u_x [steps, m, n_v])`` of ``steps`` Gibbs steps of
     ``m`` chains (step ``s`` draws ``h`` with ``u_h[s]``, then ``x`` with ``u_x[s]``) as float32
-    NumPy arrays, with values in [0, 1). Framework tensors are converted."""
-    shapes = ((steps, m, n_hidden), (steps, m, n_visible))
-    if not isinstance(uniforms, (tuple, list)) or len(uniforms) != 2:
-        raise ValueError(f"uniforms must be a pair (u_h, u_x) with shapes {shapes}")
-    out = []
-    for value, shape, name in zip(uniforms, shapes, ("u_h", "u_x"), strict=True):
-        u = np.asarray(to_numpy(value), dtype=np.float32)
-        if u.shape != shape:
-            raise ValueError(f"uniforms: {name} must have shape {shape}, got {u.shape}")
-        if not np.all((u >= 0.0) & (u < 1.0)):
-            raise ValueError(f"uniforms: {name} must hold values in [0, 1)")
-        out.append(u)
-    return out[0], out[1]
+    NumPy arrays (:func:`check_uniform_arrays`)."""
+    shapes = {"u_h": (steps, m, n_hidden), "u_x": (steps, m, n_visible)}
+    u_h, u_x = check_uniform_arrays(uniforms, shapes)
+    return u_h, u_x
 
 
 def check_uniform(u: Any, shape: tuple[int, ...]) -> np.ndarray:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from coursekit.common.uniforms import check_uniform_arrays
 from coursekit.reference.numerics import softplus
 
 
@@ -99,19 +100,7 @@ def _check_uniforms(
     ``u < p``). Passing the uniforms makes a sampler deterministic and comparable across
     implementations (NumPy, PyTorch, Keras).
     """
-    if not isinstance(uniforms, (tuple, list)) or len(uniforms) != 2:
-        raise ValueError(
-            f"uniforms must be a pair (u_h, u_x) of arrays with shapes {shape_h} and {shape_x}"
-        )
-    out = []
-    for u, shape, name in zip(uniforms, (shape_h, shape_x), ("u_h", "u_x"), strict=True):
-        u = np.asarray(u, dtype=np.float64)
-        if u.shape != shape:
-            raise ValueError(f"uniforms: {name} must have shape {shape}, got shape {u.shape}")
-        if not np.all((u >= 0.0) & (u < 1.0)):
-            raise ValueError(f"uniforms: {name} must hold values in [0, 1)")
-        out.append(u)
-    return out
+    return check_uniform_arrays(uniforms, {"u_h": shape_h, "u_x": shape_x}, np.float64)
 
 
 def _neg_free_energy(x: np.ndarray, W: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

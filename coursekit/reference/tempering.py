@@ -49,6 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coursekit.checks import to_numpy
+from coursekit.common.uniforms import check_uniform_arrays
 from coursekit.reference.rbm import (
     _as_rng,
     _check_bias,
@@ -267,18 +268,9 @@ def check_start_states(start, n: int, n_v: int) -> np.ndarray | None:
 
 def check_uniforms(uniforms, steps: int, n_rep: int, n: int, n_v: int, n_h: int):
     """Validate ``(u_swap [steps, R-1, n], u_h [steps, R, n, n_h], u_x [steps, R, n, n_v])``."""
-    shapes = ((steps, n_rep - 1, n), (steps, n_rep, n, n_h), (steps, n_rep, n, n_v))
-    if not isinstance(uniforms, (tuple, list)) or len(uniforms) != 3:
-        raise ValueError(f"uniforms must be a triple (u_swap, u_h, u_x) with shapes {shapes}")
-    out = []
-    for u, shape, name in zip(uniforms, shapes, ("u_swap", "u_h", "u_x"), strict=True):
-        u = np.asarray(u, dtype=np.float64)
-        if u.shape != shape:
-            raise ValueError(f"uniforms: {name} must have shape {shape}, got {u.shape}")
-        if not np.all((u >= 0.0) & (u < 1.0)):
-            raise ValueError(f"uniforms: {name} must hold values in [0, 1)")
-        out.append(u)
-    return out
+    shapes = {"u_swap": (steps, n_rep - 1, n), "u_h": (steps, n_rep, n, n_h),
+              "u_x": (steps, n_rep, n, n_v)}  # fmt: skip
+    return check_uniform_arrays(uniforms, shapes, np.float64)
 
 
 def swap_masks(log_ratio, u_swap, step: int):

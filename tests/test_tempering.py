@@ -1,24 +1,25 @@
-"""Parallel tempering of coursekit.torch.RBM: parity with the NumPy reference, exact target."""
+"""Parallel tempering of both frameworks' RBMs (the ``RBM`` fixture: coursekit.torch.RBM, then
+coursekit.keras.RBM on the current Keras backend): the same moves as the NumPy reference given
+the same uniforms, the exact target at beta = 1, shapes, seeds and bad input."""
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
+from tempering_shared import N_H, N_V, check_parity, tv_at_beta_1, two_mode_weights
 
-pytest.importorskip("torch")
-
-from helpers_tempering import N_H, N_V, check_parity, tv_at_beta_1, two_mode_weights  # noqa: E402
-
-from coursekit.reference.tempering import temperature_ladder  # noqa: E402
-from coursekit.torch import RBM  # noqa: E402
-from coursekit.torch.tempering import parallel_tempering  # noqa: E402
+from coursekit.reference.tempering import temperature_ladder
 
 
-def test_same_moves_as_the_reference():
-    check_parity(RBM(N_V, N_H, seed=0), parallel_tempering)
+def test_same_moves_as_the_reference(RBM):  # noqa: N803
+    sampler = importlib.import_module(RBM.__module__.replace(".rbm", ".tempering"))
+    check_parity(RBM(N_V, N_H, seed=0), sampler.parallel_tempering)
 
 
-def test_beta_1_replica_samples_the_exact_distribution():
+@pytest.mark.slow
+def test_beta_1_replica_samples_the_exact_distribution(RBM):  # noqa: N803
     w = two_mode_weights()
     rbm = RBM(8, 1, seed=0)
     rbm.set_weights(**w)
@@ -30,7 +31,7 @@ def test_beta_1_replica_samples_the_exact_distribution():
     assert tv_at_beta_1(gibbs, w) > 0.3  # plain Gibbs is stuck in one mode
 
 
-def test_shapes_seed_and_errors():
+def test_shapes_seed_and_errors(RBM):  # noqa: N803
     rbm = RBM(N_V, N_H, seed=0)
     r1 = rbm.sample_tempered(5, steps=4, seed=3)
     r2 = rbm.sample_tempered(5, steps=4, seed=3)

@@ -1,4 +1,4 @@
-"""Checks shared by the PyTorch and Keras parallel-tempering tests (not collected itself)."""
+"""Checks of the parallel-tempering tests (tests/test_tempering.py; not collected itself)."""
 
 from __future__ import annotations
 
