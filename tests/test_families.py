@@ -68,6 +68,16 @@ def test_committed_records_are_chosen_and_a_newer_full_run_replaces_them(tmp_pat
     assert {r["_source"] for r in only.rows} == {"committed"}
 
 
+def test_a_record_copied_from_this_run_is_not_called_older(tmp_path, monkeypatch):
+    """make outputs copies a run's records into the committed folder: the same run twice."""
+    committed, run = tmp_path / "committed", tmp_path / "run"
+    when = "2026-12-01T10:00:00+00:00"
+    _record(committed, "week3_vae_pytorch", "VAE", "PyTorch", "full", monkeypatch, when=when)
+    _record(run, "week3_vae_pytorch", "VAE", "PyTorch", "full", monkeypatch, when=when)
+    text = str(families.choose_records(committed=committed, run=run))
+    assert "older" not in text and "the same run as the record used" in text
+
+
 def test_smoke_records_are_ignored_unless_asked_and_then_marked(tmp_path, monkeypatch):
     committed, run = tmp_path / "committed", tmp_path / "run"
     old, new = "2026-11-30T10:00:00+00:00", "2026-12-01T10:00:00+00:00"

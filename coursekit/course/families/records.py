@@ -194,6 +194,8 @@ def choose_records(
             name, folder, row = other
             if not allow_smoke and row.get("mode") != "full":
                 why = f"{row.get('mode', 'unknown')} mode; allow_smoke=True would use it"
+            elif row.get("recorded") == usable[0][2].get("recorded"):
+                why = "the same run as the record used (copied there)"
             else:
                 why = "an older record of the same key"
             lines.append(f"  not from {_describe(row, name, folder)}: {why}")
