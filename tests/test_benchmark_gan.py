@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import REPO
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 import gan as bench  # noqa: E402
 
 
@@ -32,7 +32,7 @@ def test_step_flops_count_forward_and_both_backward_passes():
 @pytest.mark.keras
 @pytest.mark.slow
 def test_gan_benchmark_script_runs_and_records(tmp_path):
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "gan.py"
+    script = REPO / "benchmarks" / "gan.py"
     cmd = [sys.executable, str(script), "--quick", "--impl", "torch", "keras",
            "--out", str(tmp_path)]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)

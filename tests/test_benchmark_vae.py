@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import REPO
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 import vae as bench  # noqa: E402
 
 
@@ -32,7 +32,7 @@ def test_conv_flops_follow_the_keras_io_shapes():
 @pytest.mark.keras
 @pytest.mark.slow
 def test_vae_benchmark_script_runs_and_records(tmp_path):
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "vae.py"
+    script = REPO / "benchmarks" / "vae.py"
     cmd = [sys.executable, str(script), "--quick", "--impl", "torch", "keras", "--arch", "mlp",
            "--out", str(tmp_path)]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import REPO
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 import harness  # noqa: E402
 
 
@@ -60,7 +60,7 @@ def test_write_results_writes_json_and_markdown(tmp_path):
 def test_rbm_benchmark_script_runs_and_records(tmp_path):
     import subprocess
 
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "rbm.py"
+    script = REPO / "benchmarks" / "rbm.py"
     proc = subprocess.run(
         [
             sys.executable,
@@ -110,7 +110,7 @@ def test_rbm_benchmark_script_runs_and_records(tmp_path):
 def test_metrics_benchmark_script_runs_and_records(tmp_path):
     import subprocess
 
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "metrics.py"
+    script = REPO / "benchmarks" / "metrics.py"
     proc = subprocess.run(
         [sys.executable, str(script), "--quick", "--out", str(tmp_path)],
         capture_output=True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from conftest import REPO
 
 from coursekit import io as _paths
 from coursekit.io import display_path
@@ -41,4 +41,4 @@ def test_elsewhere_stays_absolute(monkeypatch, tmp_path):
 
 
 def test_project_root_is_this_checkout():
-    assert _paths.project_root() == Path(__file__).resolve().parents[1]
+    assert _paths.project_root() == REPO

@@ -23,11 +23,11 @@ from pathlib import Path
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
+from conftest import REPO
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from coursekit.course import assets, notebooks, slides
 
-REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "build" / "slides" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
