@@ -41,7 +41,7 @@ run: $(STAMP)  ## run the course: doctor, then every notebook into build/ (MODE=
 
 test: lint layers test-unit test-keras-torch  ## the whole suite: ruff, import layers, unit tests + nbval, Keras tests on the torch backend
 
-test-quick: $(STAMP)  ## the unit tests alone, without the slow statistical tests and notebooks (a few minutes)
+test-quick: $(STAMP)  ## the unit tests alone, without the slow statistical tests and notebooks (about two minutes)
 	$(TEST_ENV) $(BIN)/python -m pytest tests -m "not slow" -p no:cacheprovider
 
 lint: $(STAMP)  ## ruff
