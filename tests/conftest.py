@@ -68,21 +68,23 @@ def fw(request) -> ModuleType:
     return importlib.import_module(f"coursekit.{request.param}")
 
 
+@pytest.fixture
+def one_torch_thread():
+    """torch on one thread for the test: tiny matrices run faster on one thread than on two,
+    and are immune to a busy machine's OpenMP barriers."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(params=FRAMEWORKS)
 def RBM(request):  # noqa: N802 - the class under test
     """``coursekit.torch.RBM``, then ``coursekit.keras.RBM`` (marked ``keras``, so that
     ``make test`` runs those cases again on the torch backend); torch on one thread, as the
     matrices of these tests are tiny."""
     if request.param == "torch":
-        import torch
-
-        from coursekit.torch import RBM as TorchRBM
-
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        yield TorchRBM
-        torch.set_num_threads(threads)
-    else:
-        from coursekit.keras import RBM as KerasRBM
-
-        yield KerasRBM
+        request.getfixturevalue("one_torch_thread")
+    return importlib.import_module(f"coursekit.{request.param}").RBM

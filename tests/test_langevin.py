@@ -12,16 +12,7 @@ from coursekit.checks import TrainingDiverged, to_numpy
 from coursekit.metrics.ood import roc_auc
 from coursekit.reference import langevin as ref
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """The chains are tiny: one thread is faster than two, and leaves the other core free."""
-    import torch
-
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # the chains are tiny
 
 
 @pytest.fixture
