@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from coursekit import config, data, plotting, threads  # config first: it sets TensorFlow's env
+from coursekit import config, data, threads  # config first: it sets TensorFlow's env
 from coursekit.checks import warn_deprecated
 from coursekit.config import by_mode, is_smoke, mode, seed_everything
 from coursekit.threads import available_cpus, num_threads
@@ -69,11 +69,14 @@ _MOVED: dict[str, tuple[str, str | None]] = {
 
 
 def __getattr__(name: str) -> Any:
-    """``ck.<old name>``: the moved module or function, with a :class:`DeprecationWarning`.
+    """``ck.plotting`` (imported on first use: matplotlib is not needed to train or to score),
+    and ``ck.<old name>``: the moved module or function, with a :class:`DeprecationWarning`.
 
-    Also serves ``from coursekit import <old name>``. The new place is imported only when an old
+    Also serves ``from coursekit import <name>``. The new place is imported only when an old
     name is used, so ``import coursekit`` still imports no framework and no course tooling.
     """
+    if name == "plotting":
+        return importlib.import_module("coursekit.plotting")
     if name not in _MOVED:
         raise AttributeError(f"module 'coursekit' has no attribute {name!r}")
     module_name, attribute = _MOVED[name]

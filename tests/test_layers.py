@@ -211,3 +211,15 @@ def test_the_readme_package_map_matches_the_tree():
     named = {n.removesuffix(".py") for n in _readme_map()}
     assert named - tree == set(), "the README names what does not exist"
     assert tree - named == set(), "the README's package map leaves these out"
+
+
+def test_the_yardstick_and_the_data_need_no_matplotlib():
+    """Scoring samples and loading data import no plotting library; ``ck.plotting`` is imported
+    when a notebook first uses it."""
+    code = (
+        "import sys, coursekit as ck, coursekit.metrics, coursekit.data\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported'\n"
+        "assert ck.plotting.image_grid and 'matplotlib' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120,
+                   env={**os.environ, "MPLBACKEND": "Agg"})  # fmt: skip
