@@ -1,4 +1,5 @@
-"""The ``coursekit`` command: ``doctor``, ``data``, ``run``, ``results`` and ``slides``.
+"""The ``coursekit`` command: ``doctor``, ``data``, ``run``, ``results``, ``slides`` and
+``exercises``.
 
 Errors a user can fix (a bad mode, an unknown week, data that cannot be had) print one line
 ``coursekit: error: ...`` and exit with status 2, never a traceback.
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from coursekit import config, data
-from coursekit.course import doctor, results, runner
+from coursekit.course import doctor, exercises, results, runner
 from coursekit.course.slides.cli import add_slides_parser
 from coursekit.io import display_path
 
@@ -89,6 +90,11 @@ def _cmd_results(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_exercises(args: argparse.Namespace) -> int:
+    exercises.write_student_versions(root=Path(args.notebooks), out=Path(args.out), week=args.week)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and documentation)."""
     parser = argparse.ArgumentParser(
@@ -149,6 +155,22 @@ def build_parser() -> argparse.ArgumentParser:
     results_cmd.set_defaults(func=_cmd_results)
 
     add_slides_parser(sub)
+
+    exercises_cmd = sub.add_parser(
+        "exercises",
+        help="student versions of the labs, solutions removed, into build/exercises/",
+        description="Write a student version of every notebook with solution regions "
+        f"({exercises.BEGIN} ... {exercises.END}): each region replaced by a stub that raises "
+        "NotImplementedError, every output cleared. The notebooks themselves are only read.",
+    )
+    exercises_cmd.add_argument("week", nargs="?", default=None,
+                               help="only this week, e.g. 1 or week1 (default: every week)")
+    exercises_cmd.add_argument(
+        "--notebooks", default="notebooks", help="notebook folder (default: notebooks)"
+    )
+    exercises_cmd.add_argument("--out", default=str(exercises.EXERCISES_ROOT),
+                               help=f"output folder (default: {exercises.EXERCISES_ROOT})")
+    exercises_cmd.set_defaults(func=_cmd_exercises)
     return parser
 
 

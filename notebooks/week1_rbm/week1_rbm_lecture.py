@@ -181,6 +181,17 @@ print(f"dL/dW[{i},{j}]: formula {dW[i, j]:.8f}, finite difference {numeric:.8f}"
 #
 # $$\boldsymbol{W} \leftarrow \boldsymbol{W} + \eta\left(\langle\boldsymbol{x}\boldsymbol{h}^T\rangle_{\rm data} - \langle\boldsymbol{x}\boldsymbol{h}^T\rangle_{\rm chain}\right).$$
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **In code.** The package's RBM writes this estimate as you would: below is the real source of
+# `coursekit.torch.RBM.gradient`, not a copy (`show` reads it from the installed package). The
+# labs write it themselves first, then compare with it.
+
+# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+from coursekit.course.source import show
+from coursekit.torch import RBM
+
+show(RBM.gradient)
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. A tiny world: 3×3 bars and stripes
 #

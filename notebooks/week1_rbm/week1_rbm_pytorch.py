@@ -68,6 +68,10 @@ PT_CHAINS = ck.by_mode(full=100, smoke=50)  # parallel-tempering chains
 PT_REPLICAS, PT_POWER = ck.by_mode(full=24, smoke=4), 1.5  # ladder: temperature_ladder(R, power=)
 PT_STEPS = ck.by_mode(full=400, smoke=20)  # PT steps: about the cost of the Gibbs chains above
 PT_EVERY = PT_STEPS // 20  # snapshots of the beta = 1 copies; the last N_SAMPLES are kept
+# section 2, the algorithm written here: a smaller RBM, trained for about a minute
+BUILD_HIDDEN = ck.by_mode(full=200, smoke=16)
+BUILD_UPDATES = ck.by_mode(full=5000, smoke=20)
+BUILD_ETA = 0.05  # decays linearly to 0, as in section 3
 
 # %% slideshow={"slide_type": "skip"}
 import math
@@ -102,7 +106,155 @@ print(f"train {x_train.shape}, test {x_test.shape}; {EPOCHS} epochs = {UPDATES:,
 print("from:", ck.data.source("mnist", "train"))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 2. The model and its training
+# ## 2. Build it: contrastive divergence in plain PyTorch
+#
+# Before the package's RBM, the algorithm itself. With the lecture's conditionals
+# $p(h_j=1\mid\boldsymbol{x})=\sigma(b_j+\boldsymbol{x}^T\boldsymbol{W}_{:,j})$ and
+# $p(x_i=1\mid\boldsymbol{h})=\sigma(a_i+\boldsymbol{W}_{i,:}\boldsymbol{h})$, the gradient of
+# the log-likelihood is a data term minus a model term. CD-k estimates the model term with
+# $k$ block-Gibbs steps $\boldsymbol{x}\to\boldsymbol{h}\to\boldsymbol{x}$ of a set of chains,
+# started at the data (CD) or carried over from the last update (persistent CD):
+#
+# $$\frac{\partial\log p}{\partial\boldsymbol{W}}\approx
+# \big\langle\boldsymbol{x}\,p(\boldsymbol{h}\mid\boldsymbol{x})^T\big\rangle_{\rm data}
+# -\big\langle\boldsymbol{x}_k\,p(\boldsymbol{h}\mid\boldsymbol{x}_k)^T\big\rangle_{\rm chains},
+# \quad
+# \frac{\partial\log p}{\partial\boldsymbol{a}}\approx\langle\boldsymbol{x}\rangle_{\rm data}
+# -\langle\boldsymbol{x}_k\rangle_{\rm chains},
+# \quad
+# \frac{\partial\log p}{\partial\boldsymbol{b}}\approx
+# \langle p(\boldsymbol{h}\mid\boldsymbol{x})\rangle_{\rm data}
+# -\langle p(\boldsymbol{h}\mid\boldsymbol{x}_k)\rangle_{\rm chains}.$$
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 1.** Write `cd_gradient`. A Bernoulli draw with probability $p$ is `(u < p)` with
+# $u\sim U[0,1)$; the uniforms are given (`u_h[s]` for the hidden draw of step `s`, `u_x[s]`
+# for the visible one), so that the check below can compare your draws with coursekit's, number
+# for number. The statistics use the probabilities $p(\boldsymbol{h}\mid\boldsymbol{x})$, the
+# chain the binary states.
+
+# %% slideshow={"slide_type": "fragment"}
+import time
+
+import torch
+
+
+def cd_gradient(x, chain, W, a, b, u_h, u_x):
+    """CD-k estimate of the log-likelihood gradient (uphill), and the chains' end states.
+
+    x [n, n_v]: binary data. chain [m, n_v]: where the chains start (x itself for CD, the
+    persistent chains for PCD). W [n_v, n_h], a [n_v], b [n_h]. u_h [k, m, n_h], u_x
+    [k, m, n_v]: the uniforms of the k Gibbs steps. Returns dW [n_v, n_h], da [n_v],
+    db [n_h] and the chains' end states [m, n_v].
+    """
+    # positive phase at the data; k Gibbs steps of the chains; negative phase at their ends
+    ### BEGIN SOLUTION
+    p_data = torch.sigmoid(x @ W + b)
+    for s in range(len(u_h)):
+        h = (u_h[s] < torch.sigmoid(chain @ W + b)).float()
+        chain = (u_x[s] < torch.sigmoid(h @ W.T + a)).float()
+    p_model = torch.sigmoid(chain @ W + b)
+    dW = x.T @ p_data / len(x) - chain.T @ p_model / len(chain)
+    da = x.mean(dim=0) - chain.mean(dim=0)
+    db = p_data.mean(dim=0) - p_model.mean(dim=0)
+    ### END SOLUTION
+    return dW, da, db, chain
+
+
+# %% slideshow={"slide_type": "fragment"}
+from coursekit.torch import exercises as ex
+
+ex.check_cd_gradient(cd_gradient)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 2.** Climb the gradient with momentum $\mu$ and weight decay $\lambda$ (Hinton
+# 2010, sections 9 and 10), for one parameter $\boldsymbol{\theta}$ at a time:
+#
+# $$\boldsymbol{v}\leftarrow\mu\,\boldsymbol{v}+\eta\left(\nabla-\lambda\boldsymbol{\theta}\right),
+# \qquad\boldsymbol{\theta}\leftarrow\boldsymbol{\theta}+\boldsymbol{v}.$$
+#
+# The weights get the decay, the biases `decay=0`.
+
+# %% slideshow={"slide_type": "fragment"}
+def momentum_step(theta, velocity, grad, eta, momentum, decay):
+    """One step up ``grad`` with momentum and weight decay: (theta, velocity) after it."""
+    ### BEGIN SOLUTION
+    velocity = momentum * velocity + eta * (grad - decay * theta)
+    theta = theta + velocity
+    ### END SOLUTION
+    return theta, velocity
+
+
+# %% slideshow={"slide_type": "fragment"}
+ex.check_momentum_step(momentum_step)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Train it.** Your two functions are the whole algorithm: persistent chains, dynamic
+# binarisation, a step size decaying to 0. A smaller RBM (`BUILD_HIDDEN` hidden units) for
+# `BUILD_UPDATES` updates takes under a minute on a 2-core CPU (the cell prints its time). The
+# curve is the mean-field reconstruction error of held-out digits; the samples are the ends of
+# Gibbs chains from noise (drawn with the package's sampler: sampling is not this week's
+# exercise).
+
+# %% slideshow={"slide_type": "skip"}
+gen = torch.Generator().manual_seed(SEED)
+data = torch.from_numpy(x_train)
+p_pix = data.mean(dim=0).clamp(1e-3, 1 - 1e-3)
+W = 0.01 * torch.randn(784, BUILD_HIDDEN, generator=gen)
+a, b = torch.log(p_pix / (1 - p_pix)), torch.zeros(BUILD_HIDDEN)  # Hinton (2010), section 8
+vW, va, vb = torch.zeros_like(W), torch.zeros_like(a), torch.zeros_like(b)
+chain = (torch.rand(BATCH, 784, generator=gen) < 0.5).float()  # persistent chains
+held_out, curve, start = torch.from_numpy(test_bin[:500]), [], time.perf_counter()
+for step in range(1, BUILD_UPDATES + 1):
+    rows = torch.randint(len(data), (BATCH,), generator=gen)
+    x = (torch.rand(BATCH, 784, generator=gen) < data[rows]).float()  # dynamic binarisation
+    u_h = torch.rand(K, BATCH, BUILD_HIDDEN, generator=gen)
+    u_x = torch.rand(K, BATCH, 784, generator=gen)
+    eta = BUILD_ETA * (1 - (step - 0.5) / BUILD_UPDATES)
+    dW, da, db, chain = cd_gradient(x, chain, W, a, b, u_h, u_x)
+    W, vW = momentum_step(W, vW, dW, eta, MOMENTUM, WEIGHT_DECAY)
+    a, va = momentum_step(a, va, da, eta, MOMENTUM, 0.0)
+    b, vb = momentum_step(b, vb, db, eta, MOMENTUM, 0.0)
+    if step % max(1, BUILD_UPDATES // 50) == 0:
+        r = torch.sigmoid(torch.sigmoid(held_out @ W + b) @ W.T + a)
+        curve.append((step, (held_out - r).square().sum(dim=1).mean().item()))
+print(f"{BUILD_UPDATES:,} updates in {time.perf_counter() - start:.0f} s")
+
+# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+import matplotlib.pyplot as plt
+
+core = RBM(784, BUILD_HIDDEN, seed=SEED)
+core.set_weights(W=W, a=a, b=b)
+core_samples = core.sample(36, steps=GIBBS_STEPS)
+fig = plt.figure(figsize=(12, 4.2))
+left, right = fig.subfigures(1, 2, width_ratios=[1.3, 1])
+ck.plotting.plot_curves({"reconstruction error": [e for _, e in curve]},
+                        x=[s for s, _ in curve], ax=left.subplots(), xlabel="update")
+ck.plotting.image_grid(core_samples, ncols=6, ax=right.subplots(),
+                       title="your RBM: chain ends from noise");
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **The package computes what you wrote.** `coursekit.torch.RBM.update` is the same algorithm,
+# arranged for speed (`coursekit/torch/rbm_fast.py`); given your weights, the same batch and
+# the same uniforms, it takes the same step:
+
+# %% slideshow={"slide_type": "fragment"}
+package = RBM(784, BUILD_HIDDEN, persistent=True, n_chains=BATCH, eta=BUILD_ETA,
+              momentum=MOMENTUM, weight_decay=WEIGHT_DECAY, seed=SEED)
+package.set_weights(W=W, a=a, b=b)
+package.persistent_chains = chain
+dW, da, db, chain_end = cd_gradient(x, chain, W, a, b, u_h, u_x)
+mine = {"W": momentum_step(W, torch.zeros_like(W), dW, BUILD_ETA, MOMENTUM, WEIGHT_DECAY)[0],
+        "a": momentum_step(a, torch.zeros_like(a), da, BUILD_ETA, MOMENTUM, 0.0)[0],
+        "b": momentum_step(b, torch.zeros_like(b), db, BUILD_ETA, MOMENTUM, 0.0)[0]}
+package.update(x, uniforms=(u_h, u_x))
+theirs = package.get_weights()
+for name in "Wab":
+    print(f"{name}: largest difference {np.abs(mine[name].numpy() - theirs[name]).max():.1e}")
+print("chains identical:", np.array_equal(chain_end.numpy(), package.persistent_chains))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 3. The model and its training
 #
 # `RBM(784, 500)` starts with small random weights, $W_{ij}\sim\mathcal{N}(0, 0.01^2)$, zero
 # hidden biases, and visible biases $a_i = \log\frac{p_i}{1-p_i}$ from the pixel means $p_i$
@@ -154,7 +306,7 @@ ck.plotting.plot_curves({"reconstruction error": history["recon_error"]}, x=hist
 ck.plotting.plot_curves({"pseudo-log-likelihood": history["pll"]}, x=history["epoch"], ax=ax2);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 3. What the hidden units detect
+# ## 4. What the hidden units detect
 #
 # Column $j$ of $\boldsymbol{W}$ is hidden unit $j$'s receptive field: red pixels switch it on,
 # blue ones switch it off. A few are localised blobs; most span the whole digit area, strokes of
@@ -164,7 +316,7 @@ ck.plotting.plot_curves({"pseudo-log-likelihood": history["pll"]}, x=history["ep
 ck.plotting.filter_grid(rbm.get_weights()["W"], n=100, ncols=20, title="first 100 filters");
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 4. Samples from Gibbs chains
+# ## 5. Samples from Gibbs chains
 #
 # Starting from noise, block Gibbs sampling $\boldsymbol{h}\sim p(\boldsymbol{h}|\boldsymbol{x})$,
 # $\boldsymbol{x}\sim p(\boldsymbol{x}|\boldsymbol{h})$ walks towards the model's distribution.
@@ -179,8 +331,9 @@ ck.plotting.image_grid(chain.transpose(1, 0, 2).reshape(-1, 784), ncols=chain.sh
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Chains started at test images stay near digits but wander between them: the model has
 # learned where the data lives. The chains from noise move from digit to digit as well, some
-# every hundred steps, others holding one digit for most of the 1,000 steps (the 0 of the
-# sixth row): mixing between modes is slow, which is also why PCD needs many chains.
+# every hundred steps, others holding one digit for most of the 1,000 steps (look for a row
+# that keeps its digit): mixing between modes is slow, which is also why PCD needs many
+# chains.
 
 # %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
 chain = rbm.sample(10, steps=GIBBS_STEPS, start=test_bin[:10], every=every)
@@ -195,7 +348,7 @@ ck.plotting.image_grid(chain.transpose(1, 0, 2).reshape(-1, 784), ncols=chain.sh
 ck.plotting.image_grid(np.concatenate([test_bin[:12], rbm.reconstruct(test_bin[:12])]), ncols=12);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 5. The test log-likelihood, by AIS
+# ## 6. The test log-likelihood, by AIS
 #
 # $\log p(\boldsymbol{x}) = -F(\boldsymbol{x}) - \log Z$ needs $\log Z$, a sum over $2^{500}$
 # hidden states. Annealed importance sampling (Neal 2001; for RBMs Salakhutdinov and Murray 2008)
@@ -225,9 +378,7 @@ print(report)
 # **-86.3 nats** per test image for a 500-hidden-unit RBM trained with CD-25 on the full
 # binarised MNIST for many hours, and far lower values for CD-1 models. Our number comes from a
 # few minutes of PCD-1 on a laptop (and, offline, from 4,000 training digits only), so expect it
-# well below theirs. The decaying step size of section 2 gained about 5 nats here (this lab's
-# previous committed run, with a constant $\eta$ and otherwise the same settings, scored
-# $-108.0$); more updates move it further. The likelihood's
+# well below theirs; more updates move it up. The likelihood's
 # range comes from the range of $\log Z$: it covers the Monte Carlo spread and the schedule's
 # bias as estimated by doubling, not every possible failure of AIS (a mode that no chain ever
 # finds stays invisible to it).
@@ -236,7 +387,7 @@ print(report)
 print(f"this run: {report.test_ll:.1f} nats; published CD-25(500): {PUBLISHED_CD25_500} nats")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 6. One yardstick for every model: classifier FID and class coverage
+# ## 7. One yardstick for every model: classifier FID and class coverage
 #
 # A likelihood exists for RBMs and VAEs only. To compare all four families of the course, every
 # lab also shows its samples to one fixed digit classifier (`coursekit.metrics`, a small CNN
@@ -295,9 +446,9 @@ row_file = results.record("week1_rbm_pytorch", family="RBM", framework="PyTorch"
                samples=samples)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 7. Chains that mix: parallel tempering
+# ## 8. Chains that mix: parallel tempering
 #
-# A Gibbs chain leaves a digit only now and then (section 4): a 784-500 RBM has deep, well
+# A Gibbs chain leaves a digit only now and then (section 5): a 784-500 RBM has deep, well
 # separated modes, and one Gibbs sweep changes the state only locally. Physicists know the cure from the
 # Ising model: **replica exchange** (Swendsen and Wang 1986), for RBMs *parallel tempering*
 # (Desjardins et al. 2010). Run $R$ copies of the chain at inverse temperatures
@@ -352,21 +503,35 @@ print(gibbs_report, pt_report, sep="\n\n")
 ck.plotting.class_histogram({"Gibbs": gibbs_report, "parallel tempering": pt_report,
                              "real training digits": real_same_n});
 
+# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+from IPython.display import Markdown
+
+
+def shares(report):
+    h = 100 * report.coverage.histogram
+    most, least = int(h.argmax()), int(h.argmin())
+    return (f"FID {report.fid:.2f}, {report.coverage.n_classes} of 10 digits covered (the "
+            f"{most} {h[most]:.0f}% of the samples, the {least} {h[least]:.0f}%)")
+
+
+Markdown(f"**This run**, {N_SAMPLES:,} samples each: Gibbs {shares(gibbs_report)}; parallel "
+         f"tempering {shares(pt_report)}. For scale: {real_same_n.fid:.2f} for "
+         f"{N_SAMPLES:,} real training digits, {halves.fid:.2f} for one half of the test "
+         f"digits against the other. Swap rates {pt.swap_rates.min():.2f} to "
+         f"{pt.swap_rates.max():.2f} (mean {pt.swap_rates.mean():.2f}).")
+
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# **What the numbers say** (full mode, committed run): with 1,000 samples each, Gibbs gives
-# classifier FID 2.38 and PT 2.65, and both cover all ten digits (class entropy 2.295 and
-# 2.266 nats, of $\ln 10=2.303$), against FID 0.09 for 1,000 real training digits and 0.23 for
-# one half of the test digits against the other. The swap rates (0.12 to 0.76, mean 0.55) show
-# the ladder is connected, so the $\beta=1$ copies do cross between modes. PT buys no better
-# report here: 1,000 independent Gibbs chains of 1,000 steps already spread over the digits
-# about as the data do, while PT's 1,000 samples are ten snapshots of each of 100 chains, so a
-# chain that holds one digit counts ten times (the 0s, 17% of PT's samples, are such columns
-# in the right grid). What PT does show is that the histogram belongs to the *model*, not to a
-# stuck sampler. The model is what changed the picture: in this lab's previous committed run,
-# with a constant step size, both samplers put 96% of their samples on the digit 2.
+# **What to look for.** A swap rate near 0 anywhere would cut the ladder in two; rates well
+# above 0 all along it mean the $\beta=1$ copies do receive states from the hot ones, so they
+# can cross between modes. Compare the two samplers' histograms digit by digit: a digit that
+# Gibbs under-samples and PT does not is a mode that chains from noise seldom reach within
+# `BURN_IN` steps; an excess both samplers share belongs to the *model*, not to a sampler.
+# PT's samples are `PT_EVERY`-spaced snapshots of `PT_CHAINS` chains, so a chain that holds one
+# digit counts several times (a column of the right grid that keeps one digit): its histogram
+# is noisier than that of `N_SAMPLES` independent Gibbs chains.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 8. Save, load, and what to try
+# ## 9. Save, load, and what to try
 #
 # `rbm.save` writes the parameters, momentum buffers and persistent chains atomically (a crash
 # mid-write leaves the old file), so training can resume from the file.
