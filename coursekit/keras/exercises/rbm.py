@@ -1,4 +1,4 @@
-"""Checks of the Keras labs' exercises: the student's function against coursekit's, on the
+"""Week 1's checks (the RBM), Keras: the student's function against coursekit's, on the
 current Keras backend (tensorflow or torch).
 
 Each check builds fixed inputs, runs the student's function and coursekit's verified

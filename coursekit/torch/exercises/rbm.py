@@ -1,4 +1,4 @@
-"""Checks of the PyTorch labs' exercises: the student's function against coursekit's.
+"""Week 1's checks (the RBM), PyTorch: the student's function against coursekit's.
 
 Each check builds fixed inputs (a small RBM with weights that are not tiny, binary data and
 chains, the uniforms of every Bernoulli draw), runs the student's function and coursekit's
@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from coursekit.common import exercises
-from coursekit.common.exercises import NotYetRight, call_student, verdict
+from coursekit.common.exercises import call_student, return_error, verdict
 from coursekit.torch.rbm import RBM
 
 __all__ = ["check_cd_gradient", "check_momentum_step", "rbm_problem"]
@@ -79,7 +79,7 @@ def check_cd_gradient(cd_gradient: Callable[..., Any]) -> None:
     inputs = {k: v.clone() for k, v in p.items()}
     out = call_student(cd_gradient, "cd_gradient", CD_GRADIENT, *inputs.values())
     if not isinstance(out, (tuple, list)) or len(out) != 4:
-        raise _shape_error("cd_gradient", "four tensors (dW, da, db, chain_end)", out)
+        raise return_error("cd_gradient", "four tensors (dW, da, db, chain_end)", out)
     got = dict(zip(("dW", "da", "db", "chain_end"), out, strict=True))
     want = _reference_cd(p)
     flipped = {k: (-v if k != "chain_end" else v) for k, v in want.items()}
@@ -112,7 +112,7 @@ def check_momentum_step(momentum_step: Callable[..., Any]) -> None:
     args = (theta.clone(), velocity.clone(), grad.clone(), eta, momentum, decay)
     out = call_student(momentum_step, "momentum_step", MOMENTUM_STEP, *args)
     if not isinstance(out, (tuple, list)) or len(out) != 2:
-        raise _shape_error("momentum_step", "two tensors (theta, velocity)", out)
+        raise return_error("momentum_step", "two tensors (theta, velocity)", out)
     got = dict(zip(("theta", "velocity"), out, strict=True))
 
     def rule(v_new: torch.Tensor, theta_step: torch.Tensor | None = None) -> dict:
@@ -133,7 +133,3 @@ def check_momentum_step(momentum_step: Callable[..., Any]) -> None:
     }  # fmt: skip
     print(verdict("momentum_step", got, rule(v), mistakes))
 
-
-def _shape_error(name: str, expected: str, out: Any) -> Exception:
-    kind = f"{len(out)} values" if isinstance(out, (tuple, list)) else type(out).__name__
-    return NotYetRight(f"{name} must return {expected}; it returned {kind}")

@@ -1,0 +1,16 @@
+"""Checks of the Keras labs' exercises: the student's function against coursekit's, on the
+current Keras backend (tensorflow or torch).
+
+Each check runs the student's function and coursekit's verified implementation on fixed inputs
+and prints one pass line, or stops with one message that says what differs in the lecture's
+terms (:mod:`coursekit.common.exercises`)::
+
+    from coursekit.keras import exercises as ex
+    ex.check_free_energy(free_energy)     # ✓ free_energy agrees with coursekit (...)
+
+One module per week's family; every check is re-exported here.
+"""
+
+from coursekit.keras.exercises.rbm import check_cd_loss, check_free_energy, rbm_problem
+
+__all__ = ["check_cd_loss", "check_free_energy", "rbm_problem"]
