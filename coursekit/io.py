@@ -15,6 +15,7 @@ NumPy only; no framework is imported here.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 import zipfile
@@ -51,8 +52,18 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
     ``path`` keeps its old content (or stays absent).
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, f"cannot write {target}: it is a folder")
+    blocked = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+    if blocked is not None:
+        raise NotADirectoryError(
+            errno.ENOTDIR, f"cannot write {target}: {blocked} is a file, not a folder")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                        dir=target.parent)  # fmt: skip
+    except OSError as err:  # name what the user asked for, not the hidden temporary file
+        raise _renamed(err, f"cannot write {target}") from err
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -60,7 +71,10 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as err:
+            raise _renamed(err, f"cannot write {target}") from err
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -83,7 +97,8 @@ def atomic_write_text(path: PathLike, text: str) -> Path:
 
 
 def _renamed(err: OSError, what: str) -> OSError:
-    """``err`` again (same type and errno) with a message that starts with ``what``."""
+    """``err`` again (same type and errno) with a message that starts with ``what`` (which
+    names the destination the user gave, never the temporary file beside it)."""
     reason = err.strerror or str(err)
     if err.errno is None:
         return type(err)(f"{what}: {reason}")

@@ -42,3 +42,45 @@ def test_elsewhere_stays_absolute(monkeypatch, tmp_path):
 
 def test_project_root_is_this_checkout():
     assert _paths.project_root() == REPO
+
+
+# ---- atomic writes: errors name the destination, never the temporary file beside it ------
+
+
+def test_an_atomic_write_onto_a_folder_names_the_folder(tmp_path):
+    import pytest
+
+    from coursekit.io import atomic_write_text
+
+    with pytest.raises(IsADirectoryError, match=f"cannot write {tmp_path}: it is a folder"):
+        atomic_write_text(tmp_path, "x")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_atomic_write_below_a_file_names_the_file_in_the_way(tmp_path):
+    import pytest
+
+    from coursekit.io import atomic_write_text
+
+    (tmp_path / "notes").write_text("x")
+    with pytest.raises(NotADirectoryError) as info:
+        atomic_write_text(tmp_path / "notes" / "deep" / "a.md", "y")
+    assert str(info.value).endswith(f"{tmp_path / 'notes'} is a file, not a folder")
+    assert ".tmp" not in str(info.value)
+
+
+def test_an_atomic_write_into_a_read_only_folder_names_the_target(tmp_path, monkeypatch):
+    import errno
+    import tempfile
+
+    import pytest
+
+    from coursekit.io import atomic_write_text
+
+    def refuse(*args, **kwargs):  # what mkstemp does in a read-only folder (even as root)
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / ".a.md.x.tmp"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(PermissionError) as info:
+        atomic_write_text(tmp_path / "a.md", "y")
+    assert str(info.value) == f"[Errno 13] cannot write {tmp_path / 'a.md'}: Permission denied"

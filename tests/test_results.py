@@ -103,8 +103,60 @@ def test_cli_results_writes_the_table(tmp_path, capsys):
     assert [p.name for p in kept.iterdir()] == ["week2_ebm.json"]
     assert "copied 1 records" in capsys.readouterr().out
     empty = tmp_path / "empty.md"
-    cli.main(["results", "--build", str(tmp_path / "nothing"), "--out", str(empty)])
+    (tmp_path / "fresh").mkdir()
+    cli.main(["results", "--build", str(tmp_path / "fresh"), "--out", str(empty)])
     assert "No results recorded yet" in empty.read_text()
+
+
+def test_cli_results_on_a_missing_build_folder_is_one_error(tmp_path, capsys):
+    missing = tmp_path / "nothing"
+    assert cli.main(["results", "--build", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("coursekit: error: --build ")
+    assert "missing" in err and "make run" in err
+    assert not missing.exists()  # nothing was created where the user pointed by mistake
+
+
+def test_cli_results_into_an_unwritable_place_is_one_error(tmp_path, capsys):
+    (tmp_path / "build").mkdir()
+    (tmp_path / "a_file").write_text("x")
+    out = tmp_path / "a_file" / "results.md"
+    assert cli.main(["results", "--build", str(tmp_path / "build"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"cannot write {out}" in err and "is a file, not a folder" in err
+    assert ".tmp" not in err
+
+
+@pytest.mark.parametrize(
+    ("record", "problem"),
+    [
+        ([1, 2], "expected a JSON object"),
+        ({"key": "x", "model": "m", "framework": "f"}, "'family' must be a non-empty string"),
+        ({"key": "x", "family": "", "model": "m", "framework": "f"}, "'family'"),
+        ({"key": "x", "family": "VAE", "model": "m", "framework": "f", "train_seconds": "10"},
+         "'train_seconds' must be a finite number or null"),
+        ({"key": "x", "family": "VAE", "model": "m", "framework": "f",
+          "samples": {"fid": "low"}}, "'samples.fid'"),
+        ({"key": "x", "family": "VAE", "model": "m", "framework": "f", "samples": [1]},
+         "'samples' must be an object"),
+        ({"key": "x", "family": "VAE", "model": "m", "framework": "f",
+          "sample_file": "../../etc/passwd"}, "'sample_file' must be a file name"),
+    ],
+)
+def test_a_malformed_record_is_skipped_with_a_note_naming_its_file(tmp_path, capsys, record,
+                                                                    problem):
+    import json
+
+    folder = tmp_path / "build" / "results"
+    results.record("week3_vae", family="VAE", model="MLP", framework="PyTorch", folder=folder)
+    (folder / "zz_broken.json").write_text(json.dumps(record))
+    out = tmp_path / "table.md"
+    assert cli.main(["results", "--build", str(tmp_path / "build"), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"skipping malformed result {folder / 'zz_broken.json'}: {problem}" in err
+    assert "Traceback" not in err
+    assert "| VAE | MLP | PyTorch |" in out.read_text()
 
 
 def test_table_shows_short_sampling_times_and_one_reference_per_source(tmp_path, monkeypatch):

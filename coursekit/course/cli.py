@@ -1,8 +1,9 @@
 """The ``coursekit`` command: ``doctor``, ``data``, ``run``, ``results``, ``slides`` and
 ``exercises``.
 
-Errors a user can fix (a bad mode, an unknown week, data that cannot be had) print one line
-``coursekit: error: ...`` and exit with status 2, never a traceback.
+Errors a user can fix (a bad mode, an unknown week, data that cannot be had, a missing build
+folder, a folder that cannot be written) print one line ``coursekit: error: ...`` and exit with
+status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -80,7 +81,14 @@ def _positive_seconds(text: str) -> int:
 
 
 def _cmd_results(args: argparse.Namespace) -> int:
-    folder = Path(args.build) / "results"
+    build = Path(args.build)
+    if not build.is_dir():
+        what = "a file" if build.exists() else "missing"
+        raise ValueError(
+            f"--build {display_path(build)} is {what}; it must be the folder a run wrote "
+            "(run the labs first with `make run`, or give that folder)"
+        )
+    folder = build / "results"
     path = results.write_table(args.out or Path(args.build) / "results.md", folder, args.mode)
     print(path.read_text(encoding="utf-8"))
     print(f"written: {path}")
@@ -182,6 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except (ValueError, data.DataError) as exc:
         print(f"coursekit: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a read-only or full disk, a file where a folder belongs, ...
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"coursekit: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("coursekit: interrupted", file=sys.stderr)

@@ -230,10 +230,50 @@ def collect(folder: str | os.PathLike[str] | None = None, mode: str | None = Non
         except (OSError, ValueError) as err:
             print(f"coursekit: skipping unreadable result {path}: {err}", file=sys.stderr)
             continue
+        problem = record_problem(row)
+        if problem:
+            print(f"coursekit: skipping malformed result {path}: {problem}", file=sys.stderr)
+            continue
         if mode is None or row.get("mode") == mode:
             row["_folder"] = str(folder)  # where load_samples finds the samples
             rows.append(row)
     return rows
+
+
+_TEXT_FIELDS = ("key", "family", "model", "framework")
+_NUMBER_FIELDS = ("log_likelihood", "train_seconds", "sample_seconds", "updates")
+_SAMPLE_FIELDS = ("n_samples", "fid", "n_classes", "entropy")
+
+
+def record_problem(row: Any) -> str | None:
+    """What is wrong with a record read from a file (None when it is sound): a record written
+    by hand or by another version must not crash the table with a ``KeyError``."""
+    if not isinstance(row, dict):
+        return f"expected a JSON object, got {type(row).__name__}"
+    for name in _TEXT_FIELDS:
+        if not isinstance(row.get(name), str) or not row[name].strip():
+            return f"{name!r} must be a non-empty string, got {row.get(name)!r}"
+
+    def bad_number(value: Any) -> bool:
+        return value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        )
+
+    for name in _NUMBER_FIELDS:
+        if bad_number(row.get(name)):
+            return f"{name!r} must be a finite number or null, got {row[name]!r}"
+    samples = row.get("samples")
+    if samples is not None:
+        if not isinstance(samples, dict):
+            return f"'samples' must be an object or null, got {type(samples).__name__}"
+        for name in _SAMPLE_FIELDS:
+            if bad_number(samples.get(name)):
+                return f"'samples.{name}' must be a finite number or null, got {samples[name]!r}"
+    sample_file = row.get("sample_file")
+    if sample_file is not None and (not isinstance(sample_file, str) or "/" in sample_file):
+        return f"'sample_file' must be a file name beside the record, got {sample_file!r}"
+    return None
 
 
 def _fmt(value: Any, spec: str, empty: str = "—") -> str:
