@@ -292,3 +292,11 @@ def test_load_classifier_is_one_object_per_dataset_however_it_is_named():
     assert metrics.load_classifier("fashion_mnist") is not metrics.load_classifier()
     with pytest.raises(ValueError, match="dataset must be one of"):
         metrics.load_classifier("cifar10")
+
+
+@pytest.mark.parametrize("bad", [-5, 0, 2.5, True, "10"])
+def test_a_bad_min_samples_is_named(bad):
+    x = np.full((20, 784), 0.5, np.float32)
+    with pytest.raises(ValueError, match=r"min_samples \(the fewest images accepted\) must be "
+                       r"an int >= 1, got"):
+        metrics.classifier_fid(x, reference=x, min_samples=bad)

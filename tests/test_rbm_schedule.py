@@ -39,6 +39,15 @@ def test_a_bad_eta_final_is_named(RBM, bad):
         _fit(RBM(N_V, N_H, seed=0), epochs=2, eta_final=bad)
 
 
+def test_a_rising_schedule_is_refused_before_any_update(RBM):
+    rbm = RBM(N_V, N_H, eta=0.05, seed=0)
+    w0 = rbm.get_weights()["W"]
+    with pytest.raises(ValueError, match=r"eta_final .* must be <= eta = 0.05, got 0.5: the "
+                       "schedule decays; to train with a larger step, raise eta"):
+        _fit(rbm, epochs=2, eta_final=0.5)
+    np.testing.assert_array_equal(rbm.get_weights()["W"], w0)
+
+
 def test_fit_sets_the_schedule_epoch_by_epoch_and_restores_eta(RBM):
     rbm = RBM(N_V, N_H, eta=0.05, seed=0)
     seen = []

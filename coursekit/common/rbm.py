@@ -79,6 +79,11 @@ def eta_schedule(eta: float, eta_final: Any, epochs: int) -> list[float] | None:
     if eta_final is None:
         return None
     final = check_float(eta_final, "eta_final", ">= 0")
+    if final > eta:
+        raise ValueError(
+            f"eta_final (the step size the schedule decays to) must be <= eta = {eta:g}, got "
+            f"{eta_final!r}: the schedule decays; to train with a larger step, raise eta"
+        )
     return [eta + (final - eta) * (e + 0.5) / epochs for e in range(epochs)]
 
 

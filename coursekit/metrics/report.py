@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from coursekit import data
-from coursekit.checks import to_numpy
+from coursekit.checks import check_int, to_numpy
 from coursekit.metrics.classifier import _check_dataset, classifier_record, load_classifier
 from coursekit.metrics.frechet import frechet_distance, gaussian_stats
 
@@ -75,6 +75,7 @@ def check_samples(samples: Any, name: str = "samples", min_samples: int = 1) -> 
             f"got {shape}."
         )
     n = arr.shape[0]
+    check_int(min_samples, "min_samples", 1, "the fewest images accepted")
     if n < min_samples:
         raise ValueError(f"{name} has {n} images; at least {min_samples} are needed.")
     arr = arr.astype(np.float32, copy=False)
