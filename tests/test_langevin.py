@@ -103,6 +103,8 @@ def _bad_log_probs(fw) -> dict[str, object]:
             "not a vector": lambda x: -0.5 * x * x,
             "nan": lambda x: x.sum(1) * float("nan"),
             "diverges": lambda x: -1e6 * (x**4).sum(1),
+            "numpy": lambda x: -0.5 * np.sum(np.asarray(x) ** 2, axis=1),
+            "not callable": 3.0,
         }
     from keras import ops
 
@@ -110,6 +112,8 @@ def _bad_log_probs(fw) -> dict[str, object]:
         "not a vector": lambda x: -0.5 * x * x,
         "nan": lambda x: ops.sum(x, axis=1) * float("nan"),
         "diverges": lambda x: -1e6 * ops.sum(x**4, axis=1),
+        "numpy": lambda x: -0.5 * np.sum(np.asarray(x) ** 2, axis=1),
+        "not callable": 3.0,
     }
 
 
@@ -127,6 +131,10 @@ def _bad_log_probs(fw) -> dict[str, object]:
         (dict(log_prob="not a vector"), "log_prob"),
         (dict(log_prob="nan"), "log_prob"),
         (dict(log_prob="diverges"), "diverged"),
+        (dict(log_prob="numpy"), "log_prob could not be evaluated and differentiated at the "
+         "start .* operations so that the gradient can be taken"),
+        (dict(log_prob="not callable"), "log_prob must be a function mapping a batch of states "
+         r"\[n, ...\] to their log densities \[n\], got float"),
     ],
 )
 def test_bad_input_raises_naming_the_argument(fw, FW, kwargs, name):  # noqa: N803

@@ -17,7 +17,9 @@ from coursekit.checks import check_bool, check_float, check_int
 __all__ = [
     "SamplerConfig",
     "check_clamp",
+    "check_log_prob",
     "check_log_prob_values",
+    "log_prob_failed",
     "check_sampler_args",
     "check_start",
 ]
@@ -131,3 +133,22 @@ def check_log_prob_values(values: np.ndarray, n: int, where: str = "at the start
             f"log_prob returned NaN or infinite values for {bad} of {n} chains {where}; "
             "check the density, or lower step_size / set grad_clip and clamp."
         )
+
+
+LOG_PROB = "a function mapping a batch of states [n, ...] to their log densities [n]"
+
+
+def check_log_prob(log_prob: Any) -> None:
+    """``log_prob`` must be callable (:data:`LOG_PROB`)."""
+    if not callable(log_prob):
+        raise ValueError(f"log_prob must be {LOG_PROB}, got {type(log_prob).__name__}.")
+
+
+def log_prob_failed(err: Exception, framework: str) -> ValueError:
+    """The error for a ``log_prob`` whose first evaluation or gradient failed: most often it
+    leaves the framework (NumPy, ``float()``, ``.item()``), so autodiff cannot follow it."""
+    return ValueError(
+        f"log_prob could not be evaluated and differentiated at the start ({type(err).__name__}: "
+        f"{err}). It must be {LOG_PROB}, written with {framework} operations so that the "
+        "gradient can be taken (a NumPy function, float() or .item() breaks it)."
+    )

@@ -24,9 +24,11 @@ from keras import ops
 from coursekit.checks import to_numpy
 from coursekit.common.langevin import (
     SamplerConfig,
+    check_log_prob,
     check_log_prob_values,
     check_sampler_args,
     check_start,
+    log_prob_failed,
 )
 from coursekit.keras.autodiff import compile_fn, input_value_and_grad
 from coursekit.reference.langevin import GaussianMixture, LangevinResult, Ring
@@ -124,8 +126,12 @@ def langevin(
     n, ndim = x.shape[0], len(x.shape)
     seed_gen = seed if isinstance(seed, keras.random.SeedGenerator) else \
         keras.random.SeedGenerator(seed)
+    check_log_prob(log_prob)
     step, grad = _stepper(log_prob, cfg, ndim)
-    lp, g = grad(x)
+    try:
+        lp, g = grad(x)
+    except (RuntimeError, TypeError, AttributeError, ValueError) as err:
+        raise log_prob_failed(err, "keras.ops") from err
     check_log_prob_values(_f64(lp), n)
     chain, accepted = [], 0.0
     ones = ops.ones((n,))

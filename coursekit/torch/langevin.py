@@ -27,7 +27,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from coursekit.common.langevin import check_log_prob_values, check_sampler_args, check_start
+from coursekit.common.langevin import (
+    check_log_prob,
+    check_log_prob_values,
+    check_sampler_args,
+    check_start,
+    log_prob_failed,
+)
 from coursekit.reference.langevin import GaussianMixture, LangevinResult, Ring
 
 __all__ = ["LangevinResult", "langevin", "target_log_prob", "value_and_grad"]
@@ -45,7 +51,13 @@ def value_and_grad(log_prob: LogProb, x: torch.Tensor) -> tuple[torch.Tensor, to
 
 
 def _first_log_prob(log_prob: LogProb, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    lp, g = value_and_grad(log_prob, x)
+    check_log_prob(log_prob)
+    try:
+        lp, g = value_and_grad(log_prob, x)
+    except (RuntimeError, TypeError, AttributeError) as err:
+        raise log_prob_failed(err, "torch") from err
+    if not isinstance(lp, torch.Tensor):
+        raise log_prob_failed(TypeError(f"it returned {type(lp).__name__}"), "torch")
     check_log_prob_values(lp.double().cpu().numpy(), x.shape[0])
     return lp, g
 
