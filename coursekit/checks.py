@@ -30,6 +30,7 @@ __all__ = [
     "check_image_batch",
     "check_int",
     "check_seed",
+    "check_shape",
     "describe",
     "to_numpy",
     "warn_deprecated",
@@ -123,6 +124,17 @@ def check_bool(value: Any, name: str) -> bool:
 def check_seed(value: Any, name: str = "seed") -> int | None:
     """None, or ``value`` as an ``int >= 0``."""
     return None if value is None else check_int(value, name, 0)
+
+
+def check_shape(value: Any, name: str, what: str | None = None) -> tuple[int, ...]:
+    """``value`` as a shape: a non-empty tuple or list of ints >= 1, e.g. ``(1, 28, 28)``."""
+    message = (f"{describe(name, what)} must be a tuple of ints >= 1 such as (1, 28, 28) or "
+               f"(2,), got {value!r}")  # fmt: skip
+    if not isinstance(value, (tuple, list)) or not value:
+        raise ValueError(message)
+    if any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1 for d in value):
+        raise ValueError(message)
+    return tuple(int(d) for d in value)
 
 
 def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:

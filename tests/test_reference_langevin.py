@@ -85,6 +85,28 @@ def test_replay_buffer_keeps_its_size_and_restart_share():
         buf.update(idx, np.full_like(x0, np.nan))
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(shape=2), r"shape \(shape of one state\) must be a tuple of ints >= 1 such as "
+         r"\(1, 28, 28\) or \(2,\), got 2"),
+        (dict(shape=()), "shape .* got \\(\\)"),
+        (dict(shape=(1, 0, 28)), "shape .* got \\(1, 0, 28\\)"),
+        (dict(shape=(2.5,)), "shape .* got \\(2.5,\\)"),
+        (dict(capacity=0), r"capacity \(states kept\) must be an int >= 1"),
+        (dict(low=1.0, high=-1.0), "low and high .* low < high, got low=1.0, high=-1.0"),
+        (dict(low="a"), "low and high"),
+        (dict(high=float("inf")), "low and high"),
+        (dict(seed=-1), r"seed \(random seed\) must be an int >= 0"),
+    ],
+)
+def test_a_bad_replay_buffer_argument_is_named(kwargs, message):
+    args = dict(capacity=10, shape=(2,))
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        ReplayBuffer(args.pop("capacity"), args.pop("shape"), **args)
+
+
 def test_roc_auc():
     assert roc_auc([2, 3, 4], [0, 1]) == 1.0
     assert roc_auc([0, 1], [2, 3]) == 0.0

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.checks import TrainingDiverged, check_float, check_int
+from coursekit.checks import TrainingDiverged, check_float, check_int, check_seed, check_shape
 from coursekit.loop import train_updates
 
 __all__ = ["EBMBase", "ReplayBuffer", "guard"]
@@ -51,14 +51,23 @@ class ReplayBuffer:
         seed: int | None = None,
     ) -> None:
         capacity = check_int(capacity, "capacity", 1, "states kept")
+        shape = check_shape(shape, "shape", "shape of one state")
         restart = check_float(restart, "restart", "in [0, 1]", "share of fresh noise per batch")
-        if not float(low) < float(high):
-            raise ValueError(f"low must be below high, got low={low!r}, high={high!r}.")
+        try:
+            bounds = (float(low), float(high))
+        except (TypeError, ValueError):
+            bounds = (math.nan, math.nan)
+        if not (math.isfinite(bounds[0]) and math.isfinite(bounds[1]) and bounds[0] < bounds[1]):
+            raise ValueError(
+                f"low and high (the noise range) must be finite numbers with low < high, got "
+                f"low={low!r}, high={high!r}."
+            )
+        low, high = bounds
         self.capacity = int(capacity)
-        self.shape = tuple(int(s) for s in shape)
+        self.shape = shape
         self.restart = float(restart)
-        self.low, self.high = float(low), float(high)
-        self.rng = np.random.default_rng(seed)
+        self.low, self.high = low, high
+        self.rng = np.random.default_rng(check_seed(seed))
         self.states = self.noise(self.capacity)
 
     def __len__(self) -> int:
