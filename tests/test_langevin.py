@@ -273,3 +273,67 @@ def test_keras_energy_nets_start_from_torchs_initialisation(net):
             assert kernel.std() == pytest.approx(bound / np.sqrt(3), rel=0.1), la.name
         if bias.size >= 16:
             assert bias.std() == pytest.approx(bound / np.sqrt(3), rel=0.5), la.name
+
+
+# ---- the EBM's bad input: one error naming the argument, nothing trained -------------------
+
+
+def _tiny_ebm(fw, **kwargs):
+    args = dict(step_size=0.01, n_steps=2, clamp=None, init_range=(-1, 1), buffer_size=64,
+                seed=0)  # fmt: skip
+    args.update(kwargs)
+    return fw.EBM(_mlp_energy(fw, 2, 8), args.pop("shape", (2,)), **args)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(clip_norm=-1.0), r"clip_norm \(bound on the gradient norm\) must be a finite "
+         "number > 0, got -1.0"),
+        (dict(alpha=-1.0), r"alpha \(weight of the energy regularisation\) must be a finite "
+         "number >= 0"),
+        (dict(shape=2), r"shape \(shape of one state\) must be a tuple of ints >= 1"),
+        (dict(step_size=0.0), "step_size"),
+        (dict(n_steps=0), "n_steps"),
+        (dict(noise_scale=-0.1), "noise_scale"),
+        (dict(init_range=5), r"init_range .* must be a pair \(low, high\), got 5"),
+        (dict(init_range=(1, -1)), "low and high"),
+        (dict(data_noise=-0.1), "data_noise"),
+        (dict(max_energy=0.0), "max_energy"),
+        (dict(seed=-1), r"seed \(random seed\) must be an int >= 0"),
+    ],
+)
+def test_a_bad_ebm_setting_is_named(fw, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        _tiny_ebm(fw, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("data", "kwargs", "message"),
+    [
+        (np.zeros((40, 3), np.float32), {}, r"x must hold rows of shape \(2,\) \(2 numbers "
+         r"each\), as \[n, \*\(2,\)\] or \[n, 2\]; got shape \(40, 3\)"),
+        (np.zeros((40, 2, 2), np.float32), {}, r"got shape \(40, 2, 2\)"),
+        (np.zeros(40, np.float32), {}, r"got shape \(40,\)"),
+        (np.full((40, 2), np.nan, np.float32), {}, "x contains 80 NaN or infinite values: clean "
+         "the data first"),
+        (np.zeros((40, 2), np.float32), dict(log_every=0), r"log_every \(updates per history "
+         r"row\) must be an int >= 1"),
+        (np.zeros((40, 2), np.float32), dict(updates=0), "updates"),
+    ],
+)
+def test_bad_training_data_is_named_before_any_update(fw, data, kwargs, message):
+    ebm = _tiny_ebm(fw)
+    before = ebm.energies(np.ones((3, 2), np.float32))
+    args = dict(updates=2, batch_size=8, progress=False)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        ebm.fit(data, **args)
+    assert ebm.updates == 0
+    np.testing.assert_array_equal(ebm.energies(np.ones((3, 2), np.float32)), before)
+
+
+@pytest.mark.parametrize("n_steps", [0, -3, 2.5])
+def test_sample_refuses_a_bad_n_steps_instead_of_running_the_default(fw, n_steps):
+    with pytest.raises(ValueError, match=r"n_steps \(number of Langevin steps\) must be an int"):
+        _tiny_ebm(fw).sample(4, n_steps=n_steps)

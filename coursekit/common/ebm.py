@@ -23,10 +23,18 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.checks import TrainingDiverged, check_float, check_int, check_seed, check_shape
+from coursekit.checks import (
+    TrainingDiverged,
+    check_float,
+    check_int,
+    check_seed,
+    check_shape,
+    to_numpy,
+)
+from coursekit.common.langevin import check_sampler_args
 from coursekit.loop import train_updates
 
-__all__ = ["EBMBase", "ReplayBuffer", "guard"]
+__all__ = ["EBMBase", "ReplayBuffer", "check_rows", "guard"]
 
 
 class ReplayBuffer:
@@ -105,6 +113,31 @@ class ReplayBuffer:
         self.states[idx] = states
 
 
+def check_rows(x: Any, shape: tuple[int, ...], name: str = "x") -> None:
+    """``x`` must be training rows ``[n, *shape]`` (or ``[n, prod(shape)]``, or any layout of
+    ``prod(shape)`` numbers per row) of finite numbers: not states of another size that a
+    reshape would silently turn into more rows, and not NaN (which no learning rate fixes)."""
+    try:
+        arr = to_numpy(x)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of training rows [n, *{shape}], "
+                         f"got {type(x).__name__}") from None  # fmt: skip
+    size = math.prod(shape)
+    if arr.ndim < 2 or arr.shape[0] < 1 or math.prod(arr.shape[1:]) != size:
+        raise ValueError(
+            f"{name} must hold rows of shape {shape} ({size} numbers each), as [n, *{shape}] "
+            f"or [n, {size}]; got shape {tuple(arr.shape)}"
+        )
+    if not np.issubdtype(arr.dtype, np.number) and arr.dtype != np.bool_:
+        raise ValueError(f"{name} must hold numbers, got dtype {arr.dtype}")
+    bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+    if bad:
+        raise ValueError(
+            f"{name} contains {bad} NaN or infinite values: clean the data first (training "
+            "on them diverges whatever the learning rate)"
+        )
+
+
 def guard(what: str, value: float, limit: float, update: int) -> None:
     """Raise :class:`~coursekit.checks.TrainingDiverged` if ``value`` (``what``: the loss, the
     largest energy, the gradient norm) is NaN, infinite or beyond ``limit`` in magnitude at
@@ -145,7 +178,20 @@ class EBMBase:
         max_energy: float,
         seed: int,
     ) -> None:
-        self.shape = tuple(int(s) for s in shape)
+        self.shape = check_shape(shape, "shape", "shape of one state")
+        check_sampler_args(step_size=step_size, n_steps=n_steps, noise_scale=noise_scale,
+                           grad_clip=grad_clip, clamp=clamp)  # fmt: skip
+        if not isinstance(init_range, (tuple, list)) or len(init_range) != 2:
+            raise ValueError(
+                f"init_range (the range of the buffer's uniform noise) must be a pair (low, "
+                f"high), got {init_range!r}"
+            )
+        alpha = check_float(alpha, "alpha", ">= 0", "weight of the energy regularisation")
+        if clip_norm is not None:
+            clip_norm = check_float(clip_norm, "clip_norm", "> 0", "bound on the gradient norm")
+        data_noise = check_float(data_noise, "data_noise", ">= 0", "noise added to the data")
+        max_energy = check_float(max_energy, "max_energy", "> 0", "the divergence guard")
+        check_seed(seed)
         self.sampler = dict(step_size=step_size, noise_scale=noise_scale, n_steps=n_steps,
                             grad_clip=grad_clip, clamp=clamp)  # fmt: skip
         self.buffer = ReplayBuffer(buffer_size, self.shape, restart=restart, low=init_range[0],
@@ -155,8 +201,11 @@ class EBMBase:
         self.updates = 0
 
     def _sampler_settings(self, n_steps: int | None) -> dict[str, Any]:
-        """The training sampler's settings, with ``n_steps`` if given."""
-        return {**self.sampler, "n_steps": n_steps or self.sampler["n_steps"]}
+        """The training sampler's settings, with ``n_steps`` (>= 1) if given."""
+        if n_steps is None:
+            return dict(self.sampler)
+        return {**self.sampler, "n_steps": check_int(n_steps, "n_steps", 1,
+                                                     "number of Langevin steps")}  # fmt: skip
 
     def _guard(self, what: str, value: float) -> None:
         guard(what, value, self.max_energy, self.updates + 1)
@@ -181,6 +230,7 @@ class EBMBase:
         ``log_every`` updates) and ``seconds`` (cumulative training time).
         ``callback(ebm, row)`` runs after each logged update (e.g. to keep buffer snapshots).
         """
+        check_rows(x, self.shape)
         data = self._training_rows(x)
         rng = np.random.default_rng(self.updates)
         return train_updates(
