@@ -146,7 +146,8 @@ def read_npz(
 
     Checks, with a message that names the file and what was expected: that it exists and is a
     file, that it is an ``.npz`` archive (not a ``.npy`` array, not other bytes), that NumPy can
-    read every array without pickle, and its ``format`` tag.
+    read every array without pickle, that no float array holds NaN or infinite values (the
+    weights of a run that diverged), and its ``format`` tag.
 
     Raises:
         FileNotFoundError: nothing at ``path``. IsADirectoryError: ``path`` is a folder.
@@ -178,6 +179,13 @@ def read_npz(
         raise ValueError(
             f"{target} cannot be read as {expected}: {type(err).__name__}: {err}"
         ) from err
+    for name, value in arrays.items():
+        if np.issubdtype(value.dtype, np.floating) and not np.all(np.isfinite(value)):
+            bad = int(value.size - np.count_nonzero(np.isfinite(value)))
+            raise ValueError(
+                f"{target} holds {bad} NaN or infinite values in {name!r}: the model had "
+                f"diverged when it was saved, or the file is damaged; load an earlier {what} file"
+            )
     if file_format is not None:
         found = arrays.get("format")
         found = None if found is None or found.shape != () else str(found)

@@ -78,6 +78,22 @@ def test_load_errors_name_the_file(tmp_path, kind, framework):
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("kind", ["rbm", "vae", "dcgan"])
+def test_a_file_with_nan_weights_is_refused_naming_the_array(tmp_path, kind, framework):
+    model, _ = _trained(kind, framework)
+    path = model.save(tmp_path / f"{kind}.npz")
+    with np.load(path) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    name = next(n for n, v in arrays.items() if v.dtype.kind == "f" and v.size > 1)
+    arrays[name] = arrays[name].copy()
+    arrays[name].flat[1] = np.nan
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match=rf"{kind}\.npz holds 1 NaN or infinite values in "
+                       rf"'{name}': the model had diverged when it was saved"):
+        type(model).load(path)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_a_failed_save_names_the_target_not_a_temporary_file(tmp_path, framework):
     model, _ = _trained("dcgan", framework)
     blocker = tmp_path / "not_a_folder"
