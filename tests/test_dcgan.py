@@ -152,6 +152,9 @@ def test_bad_images_are_refused_with_a_reason(fw):
         gan.generate(np.zeros((2, LATENT + 1)))
     with pytest.raises(ValueError, match="x_real"):
         gan.train_step((x + 1) / 2)
+    layout = (1, 28, 28) if fw.__name__ == "coursekit.torch" else (28, 28, 1)
+    with pytest.raises(ValueError, match=r"x_real has no negative values .* 2 \* x - 1"):
+        gan.train_step(((x + 1) / 2).reshape(-1, *layout))  # a 4-D array in [0, 1]
 
 
 def test_same_seed_same_initial_weights_different_seed_different(fw):

@@ -144,6 +144,11 @@ def test_bad_input_is_refused_with_clear_errors(fw):
         vae.embed(np.zeros((3, 28, 28), np.uint8))
     with pytest.raises(ValueError, match="k"):
         vae.log_likelihood(np.zeros((2, 784), np.float32), k=0)
+    x = np.zeros((10, 784), np.float32)
+    with pytest.raises(ValueError, match=r"epochs \(number of passes over x\) must be an int"):
+        _fit(vae, x, epochs=0)
+    with pytest.raises(ValueError, match=r"batch_size \(rows per update\) must be an int"):
+        _fit(vae, x, epochs=1, batch_size=0)
 
 
 # ---- PyTorch only ---------------------------------------------------------------------------

@@ -183,9 +183,12 @@ class DCGAN(DCGANBase):
     def train_step(self, x_real: Any, *, update_generator: bool = True) -> dict[str, float]:
         """One update of each network (of the discriminator only with
         ``update_generator=False``) on a batch of real images in [-1, 1]; see
-        :meth:`coursekit.torch.DCGAN.train_step`."""
+        :meth:`coursekit.torch.DCGAN.train_step`. Arrays and lists are checked (layout,
+        range); a backend tensor [B, 28, 28, 1] (what ``fit`` passes) is taken as it is."""
         real = x_real
-        if not (hasattr(x_real, "shape") and tuple(x_real.shape[1:]) == (28, 28, 1)):
+        if isinstance(x_real, (np.ndarray, list, tuple)) or not (
+            hasattr(x_real, "shape") and tuple(x_real.shape[1:]) == (28, 28, 1)
+        ):
             real = check_images_pm1(x_real, "x_real", layout="nhwc")
         stats, d_grads, g_grads = self._grads(ops.convert_to_tensor(real, "float32"))
         values = to_numpy(stats).astype(np.float64).tolist()

@@ -243,6 +243,9 @@ class VAE(keras.Model, VAEFile):
         if _is_array(validation):
             kwargs["validation_data"] = check_images(validation, "validation_data")
         kwargs.setdefault("batch_size", 128)
+        for name in ("epochs", "batch_size"):  # Keras itself runs 0 epochs, or guesses a batch
+            if kwargs.get(name) is not None:
+                check_int(kwargs[name], name, 1)
         guard = _StopOnNonFiniteLoss()
         kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), guard]
         history = super().fit(x, y, **kwargs)
