@@ -67,7 +67,8 @@ def toy_panel(
         density_and_chains(target, res.chain, res.x, ax=ax, lim=lim)
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # the course style lays figures out already
+        fig.tight_layout()
     return fig
 
 
