@@ -23,6 +23,7 @@ import numpy as np
 
 __all__ = [
     "IMAGE_SHAPES",
+    "CoursekitWarning",
     "TrainingDiverged",
     "check_bool",
     "check_choice",
@@ -43,6 +44,29 @@ class TrainingDiverged(FloatingPointError):
     Raised by every trainer of the course (RBM, EBM, VAE, DCGAN); the message says which
     number ran away and what to try. The weights of the last good step are kept.
     """
+
+
+class CoursekitWarning(UserWarning):
+    """The base of the package's own warnings (data fallbacks, ignored arguments, ...).
+
+    They print as ``DataFallbackWarning: message``, without the file and line that Python
+    puts first: in a notebook that location is the kernel's temporary file for the cell
+    (``/tmp/ipykernel_1234/567.py:1``), noise that would also end up in committed outputs.
+    Other warnings print as Python prints them.
+    """
+
+
+_python_format = warnings.formatwarning
+
+
+def _format_warning(message: Any, category: Any, filename: str, lineno: int,
+                    line: str | None = None) -> str:  # fmt: skip
+    if isinstance(category, type) and issubclass(category, CoursekitWarning):
+        return f"{category.__name__}: {message}\n"
+    return _python_format(message, category, filename, lineno, line)
+
+
+warnings.formatwarning = _format_warning
 
 
 #: What an argument is, for the messages: "k (number of Gibbs steps) must be an int >= 1".

