@@ -204,3 +204,16 @@ def test_check_weights():
         check_weights(3, 2, W=np.ones((2, 3)))
     with pytest.raises(ValueError, match="a contains NaN or inf"):
         check_weights(3, 2, a=[0.0, np.inf, 0.0])
+
+
+def test_coursekit_warnings_print_without_the_file_and_line():
+    import warnings
+
+    from coursekit.checks import CoursekitWarning
+    from coursekit.data import DataFallbackWarning, DataSourceWarning
+
+    for category in (CoursekitWarning, DataFallbackWarning, DataSourceWarning):
+        text = warnings.formatwarning("the message", category, "/tmp/ipykernel_1/2.py", 1)
+        assert text == f"{category.__name__}: the message\n"
+    other = warnings.formatwarning("plain", UserWarning, "/tmp/ipykernel_1/2.py", 1, "x = 1")
+    assert other.startswith("/tmp/ipykernel_1/2.py:1: UserWarning: plain")
