@@ -163,6 +163,23 @@ def test_run_executes_into_build_and_never_touches_sources(tmp_path, capsys):
     assert "| notebook | status | seconds |" in table and "demo.ipynb | ok |" in table
 
 
+def test_a_progress_bar_leaves_one_final_line_in_the_executed_notebook(tmp_path):
+    root = tmp_path / "notebooks"
+    _write_notebook(root / "week0_bar" / "bar.ipynb", (
+        "import sys\nfrom tqdm import tqdm\nprint('before')\n"
+        "bar = tqdm(range(50), desc='steps', file=sys.stderr, mininterval=0)\n"
+        "for i in bar:\n    bar.set_postfix(loss=50 - i)\nprint('after')"))  # fmt: skip
+    build = tmp_path / "build"
+    args = ["run", "--mode", "smoke", "--notebooks", str(root), "--build", str(build)]
+    assert cli.main(args) == 0
+    outputs = nbformat.read(build / "notebooks" / "week0_bar" / "bar.ipynb", as_version=4)
+    streams = {o["name"]: o["text"] for o in outputs.cells[0].outputs}
+    assert len(outputs.cells[0].outputs) == 2 and streams["stdout"] == "before\nafter\n"
+    lines = streams["stderr"].strip().split("\n")
+    assert len(lines) == 1 and "\r" not in lines[0], lines
+    assert lines[0].startswith("steps: 100%") and "loss=1" in lines[0]
+
+
 def test_run_one_week(tmp_path):
     root = tmp_path / "notebooks"
     _write_notebook(root / "week0_a" / "a.ipynb", "x = 1")

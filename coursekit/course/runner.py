@@ -167,6 +167,9 @@ def execute_notebook(
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(source.parent)}},
+        # One output per stream and cell, with what "\r" overwrote removed: a progress bar
+        # leaves its final line, not one fragment per refresh.
+        coalesce_streams=True,
     )
     saved = os.environ.get(config.MODE_ENV)
     os.environ[config.MODE_ENV] = mode  # the kernel inherits this process's environment
