@@ -575,6 +575,11 @@ def test_real_mnist_test_split_from_shared_folder(monkeypatch):
     np.testing.assert_array_equal(y, read_idx(SHARED_MNIST / "t10k-labels-idx1-ubyte.gz"))
     assert np.bincount(y).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert str(SHARED_MNIST.resolve()) in data.source("mnist", "test")
+    # the offline fallback never holds a test digit: a run that trains on it and scores on the
+    # real test set (week 0 explains the mix) does not score on its own training data
+    fallback_digits = np.concatenate([fallback.load(split, "")[0] for split in ("train", "test")])
+    test_rows = {row.tobytes() for row in x.reshape(len(x), -1)}
+    assert not any(row.tobytes() in test_rows for row in fallback_digits.reshape(5000, -1))
 
 
 @pytest.mark.skipif(not DEBIAN_FASHION.is_dir(), reason=f"{DEBIAN_FASHION} not present")
@@ -615,3 +620,21 @@ def test_core_is_framework_free_and_frameworks_stay_apart():
             assert not any(
                 name.startswith(f"coursekit.{other}") for name in _imported_modules(path, False)
             ), path
+
+
+def test_splits_says_each_splits_size_and_source_in_one_line(monkeypatch):
+    from coursekit.data import loaders
+
+    monkeypatch.setattr(loaders, "source", lambda name, split: f"<where {name} {split} is>")
+    line = data.splits("mnist", train=4000, test=10000)
+    assert line == ("mnist train: 4,000 images (<where mnist train is>); "
+                    "test: 10,000 images (<where mnist test is>)")
+    assert "\n" not in line
+    with pytest.raises(ValueError, match="split must be 'train' or 'test', got 'valid'"):
+        data.splits("mnist", valid=3)
+    with pytest.raises(ValueError, match=r"train \(number of train images used\) must be an int"):
+        data.splits("mnist", train=-1)
+    with pytest.raises(ValueError, match="at least one split"):
+        data.splits("mnist")
+    with pytest.raises(ValueError, match="cifar"):
+        data.splits("cifar", train=1)

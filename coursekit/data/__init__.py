@@ -25,6 +25,7 @@ from coursekit.data.loaders import (
     load_fashion_mnist,
     load_mnist,
     source,
+    splits,
 )
 from coursekit.data.preprocess import (
     as_images,
@@ -60,6 +61,7 @@ __all__ = [
     "read_idx",
     "reset_network_state",
     "source",
+    "splits",
     "to_float",
     "write_idx",
 ]

