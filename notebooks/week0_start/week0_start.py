@@ -204,11 +204,10 @@ ck.plotting.image_grid(rows, ncols=8, ax=ax_img,
 bins = np.linspace(-1, 1, 41)
 for form, values in [("[0, 1]", ck.data.to_float(demo)),
                      ("[-1, 1]", ck.data.to_float(demo, (-1, 1)))]:
-    ink = values[values > values.min()]  # the background (the most common value) left out
-    ax_hist.hist(ink.ravel(), bins=bins, histtype="step", lw=2, label=form)
-ax_hist.set(xlabel="pixel value", ylabel="pixels (background left out)",
-            title="the same grey image, two ranges")
-ax_hist.legend(loc="upper center");
+    ax_hist.hist(values.ravel(), bins=bins, histtype="step", lw=2, label=form)
+ax_hist.set(xlabel="pixel value", ylabel="pixels (log scale)", yscale="log",
+            title="the same pixels, two ranges")
+ax_hist.legend(loc="upper left", bbox_to_anchor=(0.08, 0.88));
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The helpers are exact, so their output can be checked. A pixel of 127 is below one half
