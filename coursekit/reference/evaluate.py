@@ -42,8 +42,9 @@ from coursekit.reference.ais import (
 from coursekit.reference.rbm import free_energy
 
 #: Salakhutdinov and Murray (2008), "On the quantitative analysis of deep belief networks",
-#: ICML: an RBM with 500 hidden units trained with CD-25 on binarised MNIST scores about
-#: -86.34 nats per test image (AIS estimate).
+#: ICML: an RBM with 500 hidden units trained with CD-25 on MNIST scores about -86.34 nats per
+#: test image (AIS estimate), on test digits binarised stochastically (each pixel drawn once with
+#: probability its intensity), not at a threshold: compare with a stochastic binarisation.
 PUBLISHED_CD25_500 = -86.34
 
 #: Named schedules accepted by :func:`estimate_log_z` and :func:`ais_report`.
