@@ -282,7 +282,8 @@ def _tiny_ebm(fw, **kwargs):
     args = dict(step_size=0.01, n_steps=2, clamp=None, init_range=(-1, 1), buffer_size=64,
                 seed=0)  # fmt: skip
     args.update(kwargs)
-    return fw.EBM(_mlp_energy(fw, 2, 8), args.pop("shape", (2,)), **args)
+    energy = args.pop("energy") if "energy" in args else _mlp_energy(fw, 2, 8)
+    return fw.EBM(energy, args.pop("shape", (2,)), **args)
 
 
 @pytest.mark.parametrize(
@@ -301,6 +302,12 @@ def _tiny_ebm(fw, **kwargs):
         (dict(data_noise=-0.1), "data_noise"),
         (dict(max_energy=0.0), "max_energy"),
         (dict(seed=-1), r"seed \(random seed\) must be an int >= 0"),
+        (dict(lr=0.0), r"lr \(Adam's step size\) must be a finite number > 0, got 0.0"),
+        (dict(lr=-1.0), r"lr \(Adam's step size\)"),
+        (dict(betas=(1.5, 0.999)), r"betas\[0\] \(Adam's decay of the mean gradient\) must "
+         r"be a finite number in \[0, 1\), got 1.5"),
+        (dict(betas=0.9), r"betas \(Adam's decay rates\) must be a pair"),
+        (dict(energy=None), "energy must be a .* mapping a batch .* got NoneType"),
     ],
 )
 def test_a_bad_ebm_setting_is_named(fw, kwargs, message):

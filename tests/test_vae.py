@@ -235,3 +235,13 @@ def test_a_runaway_learning_rate_stops_with_the_divergence_error(fw):
     vae = fw.VAE(2, arch="mlp", hidden=16, learning_rate=1e6, seed=0)
     with pytest.raises(TrainingDiverged, match="diverged .*learning_rate"):
         _fit(vae, _blobs(256), epochs=3, batch_size=32)
+
+
+def test_divergence_restores_the_last_good_weights(fw):
+    vae = fw.VAE(2, arch="mlp", hidden=8, seed=0, learning_rate=1e6)
+    x = np.random.default_rng(0).random((64, 784)).astype(np.float32)
+    with pytest.raises(FloatingPointError, match="diverged .* weights from the start of that "
+                       "epoch are restored"):
+        _fit(vae, x, epochs=3, batch_size=8)
+    z = vae.embed(x[:4])
+    assert np.all(np.isfinite(z)) and np.all(np.isfinite(vae.sample(4, seed=0)))

@@ -34,7 +34,7 @@ from coursekit.checks import (
 from coursekit.common.langevin import check_sampler_args
 from coursekit.loop import train_updates
 
-__all__ = ["EBMBase", "ReplayBuffer", "check_rows", "guard"]
+__all__ = ["EBMBase", "ReplayBuffer", "check_optimizer", "check_rows", "guard"]
 
 
 class ReplayBuffer:
@@ -111,6 +111,17 @@ class ReplayBuffer:
         if not np.all(np.isfinite(states)):
             raise ValueError("states contain NaN or infinite values; the chains diverged.")
         self.states[idx] = states
+
+
+def check_optimizer(lr: Any, betas: Any) -> tuple[float, tuple[float, float]]:
+    """Adam's step size ``lr > 0`` and ``betas``, a pair in [0, 1) (checked before any state
+    changes: a negative step climbs the loss, a beta >= 1 never forgets)."""
+    lr = check_float(lr, "lr", "> 0", "Adam's step size")
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas (Adam's decay rates) must be a pair (beta1, beta2), got {betas!r}")
+    b1 = check_float(betas[0], "betas[0]", "in [0, 1)", "Adam's decay of the mean gradient")
+    b2 = check_float(betas[1], "betas[1]", "in [0, 1)", "Adam's decay of the squared gradient")
+    return lr, (b1, b2)
 
 
 def check_rows(x: Any, shape: tuple[int, ...], name: str = "x") -> None:

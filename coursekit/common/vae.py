@@ -98,8 +98,8 @@ def check_images(x: Any, name: str = "x") -> np.ndarray:
 def diverged_message(where: str, loss: float, learning_rate: float) -> str:
     """The message of a VAE whose loss ran away (``where``: "epoch 3", "update 120")."""
     return (
-        f"VAE training diverged at {where}: the loss is {loss}; try a smaller learning_rate "
-        f"(now {learning_rate:g})"
+        f"VAE training diverged at {where}: the loss is {loss}. The weights from the start of "
+        f"that epoch are restored. Try a smaller learning_rate (now {learning_rate:g})"
     )
 
 

@@ -18,11 +18,20 @@ import numpy as np
 from keras import layers, ops
 
 from coursekit.checks import to_numpy
-from coursekit.common.ebm import EBMBase
+from coursekit.common.ebm import EBMBase, check_optimizer
 from coursekit.keras.autodiff import compile_fn, loss_and_grads
 from coursekit.keras.langevin import LangevinResult, langevin
 
-__all__ = ["EBM", "cnn_energy", "mlp_energy", "torch_init"]
+__all__ = ["EBM", "cnn_energy", "contrastive_loss", "mlp_energy", "torch_init"]
+
+
+def contrastive_loss(e_data: Any, e_fake: Any, alpha: float) -> tuple[Any, Any, Any]:
+    """The week's loss from the energies of data [B] and of (held fixed) samples [B']:
+    ``(loss, cdiv, reg)`` with ``cdiv = mean E_data - mean E_fake`` and ``reg = alpha (mean
+    E_data^2 + mean E_fake^2)``, ``loss = cdiv + reg`` (scalars)."""
+    cdiv = ops.mean(e_data) - ops.mean(e_fake)
+    reg = alpha * (ops.mean(ops.square(e_data)) + ops.mean(ops.square(e_fake)))
+    return cdiv + reg, cdiv, reg
 
 
 def torch_init(fan_in: int) -> dict[str, keras.initializers.Initializer]:
@@ -95,6 +104,12 @@ class EBM(EBMBase):
         max_energy: float = 1e3,
         seed: int = 0,
     ) -> None:
+        if not (callable(energy) and hasattr(energy, "trainable_variables")):
+            raise ValueError(
+                "energy must be a keras.Model mapping a batch [n, *shape] to energies [n] (e.g. "
+                f"cnn_energy() or mlp_energy(dim)), got {type(energy).__name__}"
+            )
+        lr, betas = check_optimizer(lr, betas)
         self.energy = energy
         self._settings(
             shape, step_size=step_size, noise_scale=noise_scale, n_steps=n_steps,
@@ -138,11 +153,10 @@ class EBM(EBMBase):
         def loss_fn():
             e = self.energy(ops.concatenate([x_data, x_fake], axis=0))
             e_data, e_fake = e[:n], e[n:]
-            cdiv = ops.mean(e_data) - ops.mean(e_fake)
-            reg = self.alpha * (ops.mean(ops.square(e_data)) + ops.mean(ops.square(e_fake)))
-            stats = ops.stack([cdiv + reg, cdiv, reg, ops.mean(e_data), ops.mean(e_fake),
+            loss, cdiv, reg = contrastive_loss(e_data, e_fake, self.alpha)
+            stats = ops.stack([loss, cdiv, reg, ops.mean(e_data), ops.mean(e_fake),
                                ops.max(ops.abs(e))])
-            return cdiv + reg, stats
+            return loss, stats
 
         _, stats, grads = loss_and_grads(loss_fn, self.energy.trainable_variables)
         sq = ops.sum(ops.stack([ops.sum(ops.square(g)) for g in grads]))

@@ -404,12 +404,19 @@ class VAE(keras.Model, VAEFile):
 
 
 class _StopOnNonFiniteLoss(keras.callbacks.Callback):
-    """Stops ``fit`` at the first batch whose loss is NaN or infinite, and remembers it."""
+    """Stops ``fit`` at the first batch whose loss is NaN or infinite, remembers it, and puts
+    back the weights (and the optimizer's state) of the start of that epoch."""
 
     def __init__(self) -> None:
         super().__init__()
         self.loss: float | None = None
         self.update = 0
+        self._good: tuple[list, list] | None = None
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        optimizer = self.model.optimizer
+        self._good = ([np.array(v) for v in self.model.weights],
+                      [np.array(v) for v in optimizer.variables] if optimizer else [])  # fmt: skip
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self.update += 1
@@ -417,6 +424,12 @@ class _StopOnNonFiniteLoss(keras.callbacks.Callback):
         if loss is not None and not math.isfinite(float(loss)):
             self.loss = float(loss)
             self.model.stop_training = True
+            if self._good is not None:
+                weights, slots = self._good
+                for variable, value in zip(self.model.weights, weights, strict=True):
+                    variable.assign(value)
+                for variable, value in zip(self.model.optimizer.variables, slots, strict=False):
+                    variable.assign(value)
 
 
 def _is_array(x: Any) -> bool:

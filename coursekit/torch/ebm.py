@@ -29,10 +29,22 @@ import numpy as np
 import torch
 from torch import nn
 
-from coursekit.common.ebm import EBMBase
+from coursekit.checks import check_seed
+from coursekit.common.ebm import EBMBase, check_optimizer
 from coursekit.torch.langevin import LangevinResult, langevin
 
-__all__ = ["EBM", "CNNEnergy", "MLPEnergy"]
+__all__ = ["EBM", "CNNEnergy", "MLPEnergy", "contrastive_loss"]
+
+
+def contrastive_loss(
+    e_data: torch.Tensor, e_fake: torch.Tensor, alpha: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The week's loss from the energies of data [B] and of (detached) samples [B']:
+    ``(loss, cdiv, reg)`` with ``cdiv = mean E_data - mean E_fake`` and ``reg = alpha (mean
+    E_data^2 + mean E_fake^2)``, ``loss = cdiv + reg`` (scalars)."""
+    cdiv = e_data.mean() - e_fake.mean()
+    reg = alpha * (e_data.pow(2).mean() + e_fake.pow(2).mean())
+    return cdiv + reg, cdiv, reg
 
 
 class CNNEnergy(nn.Module):
@@ -112,6 +124,13 @@ class EBM(EBMBase):
         max_energy: float = 1e3,
         seed: int = 0,
     ) -> None:
+        if not isinstance(energy, nn.Module):
+            raise ValueError(
+                "energy must be a torch.nn.Module mapping a batch [n, *shape] to energies [n] "
+                f"(e.g. CNNEnergy() or MLPEnergy(dim)), got {type(energy).__name__}"
+            )
+        lr, betas = check_optimizer(lr, betas)
+        check_seed(seed)
         torch.manual_seed(seed)
         self.energy = energy
         self._settings(
@@ -158,9 +177,7 @@ class EBM(EBMBase):
                 x_data = x_data.clamp(*self.sampler["clamp"])
         e = self.energy(torch.cat([x_data, x_fake]))
         e_data, e_fake = e[:n], e[n:]
-        cdiv = e_data.mean() - e_fake.mean()
-        reg = self.alpha * (e_data.pow(2).mean() + e_fake.pow(2).mean())
-        loss = cdiv + reg
+        loss, cdiv, reg = contrastive_loss(e_data, e_fake, self.alpha)
         stats = {"loss": loss.item(), "cdiv": cdiv.item(), "reg": reg.item(),
                  "e_data": e_data.mean().item(), "e_fake": e_fake.mean().item()}
         self._guard("the loss", stats["loss"])

@@ -93,11 +93,6 @@ def elbo_terms(
     return bernoulli_log_prob(x, logits), kl_standard_normal(mean, log_var)
 
 
-# --------------------------------------------------------------------------------------------
-# Networks
-# --------------------------------------------------------------------------------------------
-
-
 def _encoder(arch: str, latent_dim: int, hidden: int) -> nn.Module:
     if arch == "mlp":
         return nn.Sequential(
@@ -233,11 +228,23 @@ class VAE(nn.Module, VAEFile):
         z = reparameterize(mean, log_var, eps)
         return {"mean": mean, "log_var": log_var, "z": z, "logits": self.decode(z)}
 
-    def loss_terms(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Batch means of the reconstruction term ``log p(x|z)`` and of the KL term."""
-        out = self(x)
+    def loss_terms(self, x: torch.Tensor, eps: torch.Tensor | None = None) -> tuple[Any, Any]:
+        """Batch means of the reconstruction term ``log p(x|z)`` and of the KL term (``eps``
+        [n, latent_dim]: the noise, drawn from the VAE's generator if None)."""
+        out = self(x, eps)
         rec, kl = elbo_terms(x, out["mean"], out["log_var"], out["logits"])
         return rec.mean(), kl.mean()
+
+    def train_step(self, x: torch.Tensor, eps: torch.Tensor | None = None) -> tuple[Any, Any]:
+        """One Adam step down the negative ELBO of the batch ``x`` [n, 784] (the algorithm; the
+        lab's notebook writes the same): returns the batch means ``(log p(x|z), KL)``."""
+        rec, kl = self.loss_terms(x, eps)
+        opt = self._optimizer()
+        opt.zero_grad(set_to_none=True)
+        (kl - rec).backward()
+        opt.step()
+        self.updates += 1
+        return rec.detach(), kl.detach()
 
     # ----------------------------------------------------------------------------------------
     # Training
@@ -299,7 +306,6 @@ class VAE(nn.Module, VAEFile):
         if seed is not None:
             self._gen = torch.Generator(device=self.device).manual_seed(seed)
         gen = self._rng()
-        opt = self._optimizer()
         n = len(data)
         keys = ("epoch", "updates", "loss", "reconstruction", "kl", "val_elbo", "seconds")
         history: dict[str, list[float]] = {k: [] for k in keys}
@@ -307,6 +313,7 @@ class VAE(nn.Module, VAEFile):
         bar = tqdm(range(1, epochs + 1), desc="VAE", unit="epoch", disable=not progress)
         for epoch in bar:
             self.train()
+            good = {k: v.detach().clone() for k, v in self.state_dict().items()}
             start = time.perf_counter()
             epoch_data = data
             if binarize == "dynamic":
@@ -317,17 +324,14 @@ class VAE(nn.Module, VAEFile):
             kl_sum = torch.zeros((), device=data.device)
             for i in range(0, n, batch_size):
                 batch = epoch_data[order[i : i + batch_size]]
-                rec, kl = self.loss_terms(batch)
-                loss = kl - rec
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                rec_sum += rec.detach() * len(batch)
-                kl_sum += kl.detach() * len(batch)
-                self.updates += 1
+                rec, kl = self.train_step(batch)
+                rec_sum += rec * len(batch)
+                kl_sum += kl * len(batch)
             rec_mean, kl_mean = float(rec_sum) / n, float(kl_sum) / n
             seconds += time.perf_counter() - start
             if not math.isfinite(rec_mean + kl_mean):
+                self.load_state_dict(good)  # the last good weights, and a fresh Adam
+                self.optimizer = None
                 raise TrainingDiverged(diverged_message(f"epoch {epoch}", kl_mean - rec_mean,
                                                         self.learning_rate))  # fmt: skip
             val_elbo = self._elbo(val.float(), 1000)[0] if val is not None else float("nan")

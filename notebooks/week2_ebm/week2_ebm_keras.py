@@ -70,6 +70,10 @@ BUFFER, RESTART = 8192, 0.05  # replay buffer size, share restarted from noise
 SAMPLE_STEPS = ck.by_mode(full=256, smoke=4)  # Langevin steps for samples from noise
 N_SAMPLES = ck.by_mode(full=500, smoke=40)  # samples judged by coursekit.metrics (>= 500)
 N_EVAL = ck.by_mode(full=2000, smoke=100)  # images per energy histogram
+CLIP_NORM = 0.1  # bound on the parameter gradient's norm (the package's default)
+# section 2, the algorithm written here: the same energy and sampler, trained for about a minute
+BUILD_UPDATES = ck.by_mode(full=400, smoke=3)
+BUILD_STEPS = ck.by_mode(full=20, smoke=3)  # Langevin steps per update
 
 # %% slideshow={"slide_type": "skip"}
 import time
@@ -105,7 +109,246 @@ print(f"train {x_train.shape}, test {x_test.shape}; {UPDATES:,} updates of {BATC
 print("from:", ck.data.source("mnist", "train"))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 2. The model and its training
+# ## 2. Build it: Langevin negatives, a replay buffer and the contrastive loss in Keras
+#
+# Before the package's `EBM`, the algorithm itself, in `keras.ops` (it runs on the tensorflow
+# and the torch backend alike). An energy network $E_\theta$ defines
+# $p_\theta(\boldsymbol{x})=e^{-E_\theta(\boldsymbol{x})}/Z_\theta$, and the gradient of the
+# log-likelihood is a data term minus a model term, the positive and negative phases of week 1:
+#
+# $$\nabla_\theta\log p_\theta(\boldsymbol{x})=-\nabla_\theta E_\theta(\boldsymbol{x})
+# +\mathbb{E}_{\boldsymbol{x}'\sim p_\theta}\big[\nabla_\theta E_\theta(\boldsymbol{x}')\big].$$
+#
+# The model term needs samples $\boldsymbol{x}'$ of $p_\theta$; Langevin chains give them from
+# $\nabla_{\boldsymbol{x}}\log p_\theta=-\nabla_{\boldsymbol{x}}E_\theta$ alone ($Z_\theta$ drops
+# out). **Which Langevin step.** The lecture notes write
+# $\boldsymbol{x}_{i+1}=\boldsymbol{x}_i+\eta\nabla\log p(\boldsymbol{x}_i)+\sqrt{\eta}\,\boldsymbol{w}_i$;
+# with drift $\eta$ that noise samples $p^2$, not $p$ (the lecture notebook, section 3, shows
+# it): the correct noise is $\sqrt{2\eta}$. coursekit (`coursekit.keras.langevin`) and this
+# exercise write one step with a step size $\epsilon$ and a separate noise scale $\sigma$,
+#
+# $$\boldsymbol{x}\leftarrow\mathrm{clamp}_{[-1,1]}\Big(\boldsymbol{x}+\epsilon\,\mathrm{clip}_c\big(\nabla_{\boldsymbol{x}}\log p_\theta(\boldsymbol{x})\big)+\sigma\,\boldsymbol{w}\Big),\qquad\boldsymbol{w}\sim\mathcal N(0,I),$$
+#
+# where $\sigma=\sqrt{2\epsilon}$ (`noise_scale=None`) is exact Langevin dynamics for $p_\theta$.
+# Image EBMs decouple the two: $\epsilon=10$, $\sigma=0.005$, each gradient element clipped at
+# $c=0.03$ (Du and Mordatch 2019; the lecture notebook, section 8): a low-temperature, noisy
+# descent of the energy, which is what we train with here. The clamp keeps pixels in their
+# range $[-1,1]$.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 1.** Write `langevin`: `noise.shape[0]` steps of the update above, step `t` with
+# the normals `noise[t]` (given, so that the check can compare your chains with coursekit's
+# number for number). `keras.ops` has no gradient function: `input_value_and_grad(fn, x)`
+# (from `coursekit.keras.autodiff`) returns `fn(x)` and the gradient of its *sum* by `x`, from
+# the backend (`tf.GradientTape` or `torch.autograd`), so that each chain gets its own
+# $\nabla_{\boldsymbol{x}}\log p$.
+
+# %% slideshow={"slide_type": "fragment"}
+from coursekit.keras import exercises as ex
+from coursekit.keras.autodiff import compile_fn, input_value_and_grad, loss_and_grads
+
+
+def langevin(energy, x, noise, step_size, noise_scale, grad_clip):
+    """Langevin chains: noise.shape[0] steps from x [n, 28, 28, 1] (any [n, ...]), pixels in
+    [-1, 1].
+
+    energy: a network [n, ...] -> [n]. noise [k, n, ...]: standard normals, noise[t] for step t.
+    noise_scale None: sqrt(2 step_size), exact Langevin for exp(-E). grad_clip None: no
+    clipping. Returns the chains' end states [n, ...].
+    """
+    ### BEGIN SOLUTION
+    if noise_scale is None:
+        noise_scale = (2 * step_size) ** 0.5
+    for t in range(noise.shape[0]):
+        _, grad = input_value_and_grad(lambda z: -energy(z), x)  # grad log p = -grad E
+        if grad_clip is not None:
+            grad = ops.clip(grad, -grad_clip, grad_clip)
+        x = ops.clip(x + step_size * grad + noise_scale * noise[t], -1.0, 1.0)
+    ### END SOLUTION
+    return x
+
+
+# %% slideshow={"slide_type": "fragment"}
+ex.check_langevin(langevin)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 2.** Chains from noise would need hundreds of steps per update. A **replay buffer**
+# (Du and Mordatch 2019, section 3.1; persistent CD in week 1) keeps the chains' end states and
+# starts the next chains there, so that a few dozen steps suffice; a share `restart` of each
+# batch starts afresh from uniform noise, so that the buffer keeps exploring. Write
+# `buffer_draw`: the start states for one update, the first $k=\mathrm{round}(\texttt{restart}\cdot n)$
+# rows fresh noise `fresh[:k]`, the others the stored rows `buffer[idx[k:]]` (`keras.ops.take`;
+# `idx`, the drawn rows, and `fresh` are given). The chains' end states are written back into
+# the buffer after the Langevin run.
+
+# %% slideshow={"slide_type": "fragment"}
+def buffer_draw(buffer, idx, fresh, restart):
+    """Start states [n, ...] from buffer [capacity, ...]: fresh noise in the first
+    round(restart * n) rows, buffer[idx] in the others (n = idx.shape[0]; fresh [n, ...])."""
+    ### BEGIN SOLUTION
+    k = round(restart * idx.shape[0])
+    x0 = ops.concatenate([fresh[:k], ops.take(buffer, idx[k:], axis=0)], axis=0)
+    ### END SOLUTION
+    return x0
+
+
+# %% slideshow={"slide_type": "fragment"}
+ex.check_buffer_draw(buffer_draw)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 3.** Write the loss minimised per update (Du and Mordatch 2019, eq. 6 and section 3.3):
+#
+# $$L(\theta)=\overline{E_\theta(\boldsymbol{x}_{\rm data})}-\overline{E_\theta(\boldsymbol{x}_{\rm sample})}
+# +\alpha\Big(\overline{E_\theta(\boldsymbol{x}_{\rm data})^2}+\overline{E_\theta(\boldsymbol{x}_{\rm sample})^2}\Big).$$
+#
+# Its gradient is minus the log-likelihood gradient above (with the samples standing in for
+# $p_\theta$) plus a penalty that keeps energies near zero: $p_\theta$ does not change when a
+# constant is added to $E_\theta$, so without it the energies drift. The samples are held fixed
+# (`keras.ops.stop_gradient`): the model term is $\nabla_\theta E_\theta$ *at* the samples, not
+# a derivative through the sampler.
+
+# %% slideshow={"slide_type": "fragment"}
+def ebm_loss(energy, x_data, x_fake, alpha):
+    """The contrastive loss with its regulariser (a scalar tensor); x_data [n, ...],
+    x_fake [m, ...] (the Langevin samples, held fixed)."""
+    ### BEGIN SOLUTION
+    e_data, e_fake = energy(x_data), energy(ops.stop_gradient(x_fake))
+    cdiv = ops.mean(e_data) - ops.mean(e_fake)
+    loss = cdiv + alpha * (ops.mean(ops.square(e_data)) + ops.mean(ops.square(e_fake)))
+    ### END SOLUTION
+    return loss
+
+
+# %% slideshow={"slide_type": "fragment"}
+ex.check_ebm_loss(ebm_loss)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Train it.** One update: draw the start states, run the chains, write their ends back into
+# the buffer (a NumPy array), and take one Adam step ($\beta_1=0$) on $L$ with the parameter
+# gradient's norm clipped at `CLIP_NORM` (the package's defaults; `loss_and_grads` takes the
+# gradient on either backend, `compile_fn` compiles the update with `tf.function` on tensorflow
+# and leaves it as it is on torch). The energy is the package's `cnn_energy` (the network is not
+# this week's exercise). `BUILD_UPDATES` updates with `BUILD_STEPS` Langevin steps each take
+# about a minute on a 2-core CPU (the cell prints its time). The curve is the mean energy of
+# the data batch and of the samples; the grids show buffer states and chains your `langevin`
+# runs from noise for `SAMPLE_STEPS` steps.
+
+# %% slideshow={"slide_type": "skip"}
+def ebm_update(energy, optimizer, x_data, x0, noise):
+    """One update of the core from the start states x0: (loss, the chains' end states)."""
+    x_fake = langevin(energy, x0, noise, STEP_SIZE, NOISE, GRAD_CLIP)
+    loss, _, grads = loss_and_grads(lambda: (ebm_loss(energy, x_data, x_fake, ALPHA), None),
+                                    energy.trainable_variables)
+    norm = ops.sqrt(sum(ops.sum(ops.square(g)) for g in grads))
+    scale = ops.minimum(1.0, CLIP_NORM / (norm + 1e-6))
+    optimizer.apply([g * scale for g in grads], energy.trainable_variables)
+    return loss, x_fake
+
+
+def adam():  # the package's Adam: beta1 = 0, torch's epsilon
+    optimizer = keras.optimizers.Adam(learning_rate=LR, beta_1=0.0, beta_2=0.999, epsilon=1e-8)
+    optimizer.build(core.trainable_variables)
+    return optimizer
+
+
+keras.utils.set_random_seed(SEED)
+core = cnn_energy()
+core_opt, update_fn = adam(), compile_fn(lambda *args: ebm_update(core, core_opt, *args))
+rng, seeds = np.random.default_rng(SEED), keras.random.SeedGenerator(SEED)
+buffer = rng.uniform(-1, 1, (BUFFER, 28, 28, 1)).astype(np.float32)
+curve, start = [], time.perf_counter()
+for step in range(1, BUILD_UPDATES + 1):
+    x_data = ops.convert_to_tensor(x_train[rng.integers(len(x_train), size=BATCH)])
+    idx = rng.choice(BUFFER, BATCH, replace=False)
+    fresh = rng.uniform(-1, 1, (BATCH, 28, 28, 1)).astype(np.float32)
+    x0 = buffer_draw(buffer, ops.convert_to_tensor(idx), ops.convert_to_tensor(fresh), RESTART)
+    noise = keras.random.normal((BUILD_STEPS, BATCH, 28, 28, 1), seed=seeds)
+    loss, x_fake = update_fn(x_data, x0, noise)
+    buffer[idx] = ops.convert_to_numpy(x_fake)
+    if step % max(1, BUILD_UPDATES // 50) == 0:
+        curve.append((step, float(ops.mean(core(x_data))), float(ops.mean(core(x_fake)))))
+build_seconds = time.perf_counter() - start
+print(f"{BUILD_UPDATES:,} updates in {build_seconds:.0f} s")
+
+# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+x_noise = ops.convert_to_tensor(rng.uniform(-1, 1, (36, 28, 28, 1)).astype(np.float32))
+core_samples = langevin(core, x_noise, keras.random.normal((SAMPLE_STEPS, 36, 28, 28, 1),
+                                                           seed=seeds), STEP_SIZE, NOISE,
+                        GRAD_CLIP)  # fmt: skip
+fig = plt.figure(figsize=(14, 4.2))
+left, middle, right = fig.subfigures(1, 3, width_ratios=[1.3, 1, 1])
+ck.plotting.plot_curves({"data": [e for _, e, _ in curve], "samples": [e for _, _, e in curve]},
+                        x=[s for s, _, _ in curve], ax=left.subplots(), xlabel="update")
+left.axes[0].set_title("mean energy")
+ck.plotting.image_grid((buffer[:36, ..., 0] + 1) / 2, ncols=6, ax=middle.subplots(),
+                       title="your replay buffer")
+ck.plotting.image_grid((ops.convert_to_numpy(core_samples)[..., 0] + 1) / 2, ncols=6,
+                       ax=right.subplots(), title=f"your chains from noise, {SAMPLE_STEPS} steps");
+
+# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+from IPython.display import Markdown
+
+last = curve[-max(1, len(curve) // 5):]  # the last fifth of the logged updates
+Markdown(f"**This run** ({keras.backend.backend()}): {BUILD_UPDATES:,} updates in "
+         f"{build_seconds:.0f} s; each buffer row was continued "
+         f"{BUILD_UPDATES * BATCH / BUFFER:.1f} times on average. Over the last fifth of the "
+         f"updates the data's mean energy "
+         f"averaged {np.mean([d for _, d, _ in last]):.3f}, the samples' "
+         f"{np.mean([f for _, _, f in last]):.3f}.")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# **What to look for.** The data's energy starts below the samples'; then the two curves
+# chase each other and settle close together, near zero: every update pushes the data down and
+# the samples up, the sampler follows the new landscape, and the regulariser keeps both of
+# order one. The buffer holds chains of every age: with `BUFFER` rows and `BATCH` drawn per
+# update, a row has been continued only a few times on average (the count is printed above),
+# so some rows are still half noise. The chains from noise run `SAMPLE_STEPS` steps on the
+# final energy: strokes that close into digit-like shapes show what the energy has learned.
+# A gap that grows without bound, or energies of tens and more, would mean the regulariser is
+# missing or the sampler stopped following.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **The package computes what you wrote.** `coursekit.keras.EBM.train_step` is the same update
+# (its loss is `coursekit.keras.ebm.contrastive_loss`). The package draws its own random
+# numbers: the buffer's rows and noise from its NumPy generator, the Langevin normals from its
+# `keras.random.SeedGenerator`. So before each update we copy both generators and draw from the
+# copies what the package will draw, in the same order. Given your trained weights, your buffer
+# and the same data batch (the package's `data_noise` set to 0: the core adds none), two
+# updates; the weights after them compare the whole update, loss, gradient and Adam step:
+
+# %% slideshow={"slide_type": "fragment"}
+import copy
+
+package = EBM(cnn_energy(), (28, 28, 1), step_size=STEP_SIZE, noise_scale=NOISE,
+              n_steps=BUILD_STEPS, grad_clip=GRAD_CLIP, clamp=(-1, 1), buffer_size=BUFFER,
+              restart=RESTART, alpha=ALPHA, lr=LR, clip_norm=CLIP_NORM, data_noise=0.0, seed=SEED)
+package.energy.set_weights(core.get_weights())
+package.buffer.states = buffer.copy()
+mine, mine_buffer = cnn_energy(), buffer.copy()
+mine.set_weights(core.get_weights())
+mine_opt = keras.optimizers.Adam(learning_rate=LR, beta_1=0.0, beta_2=0.999, epsilon=1e-8)
+mine_opt.build(mine.trainable_variables)
+x_data = x_train[:BATCH]
+for update in (1, 2):
+    copy_rng, copy_seeds = copy.deepcopy(package.buffer.rng), keras.random.SeedGenerator(0)
+    copy_seeds.state.assign(package.seed_gen.state.value)
+    idx = copy_rng.choice(BUFFER, BATCH, replace=False)
+    fresh = copy_rng.uniform(-1, 1, (BATCH, 28, 28, 1)).astype(np.float32)
+    noise = ops.stack([keras.random.normal(x_data.shape, seed=copy_seeds)
+                       for _ in range(BUILD_STEPS)])
+    x0 = buffer_draw(mine_buffer, ops.convert_to_tensor(idx), ops.convert_to_tensor(fresh),
+                     RESTART)  # fmt: skip
+    loss, x_fake = ebm_update(mine, mine_opt, ops.convert_to_tensor(x_data), x0, noise)
+    mine_buffer[idx] = ops.convert_to_numpy(x_fake)
+    stats = package.train_step(x_data)
+    params = max(np.abs(a - b).max() for a, b in zip(mine.get_weights(),
+                                                     package.energy.get_weights(), strict=True))
+    states = np.abs(mine_buffer - package.buffer.states).max()
+    print(f"update {update}: loss {float(loss):.5f} vs {stats['loss']:.5f}; largest "
+          f"difference: weights after the step {params:.1e}, buffer {states:.1e}")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 3. The model and its training
 #
 # The energy is a CNN (four strided convolutions, Swish activations, 2 layers on top). Each
 # update takes $B$ start states from the replay buffer (5% fresh uniform noise), runs
@@ -155,7 +398,7 @@ ck.plotting.plot_curves({"contrastive": history["cdiv"], "regulariser": history[
 ax2.set_xlabel("update");
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 3. The replay buffer during training
+# ## 4. The replay buffer during training
 #
 # The same eight buffer rows at each logged update (rows: time, top to bottom). Rows are
 # overwritten when their chain is drawn again, so each row shows whatever chain lives there.
@@ -165,7 +408,7 @@ ck.plotting.image_grid(np.concatenate([s for _, s in snapshots]), ncols=8,
                        title="buffer at updates " + ", ".join(str(u) for u, _ in snapshots[::3]));
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 4. From noise to a digit
+# ## 5. From noise to a digit
 #
 # A fresh chain from uniform noise, shown every few steps (left to right): the energy landscape
 # the model has learned pulls noise into strokes and then into digits.
@@ -179,7 +422,7 @@ ck.plotting.image_grid(chain.transpose(1, 0, 2, 3).reshape(-1, 28, 28), ncols=ch
                        title=f"8 chains from noise, every {every} steps");
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 5. Samples, and the yardstick
+# ## 6. Samples, and the yardstick
 #
 # `N_SAMPLES` chains from noise, `SAMPLE_STEPS` steps each, judged by `coursekit.metrics`
 # (classifier FID and class coverage, see week 1), beside the same number of real digits.
@@ -207,7 +450,7 @@ print(ebm_report, buffer_report, real_report, sep="\n\n")
 ck.plotting.class_histogram({"EBM samples": ebm_report, "real digits": real_report});
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 6. Energies and out-of-distribution detection
+# ## 7. Energies and out-of-distribution detection
 #
 # A model of $p(\boldsymbol{x})$ should give low energy to digits and high energy to anything
 # else. We compare test digits, uniform noise, Fashion-MNIST clothes (never seen) and our own
@@ -252,7 +495,7 @@ row_file = results.record("week2_ebm_keras", family="EBM",
                samples=images01)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 7. What to try
+# ## 8. What to try
 #
 # * Set `NOISE = (2 * STEP_SIZE) ** 0.5` (exact Langevin for $e^{-E}$) and `GRAD_CLIP = None`:
 #   what happens to the samples and the training? Why?

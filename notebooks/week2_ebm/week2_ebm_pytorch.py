@@ -68,6 +68,10 @@ BUFFER, RESTART = 8192, 0.05  # replay buffer size, share restarted from noise
 SAMPLE_STEPS = ck.by_mode(full=256, smoke=4)  # Langevin steps for samples from noise
 N_SAMPLES = ck.by_mode(full=500, smoke=40)  # samples judged by coursekit.metrics (>= 500)
 N_EVAL = ck.by_mode(full=2000, smoke=100)  # images per energy histogram
+CLIP_NORM = 0.1  # bound on the parameter gradient's norm (the package's default)
+# section 2, the algorithm written here: the same energy and sampler, trained for about a minute
+BUILD_UPDATES = ck.by_mode(full=600, smoke=3)
+BUILD_STEPS = ck.by_mode(full=20, smoke=3)  # Langevin steps per update
 
 # %% slideshow={"slide_type": "skip"}
 import time
@@ -99,7 +103,227 @@ print(f"train {x_train.shape}, test {x_test.shape}; {UPDATES:,} updates of {BATC
 print("from:", ck.data.source("mnist", "train"))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 2. The model and its training
+# ## 2. Build it: Langevin negatives, a replay buffer and the contrastive loss in plain PyTorch
+#
+# Before the package's `EBM`, the algorithm itself. An energy network $E_\theta$ defines
+# $p_\theta(\boldsymbol{x})=e^{-E_\theta(\boldsymbol{x})}/Z_\theta$, and the gradient of the
+# log-likelihood is a data term minus a model term, the positive and negative phases of week 1:
+#
+# $$\nabla_\theta\log p_\theta(\boldsymbol{x})=-\nabla_\theta E_\theta(\boldsymbol{x})
+# +\mathbb{E}_{\boldsymbol{x}'\sim p_\theta}\big[\nabla_\theta E_\theta(\boldsymbol{x}')\big].$$
+#
+# The model term needs samples $\boldsymbol{x}'$ of $p_\theta$; Langevin chains give them from
+# $\nabla_{\boldsymbol{x}}\log p_\theta=-\nabla_{\boldsymbol{x}}E_\theta$ alone ($Z_\theta$ drops
+# out). **Which Langevin step.** The lecture notes write
+# $\boldsymbol{x}_{i+1}=\boldsymbol{x}_i+\eta\nabla\log p(\boldsymbol{x}_i)+\sqrt{\eta}\,\boldsymbol{w}_i$;
+# with drift $\eta$ that noise samples $p^2$, not $p$ (the lecture notebook, section 3, shows
+# it): the correct noise is $\sqrt{2\eta}$. coursekit (`coursekit.torch.langevin`) and this
+# exercise write one step with a step size $\epsilon$ and a separate noise scale $\sigma$,
+#
+# $$\boldsymbol{x}\leftarrow\mathrm{clamp}_{[-1,1]}\Big(\boldsymbol{x}+\epsilon\,\mathrm{clip}_c\big(\nabla_{\boldsymbol{x}}\log p_\theta(\boldsymbol{x})\big)+\sigma\,\boldsymbol{w}\Big),\qquad\boldsymbol{w}\sim\mathcal N(0,I),$$
+#
+# where $\sigma=\sqrt{2\epsilon}$ (`noise_scale=None`) is exact Langevin dynamics for $p_\theta$.
+# Image EBMs decouple the two: $\epsilon=10$, $\sigma=0.005$, each gradient element clipped at
+# $c=0.03$ (Du and Mordatch 2019; the lecture notebook, section 8): a low-temperature, noisy
+# descent of the energy, which is what we train with here. The clamp keeps pixels in their
+# range $[-1,1]$.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 1.** Write `langevin`: `len(noise)` steps of the update above, step `t` with the
+# normals `noise[t]` (given, so that the check can compare your chains with coursekit's number
+# for number). Take the gradient of the *sum* of the energies with `torch.autograd.grad`: each
+# chain then gets its own $\nabla_{\boldsymbol{x}}\log p$.
+
+# %% slideshow={"slide_type": "fragment"}
+def langevin(energy, x, noise, step_size, noise_scale, grad_clip):
+    """Langevin chains: len(noise) steps from x [n, 1, 28, 28] (any [n, ...]), pixels in [-1, 1].
+
+    energy: a network [n, ...] -> [n]. noise [k, n, ...]: standard normals, noise[t] for step t.
+    noise_scale None: sqrt(2 step_size), exact Langevin for exp(-E). grad_clip None: no
+    clipping. Returns the chains' end states [n, ...], detached.
+    """
+    ### BEGIN SOLUTION
+    if noise_scale is None:
+        noise_scale = (2 * step_size) ** 0.5
+    for w in noise:
+        x = x.detach().requires_grad_(True)
+        (grad,) = torch.autograd.grad(-energy(x).sum(), x)  # grad log p = -grad E
+        if grad_clip is not None:
+            grad = grad.clamp(-grad_clip, grad_clip)
+        x = (x + step_size * grad + noise_scale * w).clamp(-1, 1)
+    ### END SOLUTION
+    return x.detach()
+
+
+# %% slideshow={"slide_type": "fragment"}
+from coursekit.torch import exercises as ex
+
+ex.check_langevin(langevin)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 2.** Chains from noise would need hundreds of steps per update. A **replay buffer**
+# (Du and Mordatch 2019, section 3.1; persistent CD in week 1) keeps the chains' end states and
+# starts the next chains there, so that a few dozen steps suffice; a share `restart` of each
+# batch starts afresh from uniform noise, so that the buffer keeps exploring. Write
+# `buffer_draw`: the start states for one update, the first $k=\mathrm{round}(\texttt{restart}\cdot n)$
+# rows fresh noise `fresh[:k]`, the others the stored rows `buffer[idx[k:]]` (`idx`, the drawn
+# rows, and `fresh` are given). Leave the buffer itself unchanged: the chains' end states are
+# written back after the Langevin run.
+
+# %% slideshow={"slide_type": "fragment"}
+def buffer_draw(buffer, idx, fresh, restart):
+    """Start states [n, ...] from buffer [capacity, ...]: fresh noise in the first
+    round(restart * n) rows, buffer[idx] in the others (n = len(idx); fresh [n, ...])."""
+    ### BEGIN SOLUTION
+    k = round(restart * len(idx))
+    x0 = buffer[idx]  # indexing with a tensor copies the rows
+    x0[:k] = fresh[:k]
+    ### END SOLUTION
+    return x0
+
+
+# %% slideshow={"slide_type": "fragment"}
+ex.check_buffer_draw(buffer_draw)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 3.** Write the loss minimised per update (Du and Mordatch 2019, eq. 6 and section 3.3):
+#
+# $$L(\theta)=\overline{E_\theta(\boldsymbol{x}_{\rm data})}-\overline{E_\theta(\boldsymbol{x}_{\rm sample})}
+# +\alpha\Big(\overline{E_\theta(\boldsymbol{x}_{\rm data})^2}+\overline{E_\theta(\boldsymbol{x}_{\rm sample})^2}\Big).$$
+#
+# Its gradient is minus the log-likelihood gradient above (with the samples standing in for
+# $p_\theta$) plus a penalty that keeps energies near zero: $p_\theta$ does not change when a
+# constant is added to $E_\theta$, so without it the energies drift. The samples are held fixed
+# (`x_fake.detach()`): the model term is $\nabla_\theta E_\theta$ *at* the samples, not a
+# derivative through the sampler.
+
+# %% slideshow={"slide_type": "fragment"}
+def ebm_loss(energy, x_data, x_fake, alpha):
+    """The contrastive loss with its regulariser (a scalar tensor); x_data [n, ...],
+    x_fake [m, ...] (the Langevin samples, held fixed)."""
+    ### BEGIN SOLUTION
+    e_data, e_fake = energy(x_data), energy(x_fake.detach())
+    cdiv = e_data.mean() - e_fake.mean()
+    loss = cdiv + alpha * (e_data.square().mean() + e_fake.square().mean())
+    ### END SOLUTION
+    return loss
+
+
+# %% slideshow={"slide_type": "fragment"}
+ex.check_ebm_loss(ebm_loss)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Train it.** One update: draw the start states, run the chains, write their ends back into
+# the buffer, and take one Adam step ($\beta_1=0$) on $L$ with the parameter gradient's norm
+# clipped at `CLIP_NORM` (the package's defaults). The energy is the package's `CNNEnergy`
+# (the network is not this week's exercise). `BUILD_UPDATES` updates with `BUILD_STEPS`
+# Langevin steps each take about a minute on a 2-core CPU (the cell prints its time): on 28x28
+# digits at full size, which learns visibly in a minute at `LR` $=10^{-3}$. The curve is the
+# mean energy of the data batch and of the samples; the grids show buffer states and chains
+# your `langevin` runs from noise for `SAMPLE_STEPS` steps.
+
+# %% slideshow={"slide_type": "skip"}
+def ebm_update(energy, optimizer, buffer, x_data, idx, fresh, noise):
+    """One update of the core; writes the chains' ends into buffer. Returns the loss."""
+    x0 = buffer_draw(buffer, idx, fresh, RESTART)
+    x_fake = langevin(energy, x0, noise, STEP_SIZE, NOISE, GRAD_CLIP)
+    buffer[idx] = x_fake
+    loss = ebm_loss(energy, x_data, x_fake, ALPHA)
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(energy.parameters(), CLIP_NORM)
+    optimizer.step()
+    return loss.item()
+
+
+torch.manual_seed(SEED)
+core = CNNEnergy()
+core_opt = torch.optim.Adam(core.parameters(), lr=LR, betas=(0.0, 0.999))
+rng, gen = np.random.default_rng(SEED), torch.Generator().manual_seed(SEED)
+buffer = torch.from_numpy(rng.uniform(-1, 1, (BUFFER, 1, 28, 28)).astype(np.float32))
+data, curve, start = torch.from_numpy(x_train), [], time.perf_counter()
+for step in range(1, BUILD_UPDATES + 1):
+    x_data = data[rng.integers(len(data), size=BATCH)]
+    idx = torch.from_numpy(rng.choice(BUFFER, BATCH, replace=False))
+    fresh = torch.from_numpy(rng.uniform(-1, 1, (BATCH, 1, 28, 28)).astype(np.float32))
+    noise = torch.randn(BUILD_STEPS, BATCH, 1, 28, 28, generator=gen)
+    loss = ebm_update(core, core_opt, buffer, x_data, idx, fresh, noise)
+    if step % max(1, BUILD_UPDATES // 50) == 0:
+        with torch.no_grad():
+            curve.append((step, core(x_data).mean().item(), core(buffer[idx]).mean().item()))
+build_seconds = time.perf_counter() - start
+print(f"{BUILD_UPDATES:,} updates in {build_seconds:.0f} s")
+
+# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+x_noise = torch.from_numpy(rng.uniform(-1, 1, (36, 1, 28, 28)).astype(np.float32))
+core_samples = langevin(core, x_noise, torch.randn(SAMPLE_STEPS, *x_noise.shape, generator=gen),
+                        STEP_SIZE, NOISE, GRAD_CLIP)
+fig = plt.figure(figsize=(14, 4.2))
+left, middle, right = fig.subfigures(1, 3, width_ratios=[1.3, 1, 1])
+ck.plotting.plot_curves({"data": [e for _, e, _ in curve], "samples": [e for _, _, e in curve]},
+                        x=[s for s, _, _ in curve], ax=left.subplots(), xlabel="update")
+left.axes[0].set_title("mean energy")
+ck.plotting.image_grid((buffer[:36, 0].numpy() + 1) / 2, ncols=6, ax=middle.subplots(),
+                       title="your replay buffer")
+ck.plotting.image_grid((core_samples[:, 0].numpy() + 1) / 2, ncols=6, ax=right.subplots(),
+                       title=f"your chains from noise, {SAMPLE_STEPS} steps");
+
+# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+from IPython.display import Markdown
+
+last = curve[-max(1, len(curve) // 5):]  # the last fifth of the logged updates
+Markdown(f"**This run**: {BUILD_UPDATES:,} updates in {build_seconds:.0f} s; each buffer row "
+         f"was continued {BUILD_UPDATES * BATCH / BUFFER:.1f} times on average. Over the last "
+         f"fifth of the updates the data's mean energy averaged "
+         f"{np.mean([d for _, d, _ in last]):.3f}, the samples' {np.mean([f for _, _, f in last]):.3f}.")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# **What to look for.** The data's energy starts below the samples'; then the two curves
+# chase each other and settle close together, near zero: every update pushes the data down and
+# the samples up, the sampler follows the new landscape, and the regulariser keeps both of
+# order one. The buffer holds chains of every age: with `BUFFER` rows and `BATCH` drawn per
+# update, a row has been continued only a few times on average (the count is printed above),
+# so some rows are still half noise. The chains from noise run `SAMPLE_STEPS` steps on the
+# final energy: strokes that close into digit-like shapes show what the energy has learned.
+# A gap that grows without bound, or energies of tens and more, would mean the regulariser is
+# missing or the sampler stopped following.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **The package computes what you wrote.** `coursekit.torch.EBM.train_step` is the same update
+# (its loss is `coursekit.torch.ebm.contrastive_loss`). The package draws its own random
+# numbers: the buffer's rows and noise from its NumPy generator, the Langevin normals from its
+# torch generator. So before each update we copy both generators and draw from the copies what
+# the package will draw, in the same order. Given your trained weights, your buffer and the
+# same data batch (the package's `data_noise` set to 0: the core adds none), two updates:
+
+# %% slideshow={"slide_type": "fragment"}
+import copy
+
+package = EBM(copy.deepcopy(core), (1, 28, 28), step_size=STEP_SIZE, noise_scale=NOISE,
+              n_steps=BUILD_STEPS, grad_clip=GRAD_CLIP, clamp=(-1, 1), buffer_size=BUFFER,
+              restart=RESTART, alpha=ALPHA, lr=LR, clip_norm=CLIP_NORM, data_noise=0.0, seed=SEED)
+package.buffer.states = buffer.numpy().copy()
+mine, mine_buffer = copy.deepcopy(core), buffer.clone()
+mine_opt = torch.optim.Adam(mine.parameters(), lr=LR, betas=(0.0, 0.999))
+x_data = data[:BATCH]
+for update in (1, 2):
+    copy_rng = copy.deepcopy(package.buffer.rng)
+    copy_gen = torch.Generator().set_state(package.generator.get_state())
+    idx = torch.from_numpy(copy_rng.choice(BUFFER, BATCH, replace=False))
+    fresh = torch.from_numpy(copy_rng.uniform(-1, 1, (BATCH, 1, 28, 28)).astype(np.float32))
+    noise = torch.stack([torch.randn(x_data.shape, generator=copy_gen)
+                         for _ in range(BUILD_STEPS)])
+    loss = ebm_update(mine, mine_opt, mine_buffer, x_data, idx, fresh, noise)
+    stats = package.train_step(x_data)
+    pairs = list(zip(mine.parameters(), package.energy.parameters(), strict=True))
+    grads = max((a.grad - b.grad).abs().max().item() for a, b in pairs)
+    params = max((a - b).abs().max().item() for a, b in pairs)
+    states = np.abs(mine_buffer.numpy() - package.buffer.states).max()
+    print(f"update {update}: loss {loss:.5f} vs {stats['loss']:.5f}; largest difference: "
+          f"gradient {grads:.1e}, weights after the step {params:.1e}, buffer {states:.1e}")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 3. The model and its training
 #
 # The energy is a CNN (four strided convolutions, Swish activations, 2 layers on top). Each
 # update takes $B$ start states from the replay buffer (5% fresh uniform noise), runs
@@ -150,7 +374,7 @@ ck.plotting.plot_curves({"contrastive": history["cdiv"], "regulariser": history[
 ax2.set_xlabel("update");
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 3. The replay buffer during training
+# ## 4. The replay buffer during training
 #
 # The same eight buffer rows at each logged update (rows: time, top to bottom). Rows are
 # overwritten when their chain is drawn again, so each row shows whatever chain lives there.
@@ -160,7 +384,7 @@ ck.plotting.image_grid(np.concatenate([s for _, s in snapshots]), ncols=8,
                        title="buffer at updates " + ", ".join(str(u) for u, _ in snapshots[::3]));
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 4. From noise to a digit
+# ## 5. From noise to a digit
 #
 # A fresh chain from uniform noise, shown every few steps (left to right): the energy landscape
 # the model has learned pulls noise into strokes and then into digits.
@@ -173,7 +397,7 @@ ck.plotting.image_grid(chain[:, :, 0].transpose(0, 1).reshape(-1, 28, 28), ncols
                        title=f"8 chains from noise, every {every} steps");
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 5. Samples, and the yardstick
+# ## 6. Samples, and the yardstick
 #
 # `N_SAMPLES` chains from noise, `SAMPLE_STEPS` steps each, judged by `coursekit.metrics`
 # (classifier FID and class coverage, see week 1), beside the same number of real digits.
@@ -200,7 +424,7 @@ print(ebm_report, buffer_report, real_report, sep="\n\n")
 ck.plotting.class_histogram({"EBM samples": ebm_report, "real digits": real_report});
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 6. Energies and out-of-distribution detection
+# ## 7. Energies and out-of-distribution detection
 #
 # A model of $p(\boldsymbol{x})$ should give low energy to digits and high energy to anything
 # else. We compare test digits, uniform noise, Fashion-MNIST clothes (never seen) and our own
@@ -244,7 +468,7 @@ row_file = results.record("week2_ebm_pytorch", family="EBM", framework="PyTorch"
                samples=images01)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 7. What to try
+# ## 8. What to try
 #
 # * Set `NOISE = (2 * STEP_SIZE) ** 0.5` (exact Langevin for $e^{-E}$) and `GRAD_CLIP = None`:
 #   what happens to the samples and the training? Why?

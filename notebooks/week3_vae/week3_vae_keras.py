@@ -70,6 +70,10 @@ N_IWAE_CONV = ck.by_mode(full=100, smoke=20)  # test images for the conv model's
 N_EXTRA = ck.by_mode(full=2000, smoke=50)  # test images for the stochastic-test IWAE
 N_VAL = 2000  # test images whose ELBO is monitored after every epoch
 N_SAMPLES = ck.by_mode(full=1000, smoke=500)  # prior samples judged by coursekit.metrics
+# section 2, the algorithm written here: a smaller VAE, trained for about a minute
+BUILD_HIDDEN = ck.by_mode(full=256, smoke=16)
+BUILD_LATENT = ck.by_mode(full=16, smoke=2)
+BUILD_UPDATES = ck.by_mode(full=3000, smoke=20)
 
 # %% slideshow={"slide_type": "skip"}
 import math
@@ -110,7 +114,198 @@ epochs = lambda updates: max(1, math.ceil(updates * BATCH / len(x_train)))  # no
 print(f"train {x_train.shape}, test {x_test.shape}; from {ck.data.source(DATASET, 'train')}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 2. The convolutional VAE
+# ## 2. Build it: the VAE as a Keras model with its own `train_step`
+#
+# Before the package's VAE, the algorithm itself, as keras.io's example writes it: a
+# `keras.Model` subclass whose `train_step` computes minus the one-sample ELBO (the lecture
+# notes' equation (1)) and takes one optimiser step,
+#
+# $$-\mathcal{L}(\boldsymbol{x})=\underbrace{\tfrac12\sum_{j=1}^{k}\big(\sigma_j^2+\mu_j^2-1-\log\sigma_j^2\big)}_{\mathcal{D}[Q(\boldsymbol{h}|\boldsymbol{x})\,\|\,p(\boldsymbol{h})]}
+# -\underbrace{\sum_{i=1}^{784}\big(x_i\,l_i-\log(1+e^{l_i})\big)}_{\log p(\boldsymbol{x}|\boldsymbol{z})},
+# \qquad \boldsymbol{z}=\boldsymbol{\mu}+\boldsymbol{\sigma}\odot\boldsymbol{\epsilon},\ \boldsymbol{\epsilon}\sim\mathcal{N}(\boldsymbol 0,\boldsymbol I),$$
+#
+# averaged over the batch. The encoder returns $\boldsymbol{\mu}$ and
+# $\log\boldsymbol{\sigma}^2$ (`z_mean`, `z_log_var` in keras.io), so $\boldsymbol{\sigma}=e^{\log\boldsymbol{\sigma}^2/2}$;
+# the decoder returns logits $l_i$, $p(x_i=1|\boldsymbol{h})=\mathrm{sigmoid}(l_i)$, and
+# $x_i\log\mathrm{sigmoid}(l_i)+(1-x_i)\log(1-\mathrm{sigmoid}(l_i))=x_i l_i-\log(1+e^{l_i})$.
+# The KL term is the notes' closed form with $\Sigma=\mathrm{diag}\,\boldsymbol{\sigma}^2$. (The
+# notes call the KL divergence "also known as ... Shannon entropy": it is the *relative*
+# entropy, not Shannon's entropy.) First the three pieces, each checked on both backends.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 1.** Write `reparameterize`: the draw $\boldsymbol{z}=\boldsymbol{\mu}+\boldsymbol{\sigma}\odot\boldsymbol{\epsilon}$
+# with the noise `eps` given, so that gradients reach $\boldsymbol{\mu}$ and
+# $\log\boldsymbol{\sigma}^2$ (the check compares them too).
+
+# %% slideshow={"slide_type": "fragment"}
+from keras import layers, ops
+
+from coursekit.keras import exercises as ex
+
+
+def reparameterize(mean, log_var, eps):
+    """z = mean + sigma * eps [n, k], sigma = exp(log_var / 2); all three [n, k]."""
+    ### BEGIN SOLUTION
+    z = mean + ops.exp(0.5 * log_var) * eps
+    ### END SOLUTION
+    return z
+
+
+# %% slideshow={"slide_type": "fragment"}
+ex.check_reparameterize(reparameterize)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 2.** Write `kl_divergence`, one value per image, summed over the $k$ latent
+# variables.
+
+# %% slideshow={"slide_type": "fragment"}
+def kl_divergence(mean, log_var):
+    """D[N(mean, diag(exp(log_var))) || N(0, I)] for each row of mean, log_var [n, k]: [n]."""
+    ### BEGIN SOLUTION
+    kl = 0.5 * ops.sum(ops.exp(log_var) + ops.square(mean) - 1.0 - log_var, axis=1)
+    ### END SOLUTION
+    return kl
+
+
+# %% slideshow={"slide_type": "fragment"}
+ex.check_kl_divergence(kl_divergence)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 3.** Write `bernoulli_log_prob` from the logits, summed over the pixels
+# (`keras.ops.softplus` is the stable $\log(1+e^l)$).
+
+# %% slideshow={"slide_type": "fragment"}
+def bernoulli_log_prob(x, logits):
+    """log p(x|z) = sum_i x_i l_i - softplus(l_i) for each row of x, logits [n, 784]: [n]."""
+    ### BEGIN SOLUTION
+    log_p = ops.sum(x * logits - ops.softplus(logits), axis=1)
+    ### END SOLUTION
+    return log_p
+
+
+# %% slideshow={"slide_type": "fragment"}
+ex.check_bernoulli_log_prob(bernoulli_log_prob)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **The model.** keras.io's `train_step` records the loss under a `tf.GradientTape` and so runs
+# on TensorFlow only. Keras 3 has no backend-neutral gradient, so this one branches, as
+# keras.io's guides "Customizing what happens in `fit()`" do for each backend: a
+# `GradientTape` on tensorflow; on torch, `zero_grad`, `backward` and the gradients stored in
+# the variables. Everything else (the pieces above, the optimiser, the metrics) is
+# backend-neutral. The noise comes from a seeded `keras.random.SeedGenerator`; the training
+# images are binarised afresh in every batch; the layout is the package's MLP (784-`BUILD_HIDDEN`-2k,
+# k-`BUILD_HIDDEN`-784).
+
+# %% slideshow={"slide_type": "fragment"}
+class BuildVAE(keras.Model):
+    def __init__(self, latent, hidden, seed):
+        super().__init__()
+        self.latent = latent
+        self.encoder = keras.Sequential([keras.Input((784,)), layers.Dense(hidden, "relu"),
+                                         layers.Dense(2 * latent)])
+        self.decoder = keras.Sequential([keras.Input((latent,)), layers.Dense(hidden, "relu"),
+                                         layers.Dense(784)])
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.trackers = [keras.metrics.Mean(name=n) for n in ("loss", "reconstruction", "kl")]
+
+    @property
+    def metrics(self):
+        return self.trackers
+
+    def call(self, x):  # Keras builds the model through it: the reconstruction's logits
+        return self.decoder(self.encoder(x)[:, : self.latent])
+
+    def negative_elbo(self, x):
+        """Batch means of -ELBO, log p(x|z) and KL for images x [n, 784] in [0, 1]."""
+        u = keras.random.uniform(ops.shape(x), seed=self.seed_generator)
+        x = ops.cast(ops.less(u, x), "float32")  # dynamic binarisation
+        out = self.encoder(x)
+        mean, log_var = out[:, : self.latent], out[:, self.latent :]
+        eps = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+        logits = self.decoder(reparameterize(mean, log_var, eps))
+        rec = ops.mean(bernoulli_log_prob(x, logits))
+        kl = ops.mean(kl_divergence(mean, log_var))
+        return kl - rec, rec, kl
+
+    def train_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)  # fit(x): no labels
+        weights = self.trainable_weights
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            with tf.GradientTape() as tape:
+                terms = self.negative_elbo(x)
+            self.optimizer.apply(tape.gradient(terms[0], weights), weights)
+        else:  # torch
+            import torch
+
+            self.zero_grad()
+            terms = self.negative_elbo(x)
+            terms[0].backward()
+            with torch.no_grad():
+                self.optimizer.apply([w.value.grad for w in weights], weights)
+        for tracker, value in zip(self.trackers, terms, strict=True):
+            tracker.update_state(value)
+        return {t.name: t.result() for t in self.trackers}
+
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Train it.** Adam on minus the ELBO with Keras' own `fit` (it calls your `train_step` for
+# every batch), `BUILD_UPDATES` updates: about a minute on a 2-core CPU (the cell prints its
+# time). The curves are the epoch means of the two terms; the samples decode draws from the
+# prior.
+
+# %% slideshow={"slide_type": "skip"}
+model = BuildVAE(BUILD_LATENT, BUILD_HIDDEN, seed=SEED)
+model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
+start = time.perf_counter()
+build = model.fit(x_train, epochs=epochs(BUILD_UPDATES), batch_size=BATCH, verbose=0).history
+build_seconds = time.perf_counter() - start
+print(f"{epochs(BUILD_UPDATES)} epochs ({int(ops.convert_to_numpy(model.optimizer.iterations)):,} "
+      f"updates) in "
+      f"{build_seconds:.0f} s on the {keras.backend.backend()} backend")
+
+# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+z = keras.random.normal((36, BUILD_LATENT), seed=SEED)
+core_samples = ops.convert_to_numpy(ops.sigmoid(model.decoder(z)))
+fig = plt.figure(figsize=(12, 4.2))
+left, right = fig.subfigures(1, 2, width_ratios=[1.3, 1])
+ck.plotting.plot_curves({"-ELBO": build["loss"], "-log p(x|z)": [-r for r in build["reconstruction"]],
+                         "KL": build["kl"]}, ax=left.subplots(), ylabel="nats")
+ck.plotting.image_grid(core_samples, ncols=6, ax=right.subplots(),
+                       title="your VAE: p(x=1|h), h from the prior");
+
+# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+from IPython.display import Markdown
+
+Markdown(f"**This run**: minus the ELBO (epoch means over the training batches) fell from "
+         f"{build['loss'][0]:.1f} to {build['loss'][-1]:.1f} nats per image in "
+         f"{build_seconds:.0f} s; its KL term went from {build['kl'][0]:.1f} to "
+         f"{build['kl'][-1]:.1f} nats.")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **The package computes what you wrote.** `coursekit.keras.VAE` with the same layout and your
+# weights, its noise generator set to the state of yours (so both binarise the batch and draw
+# $\boldsymbol{\epsilon}$ identically), and a fresh Adam each: one `train_on_batch` of each
+# gives the same terms and the same updated weights.
+
+# %% slideshow={"slide_type": "fragment"}
+package = VAE(BUILD_LATENT, arch="mlp", hidden=BUILD_HIDDEN, learning_rate=LEARNING_RATE)
+package.encoder.set_weights(model.encoder.get_weights())
+package.decoder.set_weights(model.decoder.get_weights())
+package.seed_generator.state.assign(model.seed_generator.state.value)
+model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))  # a fresh Adam
+batch = x_train[:BATCH]
+mine = model.train_on_batch(batch, return_dict=True)
+theirs = package.train_on_batch(batch, return_dict=True)
+print("largest difference of", ", ".join(f"{k} {abs(mine[k] - theirs[k]):.1e}" for k in mine))
+after = [*model.encoder.get_weights(), *model.decoder.get_weights()]
+gap = max(np.abs(a - b).max() for a, b in zip(
+    after, [*package.encoder.get_weights(), *package.decoder.get_weights()], strict=True))
+print(f"weights after the step: largest difference {gap:.1e}")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 3. The convolutional VAE
 #
 # Encoder (keras.io): two stride-2 convolutions (32 and 64 filters, $28\to14\to7$), a dense
 # layer of 16, then $(\boldsymbol{\mu},\log\boldsymbol{\sigma}^2)$. Decoder: dense
@@ -144,7 +339,7 @@ history_conv, conv_seconds = train(conv, UPDATES_CONV)
 vae_plots.terms_curves(history_conv);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 3. Reconstructions, latent space, manifold, interpolation
+# ## 4. Reconstructions, latent space, manifold, interpolation
 #
 # Test images (top) and $p(\boldsymbol{x}=1|\boldsymbol{h}=\boldsymbol{\mu}(\boldsymbol{x}))$
 # (bottom):
@@ -170,7 +365,7 @@ a, b = int(np.flatnonzero(y_test == 4)[0]), int(np.flatnonzero(y_test == 9)[0])
 vae_plots.interpolation(conv, test_bin[a], test_bin[b], steps=10);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 4. An MLP VAE with 20 latent variables
+# ## 5. An MLP VAE with 20 latent variables
 #
 # For the likelihood we mirror the PyTorch lab's model, 784-400-20 with batch 128, so that the
 # two frameworks can be compared number for number. `arch="mlp"` swaps the networks; the loss
@@ -195,7 +390,7 @@ ck.plotting.image_grid(conv.sample(64, seed=1), ncols=8, ax=ax1, title="conv, 2-
 ck.plotting.image_grid(mlp.sample(64, seed=1), ncols=8, ax=ax2, title=f"MLP, {LATENT}-D latent space");
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 5. The test log-likelihood in nats
+# ## 6. The test log-likelihood in nats
 #
 # The importance-weighted bound with $K$ samples from $Q(\boldsymbol{h}|\boldsymbol{x})$,
 # $\log\frac1K\sum_k p(\boldsymbol{x},\boldsymbol{h}_k)/Q(\boldsymbol{h}_k|\boldsymbol{x})$, batched
@@ -246,7 +441,7 @@ test_ll = float(iwae_all.mean())
 print(f"this run: {test_ll:.1f} nats (IWAE, K={K_IWAE}); Burda et al. 2015: {PUBLISHED_IWAE_1LAYER} nats")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 6. Classifier FID and class coverage
+# ## 7. Classifier FID and class coverage
 #
 # The course-wide yardstick (`coursekit.metrics`, see week 1) on prior samples of the 20-D
 # model, beside real digits at the same count; the row goes into the course's results table.
@@ -276,7 +471,7 @@ row_file = results.record(
 )
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 7. Save, load, and what to try
+# ## 8. Save, load, and what to try
 #
 # `save` writes the architecture and the weights atomically; `VAE.load` builds the model the
 # file describes and loads its weights, as every model of the course does.

@@ -66,6 +66,10 @@ N_TEST = ck.by_mode(full=None, smoke=200)  # test images to score (None: all)
 N_EXTRA = ck.by_mode(full=2000, smoke=50)  # test images for the secondary IWAE estimates
 N_VAL = 2000  # test images whose ELBO is monitored after every epoch
 N_SAMPLES = ck.by_mode(full=1000, smoke=500)  # prior samples judged by coursekit.metrics
+# section 2, the algorithm written here: a smaller VAE, trained for about a minute
+BUILD_HIDDEN = ck.by_mode(full=256, smoke=16)
+BUILD_LATENT = ck.by_mode(full=16, smoke=2)
+BUILD_UPDATES = ck.by_mode(full=5000, smoke=20)
 
 # %% slideshow={"slide_type": "skip"}
 import math
@@ -107,7 +111,174 @@ epochs = lambda updates: max(1, math.ceil(updates * BATCH / len(x_train)))  # no
 print(f"train {x_train.shape}, test {x_test.shape}; from {ck.data.source(DATASET, 'train')}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 2. The model
+# ## 2. Build it: the VAE in plain PyTorch
+#
+# Before the package's VAE, the algorithm itself, in the lecture notes' notation: latent
+# variables $\boldsymbol{h}$ with prior $p(\boldsymbol{h})=\mathcal{N}(\boldsymbol 0,\boldsymbol I)$,
+# an encoder that maps an image to
+# $Q(\boldsymbol{h}|\boldsymbol{x})=\mathcal{N}(\boldsymbol{\mu}(\boldsymbol{x}),\mathrm{diag}\,\boldsymbol{\sigma}^2(\boldsymbol{x}))$,
+# a decoder that maps $\boldsymbol{h}$ to 784 logits $l_i$ with $p(x_i=1|\boldsymbol{h})=\mathrm{sigmoid}(l_i)$.
+# Each update climbs the one-sample ELBO (the notes' equation (1)) of a minibatch,
+#
+# $$\mathcal{L}(\boldsymbol{x})=\underbrace{\sum_{i=1}^{784}x_i\log\mathrm{sigmoid}(l_i(\boldsymbol{z}))+(1-x_i)\log\big(1-\mathrm{sigmoid}(l_i(\boldsymbol{z}))\big)}_{\log p(\boldsymbol{x}|\boldsymbol{z})}
+# -\underbrace{\tfrac12\sum_{j=1}^{k}\big(\sigma_j^2+\mu_j^2-1-\log\sigma_j^2\big)}_{\mathcal{D}[Q(\boldsymbol{h}|\boldsymbol{x})\,\|\,p(\boldsymbol{h})]},
+# \qquad \boldsymbol{z}=\boldsymbol{\mu}+\boldsymbol{\sigma}\odot\boldsymbol{\epsilon},\ \boldsymbol{\epsilon}\sim\mathcal{N}(\boldsymbol 0,\boldsymbol I).$$
+#
+# The KL term is the notes' closed form with $\Sigma=\mathrm{diag}\,\boldsymbol{\sigma}^2$
+# ($\operatorname{tr}\Sigma=\sum_j\sigma_j^2$, $\log\det\Sigma=\sum_j\log\sigma_j^2$). Writing the
+# draw as $\boldsymbol{\mu}+\boldsymbol{\sigma}\odot\boldsymbol{\epsilon}$ (the notes'
+# $\mu(X)+\Sigma^{1/2}(X)*\epsilon$) is the *reparameterisation trick*: the noise comes from
+# outside, so the gradient of $\log p(\boldsymbol{x}|\boldsymbol{z})$ flows through
+# $\boldsymbol{z}$ into the encoder. (The notes call the KL divergence "also known as ... Shannon
+# entropy": it is the *relative* entropy, not Shannon's entropy.)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 1.** Write `encode`. The lecture notes' encoder has two heads, `enc_mu` and
+# `enc_log_sigma`, and returns `torch.distributions.Normal(loc=mu, scale=sigma)` with
+# `sigma = exp(log_sigma)`. Ours, like the package's and keras.io's, is one network whose output
+# [n, 2k] holds $[\boldsymbol{\mu},\log\boldsymbol{\sigma}^2]$: the first $k$ columns the means,
+# the last $k$ the log-*variances*. Return the same `Normal` (its `scale` is the standard
+# deviation).
+
+# %% slideshow={"slide_type": "fragment"}
+from torch import nn
+
+from coursekit.torch import exercises as ex
+
+
+def encode(encoder, x):
+    """Q(h|x) for rows x [n, 784]: torch.distributions.Normal with loc and scale [n, k]."""
+    ### BEGIN SOLUTION
+    mean, log_var = encoder(x).chunk(2, dim=1)
+    sigma = torch.exp(0.5 * log_var)
+    ### END SOLUTION
+    return torch.distributions.Normal(loc=mean, scale=sigma)
+
+
+# %% slideshow={"slide_type": "fragment"}
+ex.check_encode(encode)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 2.** Write `reparameterize`: the draw $\boldsymbol{z}=\boldsymbol{\mu}+\boldsymbol{\sigma}\odot\boldsymbol{\epsilon}$
+# from `q`, with the noise `eps` given (so the check can compare your draw with coursekit's,
+# number for number). `q.sample()` would draw without a path back to $\boldsymbol{\mu}$ and
+# $\boldsymbol{\sigma}$; `q.rsample()` keeps the path but draws its own noise.
+
+# %% slideshow={"slide_type": "fragment"}
+def reparameterize(q, eps):
+    """z = mu + sigma * eps [n, k] for Q = q (a Normal [n, k]) and noise eps [n, k]."""
+    ### BEGIN SOLUTION
+    z = q.loc + q.scale * eps
+    ### END SOLUTION
+    return z
+
+
+# %% slideshow={"slide_type": "fragment"}
+ex.check_reparameterize(reparameterize)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 3.** Write `elbo`: the batch means of the two terms above and their difference.
+# The decoder returns logits: `torch.nn.functional.binary_cross_entropy_with_logits` is minus
+# $\log p(x_i|\boldsymbol{z})$ per pixel, stable for confident pixels. Sum over the pixels and
+# the latent variables, then average over the images.
+
+# %% slideshow={"slide_type": "fragment"}
+from torch.nn import functional as F
+
+
+def elbo(x, q, logits):
+    """Batch means of ELBO, log p(x|z) and D[Q(h|x) || N(0, I)], for binary x [n, 784],
+    Q = q (a Normal [n, k]) and decoder logits [n, 784]: three scalars."""
+    ### BEGIN SOLUTION
+    reconstruction = -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)
+    kl = 0.5 * (q.variance + q.loc.square() - 1 - q.variance.log()).sum(1)
+    reconstruction, kl = reconstruction.mean(), kl.mean()
+    ### END SOLUTION
+    return reconstruction - kl, reconstruction, kl
+
+
+# %% slideshow={"slide_type": "fragment"}
+ex.check_elbo(elbo)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Train it.** Your three functions and one optimiser step are the whole algorithm. Encoder
+# 784-`BUILD_HIDDEN`-(2 x `BUILD_LATENT`), decoder `BUILD_LATENT`-`BUILD_HIDDEN`-784 (the
+# package's MLP layout, smaller), Adam on minus the ELBO, dynamic binarisation (a fresh
+# Bernoulli draw of every batch), `BUILD_UPDATES` updates: about a minute on a 2-core CPU (the
+# cell prints its time). The curves are the terms of the training batches, averaged over 50
+# windows; the samples decode draws from the prior.
+
+# %% slideshow={"slide_type": "skip"}
+def vae_step(encoder, decoder, optimizer, x, eps):
+    """One optimiser step down -ELBO of the batch x [n, 784] with noise eps [n, k]; returns the
+    batch means (ELBO, log p(x|z), KL) before the step."""
+    q = encode(encoder, x)
+    terms = elbo(x, q, decoder(reparameterize(q, eps)))
+    optimizer.zero_grad()
+    (-terms[0]).backward()
+    optimizer.step()
+    return [t.item() for t in terms]
+
+
+torch.manual_seed(SEED)
+encoder = nn.Sequential(nn.Linear(784, BUILD_HIDDEN), nn.ReLU(),
+                        nn.Linear(BUILD_HIDDEN, 2 * BUILD_LATENT))
+decoder = nn.Sequential(nn.Linear(BUILD_LATENT, BUILD_HIDDEN), nn.ReLU(),
+                        nn.Linear(BUILD_HIDDEN, 784))
+optimizer = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=LEARNING_RATE)
+gen, data = torch.Generator().manual_seed(SEED), torch.from_numpy(x_train)
+every, window, curve = max(1, BUILD_UPDATES // 50), [], []
+start = time.perf_counter()
+for step in range(1, BUILD_UPDATES + 1):
+    rows = torch.randint(len(data), (BATCH,), generator=gen)
+    x = (torch.rand(BATCH, 784, generator=gen) < data[rows]).float()  # dynamic binarisation
+    eps = torch.randn(BATCH, BUILD_LATENT, generator=gen)
+    window.append(vae_step(encoder, decoder, optimizer, x, eps))
+    if step % every == 0:
+        curve.append((step, *np.mean(window, axis=0)))
+        window = []
+build_seconds = time.perf_counter() - start
+print(f"{BUILD_UPDATES:,} updates in {build_seconds:.0f} s")
+
+# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+steps, elbos, recs, kls = (list(c) for c in zip(*curve, strict=True))
+with torch.no_grad():
+    core_samples = torch.sigmoid(decoder(torch.randn(36, BUILD_LATENT, generator=gen))).numpy()
+fig = plt.figure(figsize=(12, 4.2))
+left, right = fig.subfigures(1, 2, width_ratios=[1.3, 1])
+ck.plotting.plot_curves({"-ELBO": [-e for e in elbos], "-log p(x|z)": [-r for r in recs],
+                         "KL": kls}, x=steps, ax=left.subplots(), xlabel="update", ylabel="nats")
+ck.plotting.image_grid(core_samples, ncols=6, ax=right.subplots(),
+                       title="your VAE: p(x=1|h), h from the prior");
+
+# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+from IPython.display import Markdown
+
+Markdown(f"**This run**: minus the ELBO of the training batches fell from {-elbos[0]:.1f} to "
+         f"{-elbos[-1]:.1f} nats per image in {build_seconds:.0f} s; its KL term went from "
+         f"{kls[0]:.1f} to {kls[-1]:.1f} nats.")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **The package computes what you wrote.** `coursekit.torch.VAE` with the same layout, your
+# weights copied in, the same batch and the same noise: its `loss_terms` gives the same ELBO
+# terms, and its `train_step` (the step its `fit` repeats) the same Adam update.
+
+# %% slideshow={"slide_type": "fragment"}
+package = VAE(BUILD_LATENT, arch="mlp", hidden=BUILD_HIDDEN, learning_rate=LEARNING_RATE)
+package.encoder.load_state_dict(encoder.state_dict())
+package.decoder.load_state_dict(decoder.state_dict())
+optimizer = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=LEARNING_RATE)
+mine = vae_step(encoder, decoder, optimizer, x, eps)  # one more step of yours, a fresh Adam
+theirs = package.train_step(x, eps)
+print("largest difference of log p(x|z), KL:",
+      ", ".join(f"{abs(a - float(b)):.1e}" for a, b in zip(mine[1:], theirs, strict=True)))
+after = {**dict(encoder.named_parameters(prefix="encoder")),
+         **dict(decoder.named_parameters(prefix="decoder"))}
+gap = max((after[name] - value).abs().max().item() for name, value in package.named_parameters())
+print(f"weights after the step: largest difference {gap:.1e}")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 3. The model
 #
 # Encoder: $\boldsymbol{x}\to$ 400 ReLU units $\to(\boldsymbol{\mu},\log\boldsymbol{\sigma}^2)$, i.e.
 # $Q(\boldsymbol{h}|\boldsymbol{x}) = \mathcal{N}(\boldsymbol{\mu}(\boldsymbol{x}),\mathrm{diag}\,\boldsymbol{\sigma}^2(\boldsymbol{x}))$.
@@ -140,7 +311,7 @@ print(f"2-D model: {vae2.updates:,} updates in {history2['seconds'][-1]:.0f} s")
 vae_plots.terms_curves(history2);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 3. Reconstructions
+# ## 4. Reconstructions
 #
 # Top: test images; bottom: $p(\boldsymbol{x}=1|\boldsymbol{h}=\boldsymbol{\mu}(\boldsymbol{x}))$.
 # Two numbers per image are little: the 2-D model keeps the digit's class and slant and drops
@@ -150,7 +321,7 @@ vae_plots.terms_curves(history2);
 ck.plotting.image_grid(np.concatenate([test_bin[:12], vae2.reconstruct(test_bin[:12])]), ncols=12);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 4. The latent space
+# ## 5. The latent space
 #
 # The encoder means $\boldsymbol{\mu}(\boldsymbol{x})$ of the test images, coloured by their
 # label (which the VAE never saw). The KL term pulls the cloud towards $\mathcal{N}(\boldsymbol 0,\boldsymbol I)$;
@@ -175,7 +346,7 @@ a, b = int(np.flatnonzero(y_test == 1)[0]), int(np.flatnonzero(y_test == 7)[0])
 vae_plots.interpolation(vae2, test_bin[a], test_bin[b], steps=10);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 5. More latent variables: the likelihood model
+# ## 6. More latent variables: the likelihood model
 #
 # Same recipe, 20 latent variables (784-400-20, batch 128, Adam $10^{-3}$: the pytorch/examples
 # VAE). The dashed curve is minus the ELBO of 2,000 test images after each epoch: while it
@@ -206,7 +377,7 @@ ck.plotting.image_grid(vae2.sample(64, seed=1), ncols=8, ax=ax1, title="2-D late
 ck.plotting.image_grid(vae.sample(64, seed=1), ncols=8, ax=ax2, title=f"{LATENT}-D latent space");
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 6. The test log-likelihood in nats
+# ## 7. The test log-likelihood in nats
 #
 # For each test image, $\log p(\boldsymbol{x}) \gtrsim \log\frac1K\sum_{k=1}^K\frac{p(\boldsymbol{x}|\boldsymbol{h}_k)p(\boldsymbol{h}_k)}{Q(\boldsymbol{h}_k|\boldsymbol{x})}$,
 # $\boldsymbol{h}_k\sim Q(\boldsymbol{h}|\boldsymbol{x})$ (Burda et al. 2015), with $K=1000$,
@@ -256,7 +427,7 @@ test_ll = float(iwae_all.mean())
 print(f"this run: {test_ll:.1f} nats (IWAE, K={K_IWAE}); Burda et al. 2015: {PUBLISHED_IWAE_1LAYER} nats")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 7. One yardstick for every model: classifier FID and class coverage
+# ## 8. One yardstick for every model: classifier FID and class coverage
 #
 # `coursekit.metrics` shows samples to one fixed digit classifier: the Fréchet distance between
 # the Gaussians fitted to its features of the samples and of real test digits (classifier FID,
@@ -287,7 +458,7 @@ row_file = results.record(
 )
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 8. Save, load, and what to try
+# ## 9. Save, load, and what to try
 #
 # `save` writes the architecture and weights atomically; `VAE.load` builds the model the file
 # describes and loads its weights, as every model of the course does.

@@ -64,6 +64,11 @@ BETA_1 = 0.5
 LOSS = "non_saturating"  # or "saturating" (the minimax game)
 N_REPORT = 500  # samples judged by coursekit.metrics at every row
 N_SAMPLES = ck.by_mode(full=2000, smoke=500)  # samples of the final report
+# section 2, the algorithm written here: two small MLPs, trained for about a minute
+BUILD_UPDATES = ck.by_mode(full=1800, smoke=20)
+BUILD_LOG = ck.by_mode(full=50, smoke=5)  # steps per point of the curves
+BUILD_BATCH, BUILD_LATENT = 64, 64
+BUILD_HIDDEN = ck.by_mode(full=256, smoke=32)
 
 # %% slideshow={"slide_type": "skip"}
 import time
@@ -100,7 +105,206 @@ except ValueError as err:
     print("refused:", err)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 2. The networks
+# ## 2. Build it: the GAN game in plain PyTorch
+#
+# Before the package's DCGAN, the algorithm itself. The lecture notes' value function, with
+# $D(\boldsymbol x)=\sigma(\ell(\boldsymbol x))$ the discriminator's probability that
+# $\boldsymbol x$ is real, computed from its logit $\ell$ (the notes write $d$ for $D$):
+#
+# $$v(\theta^{(g)},\theta^{(d)})=\mathbb E_{\boldsymbol x\sim p_{\rm data}}\log D(\boldsymbol x)
+# +\mathbb E_{\boldsymbol z\sim\mathcal N(0,I)}\log\big(1-D(G(\boldsymbol z))\big).$$
+#
+# The discriminator maximises $v$, so it minimises $-v$: the binary cross-entropy with real
+# images labelled 1 and fakes labelled 0. With $\log\sigma(\ell)=-\mathrm{softplus}(-\ell)$ and
+# $\log(1-\sigma(\ell))=-\mathrm{softplus}(\ell)$ it is computed from the logits, never from
+# $D$ itself (which rounds to 0 or 1 in float32 once $|\ell|$ is large). The generator minimises
+# $\log(1-D(G(\boldsymbol z)))$ in the minimax game (**saturating**: its gradient vanishes
+# exactly when $D$ rejects the fakes, early in training), or $-\log D(G(\boldsymbol z))$
+# (**non-saturating**, Goodfellow et al. 2014). The notes state the minimax $v$; their code,
+# the TensorFlow tutorial, trains the non-saturating loss (`cross_entropy(ones, fake_output)`).
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 1.** Write the discriminator's loss $-v$ on a batch: `logit_real` [n] on real
+# images, `logit_fake` [m] on fakes; each term a mean over its own rows.
+
+# %% slideshow={"slide_type": "fragment"}
+from torch import nn
+from torch.nn import functional as F
+
+
+def discriminator_loss(logit_real, logit_fake):
+    """-v: binary cross-entropy from logits, real labelled 1, fake 0 (a scalar tensor)."""
+    ### BEGIN SOLUTION
+    real = F.binary_cross_entropy_with_logits(logit_real, torch.ones_like(logit_real))
+    fake = F.binary_cross_entropy_with_logits(logit_fake, torch.zeros_like(logit_fake))
+    loss = real + fake
+    ### END SOLUTION
+    return loss
+
+
+# %% slideshow={"slide_type": "fragment"}
+from coursekit.torch import exercises as ex
+
+ex.check_discriminator_loss(discriminator_loss)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 2.** The generator's loss, a mean over the fakes: $\log(1-D(G(\boldsymbol z)))$
+# with `saturating=True`, $-\log D(G(\boldsymbol z))$ with `saturating=False`.
+
+# %% slideshow={"slide_type": "fragment"}
+def generator_loss(logit_fake, saturating):
+    """The generator's loss from the discriminator's logits on fakes [m] (a scalar tensor)."""
+    ### BEGIN SOLUTION
+    if saturating:  # log(1 - D) = -BCE(logit, 0)
+        loss = -F.binary_cross_entropy_with_logits(logit_fake, torch.zeros_like(logit_fake))
+    else:  # -log D = BCE(logit, 1)
+        loss = F.binary_cross_entropy_with_logits(logit_fake, torch.ones_like(logit_fake))
+    ### END SOLUTION
+    return loss
+
+
+# %% slideshow={"slide_type": "fragment"}
+ex.check_generator_loss(generator_loss)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 3.** One step of the game, as pytorch/examples' `dcgan/main.py` takes it: make
+# `fake = G(z)`; the discriminator's step on real images and on `fake.detach()` (so that its
+# backward pass stops at the fakes and leaves the generator alone); then the generator's step,
+# on $D$ *after* its update, with `opt_g` only (its backward pass also fills $D$'s `.grad`,
+# which the next discriminator step must zero). Each step zeroes its own gradients first.
+# Return the two losses as numbers.
+
+# %% slideshow={"slide_type": "fragment"}
+def gan_step(G, D, opt_g, opt_d, x, z, saturating=False):
+    """One discriminator step, then one generator step; returns (d_loss, g_loss) as floats."""
+    ### BEGIN SOLUTION
+    fake = G(z)
+    opt_d.zero_grad()
+    d_loss = discriminator_loss(D(x), D(fake.detach()))
+    d_loss.backward()
+    opt_d.step()
+    opt_g.zero_grad()
+    g_loss = generator_loss(D(fake), saturating)
+    g_loss.backward()
+    opt_g.step()
+    ### END SOLUTION
+    return d_loss.item(), g_loss.item()
+
+
+# %% slideshow={"slide_type": "fragment"}
+ex.check_gan_step(gan_step)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Train it.** Your `gan_step` on two small MLPs (given: the networks are not this week's
+# exercise), on flattened digits in $[-1,1]$, with Adam at Radford et al.'s settings, for
+# `BUILD_UPDATES` steps: about a minute on a 2-core CPU (the cell prints its time). Every
+# `BUILD_LOG` steps we note the mean $D$ on a fixed batch of real digits and on fixed noise.
+
+# %% slideshow={"slide_type": "skip"}
+torch.manual_seed(SEED)
+G = nn.Sequential(nn.Linear(BUILD_LATENT, BUILD_HIDDEN), nn.LeakyReLU(0.2),
+                  nn.Linear(BUILD_HIDDEN, 2 * BUILD_HIDDEN), nn.LeakyReLU(0.2),
+                  nn.Linear(2 * BUILD_HIDDEN, 784), nn.Tanh())  # z [n, latent] -> x [n, 784]
+D = nn.Sequential(nn.Linear(784, 2 * BUILD_HIDDEN), nn.LeakyReLU(0.2),
+                  nn.Linear(2 * BUILD_HIDDEN, BUILD_HIDDEN), nn.LeakyReLU(0.2),
+                  nn.Linear(BUILD_HIDDEN, 1), nn.Flatten(0))  # x [n, 784] -> logits [n]
+opt_g = torch.optim.Adam(G.parameters(), lr=LEARNING_RATE, betas=(BETA_1, 0.999))
+opt_d = torch.optim.Adam(D.parameters(), lr=LEARNING_RATE, betas=(BETA_1, 0.999))
+flat = torch.from_numpy(x_train.reshape(len(x_train), 784))
+gen = torch.Generator().manual_seed(SEED)
+x_watch, z_watch = flat[:256], torch.randn(256, BUILD_LATENT, generator=gen)
+curve, losses, start = [], [], time.perf_counter()
+for step in range(1, BUILD_UPDATES + 1):
+    x = flat[torch.randint(len(flat), (BUILD_BATCH,), generator=gen)]
+    z = torch.randn(BUILD_BATCH, BUILD_LATENT, generator=gen)
+    losses.append(gan_step(G, D, opt_g, opt_d, x, z, saturating=LOSS == "saturating"))
+    if step % BUILD_LOG == 0:
+        with torch.no_grad():
+            d_real, d_fake = torch.sigmoid(D(x_watch)).mean(), torch.sigmoid(D(G(z_watch))).mean()
+        d_loss, g_loss = np.mean(losses[-BUILD_LOG:], axis=0)
+        curve.append((step, d_loss, g_loss, d_real.item(), d_fake.item()))
+build_seconds = time.perf_counter() - start
+print(f"{BUILD_UPDATES:,} steps in {build_seconds:.0f} s")
+
+# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+steps, d_losses, g_losses, d_reals, d_fakes = np.array(curve).T
+with torch.no_grad():
+    core_samples = (G(z_watch[:36]).reshape(-1, 28, 28).numpy() + 1) / 2
+fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(14, 4), width_ratios=[1, 1, 1.1])
+ax1.plot(steps, d_losses, label="D's loss $-v$")
+ax1.plot(steps, g_losses, label="G's loss")
+ax1.axhline(np.log(4), color="grey", ls=":", label="$\\ln 4$")
+ax1.set(xlabel="step", title="losses (means over the last steps)")
+ax1.legend()
+ax2.plot(steps, d_reals, label="$D(x)$, real")
+ax2.plot(steps, d_fakes, label="$D(G(z))$, fake")
+ax2.axhline(0.5, color="grey", ls=":")
+ax2.set(xlabel="step", ylim=(0, 1), title="mean $D$ on fixed real digits and noise")
+ax2.legend()
+ck.plotting.image_grid(core_samples, ncols=6, ax=ax3, title="your GAN: G(z) on fixed noise");
+
+# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+from IPython.display import Markdown
+
+Markdown(f"**This run**: {BUILD_UPDATES:,} steps in {build_seconds:.0f} s; over the last "
+         f"{BUILD_LOG} steps $D$'s loss {d_losses[-1]:.2f} (the equilibrium's $\\ln 4$ = "
+         f"{np.log(4):.2f}), $G$'s {g_losses[-1]:.2f}; $D(x)$ {d_reals[-1]:.2f} and "
+         f"$D(G(z))$ {d_fakes[-1]:.2f} on the fixed batch.")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# **What to look for.** In the first few hundred steps $D(x)$ and $D(G(z))$ part: the
+# discriminator learns first. Then the generator catches up and the two settle apart from
+# each other, well away from $1/2$, while the losses jitter from step to step: a GAN's losses do not fall
+# like a likelihood's, and a flat stretch is not convergence. A minute of an MLP GAN gives
+# grey strokes with speckle in the background, most of them recognisable as digits, some as
+# no digit at all; the convolutional DCGAN below, trained ten times longer, draws cleaner
+# ones. Run the loop with `LOSS = "saturating"` to see the vanishing gradient: $D(G(z))$
+# stays near 0 for much longer.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **The package computes what you wrote.** `coursekit.torch.DCGAN.train_step` is the same
+# step on the tutorial's convolutional networks, with one difference of order: it updates
+# both networks from one pass, as the TensorFlow tutorial does, so its generator's step sees
+# $D$ *before* the discriminator's update; yours, as pytorch/examples', after it. So we run
+# your `gan_step` on copies of the package's networks (same weights; dropout off, so that no
+# random mask differs), with the package's first noise draw and the same batch, twice: as it
+# is, for the discriminator's update, and with the discriminator's learning rate set to 0, for
+# the generator's, where the two orders agree.
+
+# %% slideshow={"slide_type": "fragment"}
+import copy
+
+from coursekit.torch import DCGAN
+
+package = DCGAN(LATENT, generator_channels=G_CHANNELS, discriminator_channels=D_CHANNELS,
+                learning_rate=LEARNING_RATE, beta_1=BETA_1, dropout=0.0, seed=SEED)
+batch = torch.from_numpy(x_train[:BATCH])[:, None]  # [n, 1, 28, 28] in [-1, 1]
+z = torch.randn((BATCH, LATENT), generator=torch.Generator().manual_seed(SEED))
+
+
+def yours(d_learning_rate):
+    """Your gan_step on copies of the package's networks and fresh Adams like the package's."""
+    G, D = copy.deepcopy(package.generator), copy.deepcopy(package.discriminator)
+    opt_g = torch.optim.Adam(G.parameters(), lr=LEARNING_RATE, betas=(BETA_1, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=d_learning_rate, betas=(BETA_1, 0.999))
+    d_loss, g_loss = gan_step(G.train(), D.train(), opt_g, opt_d, batch, z, saturating=False)
+    return G, D, d_loss, g_loss
+
+
+def largest(a, b):
+    return max((p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameters(), strict=True))
+
+
+_, D_mine, d_loss, _ = yours(LEARNING_RATE)
+G_mine, _, _, g_loss = yours(0.0)
+stats = package.train_step(batch)  # draws its noise from torch.Generator().manual_seed(SEED)
+print(f"D's loss: yours {d_loss:.6f}, the package's {stats['d_loss']:.6f}")
+print(f"G's loss: yours {g_loss:.6f}, the package's {stats['g_loss']:.6f}")
+print(f"D's weights after the step: largest difference {largest(D_mine, package.discriminator):.1e}")
+print(f"G's weights after the step: largest difference {largest(G_mine, package.generator):.1e}")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 3. The networks
 #
 # Generator: $\boldsymbol z\in\mathbb R^{100}\to$ dense $7\times7\times c_0$ $\to$ transposed
 # convolutions $5\times5$ to $7\times7\times c_1$, $14\times14\times c_2$ and $28\times28\times1$,
@@ -118,7 +322,7 @@ n_d = sum(p.numel() for p in gan.discriminator.parameters())
 print(f"generator {n_g:,} parameters, discriminator {n_d:,}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 3. Training, with the sample report at every row
+# ## 4. Training, with the sample report at every row
 #
 # Every `LOG_EVERY` updates: means over those updates of $D$ on real and on fake digits and of
 # both losses, the fixed-noise grid, and the sample report of `N_REPORT` fresh samples.
@@ -172,7 +376,7 @@ for ax, i in zip(np.atleast_1d(axes), picks, strict=True):
 gan_plots.grid_animation(history["grid"], history["update"])
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 4. The final sample report
+# ## 5. The final sample report
 #
 # `N_SAMPLES` samples beside the same number of real training digits: the FID of real digits is
 # the floor at this sample count.
@@ -200,7 +404,7 @@ row_file = results.record(
 )
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 5. Save, load, and what to try
+# ## 6. Save, load, and what to try
 #
 # `save` writes the weights in one layout that both frameworks read: the file loads into
 # `coursekit.keras.DCGAN` too.

@@ -11,6 +11,40 @@ terms (:mod:`coursekit.common.exercises`)::
 One module per week's family; every check is re-exported here.
 """
 
+from coursekit.keras.exercises.ebm import (
+    check_buffer_draw,
+    check_ebm_loss,
+    check_langevin,
+    ebm_problem,
+)
+from coursekit.keras.exercises.gan import (
+    check_discriminator_loss,
+    check_generator_loss,
+    check_train_step,
+    gan_problem,
+)
 from coursekit.keras.exercises.rbm import check_cd_loss, check_free_energy, rbm_problem
+from coursekit.keras.exercises.vae import (
+    check_bernoulli_log_prob,
+    check_kl_divergence,
+    check_reparameterize,
+    vae_problem,
+)
 
-__all__ = ["check_cd_loss", "check_free_energy", "rbm_problem"]
+__all__ = [
+    "check_bernoulli_log_prob",
+    "check_buffer_draw",
+    "check_cd_loss",
+    "check_discriminator_loss",
+    "check_generator_loss",
+    "check_train_step",
+    "gan_problem",
+    "check_ebm_loss",
+    "check_free_energy",
+    "check_kl_divergence",
+    "check_langevin",
+    "check_reparameterize",
+    "ebm_problem",
+    "rbm_problem",
+    "vae_problem",
+]
