@@ -21,13 +21,14 @@ from typing import Any, NoReturn
 import numpy as np
 from tqdm import tqdm
 
-from coursekit.checks import (
+from coursekit.checks import (  # fmt: skip
     CoursekitWarning,
     TrainingDiverged,
     check_bool,
     check_float,
     check_int,
     check_seed,
+    describe,
     to_numpy,
 )
 from coursekit.io import read_npz
@@ -80,11 +81,9 @@ def eta_schedule(eta: float, eta_final: Any, epochs: int) -> list[float] | None:
     if eta_final is None:
         return None
     final = check_float(eta_final, "eta_final", ">= 0")
-    if final > eta:
-        raise ValueError(
-            f"eta_final (the step size the schedule decays to) must be <= eta = {eta:g}, got "
-            f"{eta_final!r}: the schedule decays; to train with a larger step, raise eta"
-        )
+    if final > eta:  # a rising "decay" is a typo, not a schedule
+        raise ValueError(f"{describe('eta_final')} must be <= eta = {eta:g}, got {eta_final!r}: "
+                         "the schedule decays; to train with a larger step, raise eta")
     return [eta + (final - eta) * (e + 0.5) / epochs for e in range(epochs)]
 
 
