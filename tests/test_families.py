@@ -61,7 +61,7 @@ def test_committed_records_are_chosen_and_a_newer_full_run_replaces_them(tmp_pat
     assert "RBM PyTorch: from" in text and "(run, full mode" in text
     assert "an older record of the same key" in text and "no record of: EBM, GAN" in text
     # samples are read from the folder the chosen record came from
-    assert results.load_samples(chosen.rows[0]).shape == (results.N_KEPT_SAMPLES - 14, 28, 28)
+    assert results.load_samples(chosen.rows[0]).shape == (50, 28, 28)  # all it drew
     assert chosen.rows[0]["_folder"] == str(run)
     # only one source when asked
     only = families.choose_records(["committed"], committed=committed, run=run)
@@ -110,10 +110,12 @@ def test_no_records_gives_a_message_and_empty_figures(tmp_path, monkeypatch):
     grids = families.sample_grids(chosen.rows)
     assert len(grids.axes) == 4
     assert [ax.get_title() for ax in grids.axes] == list(families.FAMILIES)
-    assert len(families.coverage_histograms(chosen.rows).axes) == 4
-    cost = families.quality_vs_cost(chosen.rows, real=[(100, 0.7), (1000, 0.1)])
-    assert len(cost.axes) == 2 and "no record" in cost.axes[0].texts[0].get_text()
-    assert not cost.axes[0].lines  # no floor line on an empty panel
+    scores = families.compare(chosen.rows, baseline=False, real=False)
+    assert scores.entries == [] and "nothing" in str(scores)
+    assert len(families.coverage_histograms(scores).axes) == 10  # 4 families + baseline/real
+    cost = families.quality_vs_cost(scores)
+    assert len(cost.axes) == 2 and "no entry scored" in cost.axes[0].texts[0].get_text()
+    assert not cost.axes[0].lines and not cost.legends  # no floor line, no legend
     assert families.cost_summary(chosen.rows)["ratio"] is None
     assert families.likelihood_summary(chosen.rows) == []
 
@@ -152,7 +154,7 @@ def test_the_figures_have_one_panel_per_family_and_framework(tmp_path, monkeypat
     fig = families.sample_grids(rows, n=16, ncols=4)
     axes = np.array(fig.axes).reshape(2, 4)  # frameworks as rows, families as columns
     titles = [[ax.get_title() for ax in row] for row in axes]
-    assert titles[0][0].startswith("RBM · PyTorch\nFID ") and "/10 classes" in titles[0][0]
+    assert titles[0][0].startswith("RBM · PyTorch\nlab's FID ") and "(its n=40)" in titles[0][0]
     assert titles[1][0].startswith("RBM · Keras (tensorflow)")
     assert [t.split(" ·")[0] for t in titles[0]] == ["RBM", "EBM", "VAE", "GAN"]
     assert titles[1][1] == "" and titles[1][3] == ""  # no second EBM or GAN record
@@ -160,16 +162,18 @@ def test_the_figures_have_one_panel_per_family_and_framework(tmp_path, monkeypat
     assert axes[0, 0].images[0].get_array().shape == (4 * 29 - 1, 4 * 29 - 1)
     # the Keras VAE record has no stored samples: its panel says so
     assert "no samples stored" in axes[1, 2].texts[0].get_text() and not axes[1, 2].images
-    hist = families.coverage_histograms(rows)
-    assert len(hist.axes) == 8 and len(hist.axes[0].patches) == 10
-    cost = families.quality_vs_cost(rows, real=[(100, 0.7), (40, 1.5)])
+    scores = families.compare(rows, n=40, baseline=False, real=True)  # 50 stored: subsampled
+    hist = families.coverage_histograms(scores)
+    assert len(hist.axes) == 10 and len(hist.axes[0].patches) == 10
+    cost = families.quality_vs_cost(scores)
     train_ax, sample_ax = cost.axes
-    # the real-digit floor at the records' n (40 here), as one dashed line per panel
-    assert [line.get_ydata()[0] for line in train_ax.lines] == [1.5]
+    # the real-digit floor at the same n, as one dashed line per panel
+    assert [line.get_ydata()[0] for line in train_ax.lines] == [scores.real.fid]
     assert train_ax.get_xscale() == "log" and sample_ax.get_xscale() == "log"
-    assert len(train_ax.collections) == 6  # one marker per record
-    assert sorted(t.get_text() for t in train_ax.get_legend().get_texts()) == sorted(
-        ["RBM", "EBM", "VAE", "GAN", "40 real digits", "PyTorch: filled", "Keras: open"])
+    assert len(train_ax.collections) == 5  # one marker per scored record (the Keras VAE: none)
+    assert sorted(t.get_text() for t in cost.legends[0].get_texts()) == sorted(
+        ["RBM", "EBM", "VAE", "GAN", "40 real digits (the floor)", "PyTorch: filled",
+         "Keras: open"])
     # frameworks by fill: PyTorch markers filled with the family colour, Keras ones white
     faces = [tuple(c.get_facecolor()[0][:3]) for c in train_ax.collections]
     assert (1.0, 1.0, 1.0) in faces and any(f != (1.0, 1.0, 1.0) for f in faces)
@@ -207,8 +211,8 @@ def test_bad_rows_and_sizes_are_refused_by_name(tmp_path, monkeypatch):
         families.table([{"family": "RBM"}])
     _record(tmp_path, "k", "GAN", "PyTorch", "full", monkeypatch)
     rows = results.collect(tmp_path)
-    with pytest.raises(ValueError, match="n must be at most 64"):
-        families.sample_grids(rows, n=65)
+    with pytest.raises(ValueError, match="n must be at most 500"):
+        families.sample_grids(rows, n=501)
     with pytest.raises(ValueError, match="ncols must be a positive integer"):
         families.sample_grids(rows, ncols=0)
 
@@ -246,10 +250,12 @@ def test_the_texts_take_every_number_from_the_records(tmp_path, monkeypatch):
     _record(folder, "week3_vae_pytorch", "VAE", "PyTorch", "full", monkeypatch,
             sample_seconds=0.004, log_likelihood=-86.0, likelihood_method="IWAE K=1000")
     rows = families.choose_records(["run"], run=folder).rows
-    fid = rows[0]["samples"]["fid"]
-    facts = families.family_facts(rows)
-    assert f"FID {fid:.2f} at n = 40" in facts and "log-likelihood -104.2 nats (AIS)" in facts
-    assert "**EBM**: no record" in facts and "**GAN**: no record" in facts
+    scores = families.compare(rows, n=50, baseline=False, real=False)
+    fid = scores.models[0].fid
+    facts = families.family_facts(scores)
+    assert f"(best by FID at n = 50: PyTorch): FID {fid:.2f}" in facts
+    assert "log-likelihood -104.2 nats (AIS)" in facts and "0.24 s per sample" in facts
+    assert "**EBM**: no score at n = 50 (no record)" in facts
     assert "factor of about **3,000**" in families.cost_text(rows)
     text = families.likelihood_text(rows)
     assert "-104.2 nats (AIS, 100 chains)" in text and "**18.2 nats**" in text

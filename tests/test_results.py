@@ -183,9 +183,10 @@ def test_samples_are_kept_beside_the_record_and_read_back(tmp_path, monkeypatch)
     (row,) = results.collect()
     assert row["sample_file"] == "week3_vae_x.samples.npz"
     back = results.load_samples(row)
-    assert back.shape == (results.N_KEPT_SAMPLES, 28, 28) and back.dtype == np.float32
+    assert back.shape == (100, 28, 28) and back.dtype == np.float32  # all 100 (<= 500 kept)
+    assert (row["samples_drawn"], row["samples_kept"]) == (100, 100)
     # 8-bit storage: within half a grey level of what was recorded
-    np.testing.assert_allclose(back, x[:64].reshape(-1, 28, 28), atol=0.5 / 255 + 1e-7)
+    np.testing.assert_allclose(back, x.reshape(-1, 28, 28), atol=0.5 / 255 + 1e-7)
     # copied with its samples (the committed records of make outputs)
     copied = results.copy_records(tmp_path / "committed", mode="full")
     assert [p.name for p in copied] == ["week3_vae_x.json"]
@@ -196,6 +197,7 @@ def test_samples_are_kept_beside_the_record_and_read_back(tmp_path, monkeypatch)
     results.record("week3_vae_x", family="VAE", model="VAE", framework="PyTorch")
     (row,) = results.collect()
     assert row["sample_file"] is None and results.load_samples(row) is None
+    assert row["samples_drawn"] is None and row["samples_kept"] is None
     assert not (tmp_path / "run" / "week3_vae_x.samples.npz").exists()
 
 

@@ -9,9 +9,15 @@ Each lab ends with one call::
                    updates=6000)
 
 which writes ``<results folder>/week1_rbm_pytorch.json`` (atomically). With
-``samples=x`` (images [n, 28, 28] or [n, 784] in [0, 1]) the first 64 are kept beside it as
-``week1_rbm_pytorch.samples.npz`` (uint8) and :func:`load_samples` reads them back, so the
-closing notebook can show every family's samples without training anything. ``coursekit run``
+``samples=x`` (images [n, 28, 28] or [n, 784] in [0, 1], all the lab drew) the first
+:data:`N_KEPT_SAMPLES` (= :data:`N_COMPARE`, 500) are kept beside it as
+``week1_rbm_pytorch.samples.npz`` (uint8, compressed: about 0.1 to 0.3 MB) and
+:func:`load_samples` reads them back, so the closing notebook can show every family's samples,
+and score every family at the one sample count :data:`N_COMPARE`, without training anything.
+The record says how many samples the lab drew (``samples_drawn``, the count its
+``sample_seconds`` timed) and how many it kept (``samples_kept``). Records written before the
+common count kept 64 samples and have neither field: they still load, and week 5 says that
+they cannot be scored at :data:`N_COMPARE`. ``coursekit run``
 collects every record into ``build/results.md`` after a run, and ``make outputs`` refreshes
 the committed copies (the table ``benchmarks/results/course.md`` and the records with their
 samples in ``benchmarks/results/course/``) from the full-mode records.
@@ -36,6 +42,7 @@ from coursekit import config
 from coursekit.io import atomic_write_bytes, atomic_write_text, read_npz
 
 __all__ = [
+    "N_COMPARE",
     "N_KEPT_SAMPLES",
     "collect",
     "copy_records",
@@ -49,7 +56,12 @@ __all__ = [
 
 RESULTS_ENV = "COURSEKIT_RESULTS"
 _KEY = re.compile(r"[A-Za-z0-9_.-]+")
-N_KEPT_SAMPLES = 64  # images kept per record for the closing notebook's grids
+#: The one sample count at which week 5 scores every family (the smallest lab's ``N_SAMPLES``).
+N_COMPARE = 500
+#: Images kept per record (the closing notebook's grids and its common-n scores).
+N_KEPT_SAMPLES = N_COMPARE
+#: What records written before the common count kept (they load, but cannot be compared).
+N_KEPT_BEFORE = 64
 _SAMPLES_SUFFIX = ".samples.npz"
 
 
@@ -111,8 +123,9 @@ def record(
         updates: parameter updates of the training run.
         samples: the model's samples, [n, 28, 28] or [n, 784] (or with one channel axis,
             [n, 1, 28, 28] or [n, 28, 28, 1]) in [0, 1] (NumPy or a tensor),
-            or None; the first :data:`N_KEPT_SAMPLES` are stored as 8-bit images beside the
-            record (read them with :func:`load_samples`).
+            or None: pass all the lab drew (the ``sample_seconds`` draw). The first
+            :data:`N_KEPT_SAMPLES` are stored as 8-bit images beside the record (read them with
+            :func:`load_samples`); the record notes ``samples_drawn`` and ``samples_kept``.
     """
     if not isinstance(key, str) or not _KEY.fullmatch(key):
         raise ValueError(
@@ -129,7 +142,7 @@ def record(
         isinstance(updates, bool) or not isinstance(updates, int) or updates < 0
     ):
         raise ValueError(f"updates must be a non-negative integer or None, got {updates!r}.")
-    images = None if samples is None else _as_images(samples)
+    drawn, images = (None, None) if samples is None else _as_images(samples)
     target = Path(folder) if folder is not None else results_dir()
     row = {
         "key": key,
@@ -146,6 +159,8 @@ def record(
         "samples": None if report is None else report.as_dict(),
         "notes": notes,
         "sample_file": None if images is None else f"{key}{_SAMPLES_SUFFIX}",
+        "samples_drawn": drawn,
+        "samples_kept": None if images is None else len(images),
     }
     if images is not None:
         _write_samples(target / row["sample_file"], images)
@@ -154,15 +169,16 @@ def record(
     return atomic_write_text(target / f"{key}.json", json.dumps(row, indent=2) + "\n")
 
 
-def _as_images(samples: Any) -> Any:
-    """``samples`` as uint8 [m, 28, 28] (m <= N_KEPT_SAMPLES), checked by the yardstick's own
-    :func:`coursekit.metrics.report.check_samples` (shape, NaN, range with a hint)."""
+def _as_images(samples: Any) -> tuple[int, Any]:
+    """``(n drawn, uint8 [m, 28, 28])`` with m = min(n, N_KEPT_SAMPLES), the first m of
+    ``samples``, checked by the yardstick's own :func:`coursekit.metrics.report.check_samples`
+    (shape, NaN, range with a hint)."""
     import numpy as np
 
     from coursekit.metrics.report import check_samples
 
-    arr = check_samples(samples, "samples")[:N_KEPT_SAMPLES]
-    return np.rint(arr * 255.0).astype(np.uint8)
+    arr = check_samples(samples, "samples")
+    return len(arr), np.rint(arr[:N_KEPT_SAMPLES] * 255.0).astype(np.uint8)
 
 
 def _write_samples(path: Path, images: Any) -> None:
@@ -241,7 +257,8 @@ def collect(folder: str | os.PathLike[str] | None = None, mode: str | None = Non
 
 
 _TEXT_FIELDS = ("key", "family", "model", "framework")
-_NUMBER_FIELDS = ("log_likelihood", "train_seconds", "sample_seconds", "updates")
+_NUMBER_FIELDS = ("log_likelihood", "train_seconds", "sample_seconds", "updates",
+                  "samples_drawn", "samples_kept")
 _SAMPLE_FIELDS = ("n_samples", "fid", "n_classes", "entropy")
 
 

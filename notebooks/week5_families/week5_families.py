@@ -24,9 +24,11 @@
 # The closing notebook of the course. Every lab of weeks 1 to 4 ended by recording its model's
 # row of the course-wide results table (`coursekit.course.results`): the sample report of
 # `coursekit.metrics`, the log-likelihood where the family has one, training and sampling time
-# at the full-mode budget, and 64 of its samples. Here the four families (RBM, EBM, VAE, GAN)
-# meet: one table, one sample grid per family, quality against cost, the likelihoods that
-# exist, and what each family trades. **Nothing is trained**: this notebook reads the records.
+# at the full-mode budget, and its first 500 samples. Here the four families (RBM, EBM, VAE, GAN)
+# meet, **every one scored at the same sample count** beside a baseline without a neural
+# network (PCA + a Gaussian mixture) and beside real digits: one table, one sample grid per
+# family, quality against cost per sample, the likelihoods that exist, and what each family
+# trades. **Nothing is trained** but the baseline (seconds): this notebook reads the records.
 #
 # Quotes M. Hjorth-Jensen's lecture notes (week of 15-19 April 2024) where they set the families
 # against each other (in their VAE and GAN sections); further reading: Hinton (2002), Du and
@@ -59,13 +61,15 @@ ALLOW_SMOKE = False  # also show smoke-mode records (marked as such)
 RECORDS = None  # folder of records to show (None: the committed benchmarks/results/course)
 RUN_RECORDS = None  # this run's records (None: $COURSEKIT_RESULTS, else build/results)
 REAL_NS = ck.by_mode(full=[100, 500, 1000, 2000], smoke=[100, 500])  # real digits per FID
-N_GRID = 36  # samples shown per model (at most the 64 each record keeps)
+N_GRID = 36  # samples shown per model (at most the 500 each record keeps)
+SEED = 0  # the subsample of records storing more than N_COMPARE, the baseline, the real digits
 
 # %% slideshow={"slide_type": "skip"}
 from IPython.display import Markdown, display
 
-from coursekit.course import families
+from coursekit.course import families, results
 
+N_COMPARE = results.N_COMPARE  # the one sample count of every score below (the smallest lab's)
 ck.plotting.use_style()
 chosen = families.choose_records(committed=RECORDS, run=RUN_RECORDS, allow_smoke=ALLOW_SMOKE)
 rows = chosen.rows
@@ -100,32 +104,77 @@ for n, fid, k in real:
     print(f"{n:>6,} real training digits: FID {fid:6.2f}, {k}/10 classes")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# So compare models only at equal $n$ (the table's `n` column), and read every FID against the
-# real digits at the same $n$. The dashed line in section 4 is that floor.
+# So compare models only at equal $n$, and read every FID against the real digits at the same
+# $n$. The labs drew different numbers of samples (500 to 2,000), so this notebook scores every
+# family again at one $n$ from the samples each record keeps (section 2); the dashed line in
+# section 4 is the floor at that $n$.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 2. The table
+# ## 2. The table, at one $n$
 #
-# One row per trained model (full mode unless marked): training length in parameter updates,
-# wall-clock seconds on the machine that ran the lab, the sample report, and the test
-# log-likelihood in nats per image where the family has one.
+# Every record's stored samples scored again at $n$ = `N_COMPARE` (a fixed-seed subsample where
+# a record keeps more) against the same test digits, beside two rows scored the same way: a
+# **baseline**, PCA (50 components) + a Gaussian mixture (50 components, full covariances)
+# fitted here to the training digits in seconds, and $n$ **real training digits** (the floor).
+# A record that keeps fewer samples (one written before the records kept `N_COMPARE`, or a
+# smoke run) is not scored, and the line below says so: never an FID at another $n$.
+
+# %% slideshow={"slide_type": "skip"}
+scores = families.compare(rows, n=N_COMPARE, seed=SEED)
+print(scores)
+print(scores.baseline_model)
 
 # %% slideshow={"slide_type": "-"} tags=["hide-input"]
-display(Markdown(families.table(rows)))
+display(Markdown(families.comparison_table(scores)))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# The full table with every column (model, entropy, reference set) is
-# `benchmarks/results/course.md` for the committed run and `build/results.md` after `make run`.
+# Columns: training length in parameter updates and wall-clock seconds on the machine that ran
+# the lab (the baseline: its fit here), sampling seconds per sample (the lab's `sample_seconds`
+# over the samples it timed), the FID at $n$ and its excess over the real digits at the same
+# $n$, classes covered, class entropy, and the test log-likelihood in nats per image where the
+# family has one. The labs' own reports, each at the lab's own $n$, are
+# `benchmarks/results/course.md` for the committed run and `build/results.md` after `make run`:
+# read each of those against the real digits at its $n$ (section 1), never against each other.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Like with like: what the scored images are
+#
+# Every scored image is a grey-level image in $[0, 1]$, like the real test digits; they differ
+# in whether they are one draw of the model or an average over its pixel noise:
+#
+# * **RBM**: the Bernoulli means $p(\boldsymbol x = 1\mid\boldsymbol h)$ of the last Gibbs step
+#   (`RBM.sample` returns them), not the binary states $\boldsymbol x$ the chain carries.
+# * **EBM**: the final states of the Langevin chains themselves, continuous values in $[-1, 1]$
+#   mapped to $[0, 1]$: one draw per chain, no averaging.
+# * **VAE**: the decoder means $p(\boldsymbol x = 1\mid\boldsymbol z)$ at
+#   $\boldsymbol z\sim\mathcal N(0, I)$ (`VAE.sample` returns them), not Bernoulli draws from
+#   them.
+# * **GAN**: the generator's outputs themselves ($\tanh$ mapped to $[0, 1]$): one draw each.
+# * **Baseline**: draws of the mixture mapped back to pixels and clipped to $[0, 1]$.
+#
+# So the RBM's and the VAE's images are averages (smoother than any one of their samples, and
+# closer to grey-level digits), the others single draws. Scored as one binary draw from the same
+# means instead, at the same $n$:
+
+# %% slideshow={"slide_type": "-"}
+draws = families.bernoulli_draws(scores, seed=SEED)
+for entry in draws:
+    mean = next(e for e in scores.models if e.row is entry.row)
+    print(f"{entry.label}: FID {entry.fid:.2f} ({mean.fid:.2f} as means), "
+          f"{entry.n_classes}/10 classes")
+if not draws:
+    print(f"No RBM or VAE record scored at n = {N_COMPARE:,}: nothing to draw from.")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. One sample grid per family
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# The first samples each lab stored (families as columns, frameworks as rows), titled with their
-# classifier FID at the report's sample count and the digits they cover.
+# The first samples each lab stored (families as columns, frameworks as rows), and the
+# baseline's (last column), titled with their classifier FID at $n$ = `N_COMPARE` and the digits
+# they cover.
 
 # %% slideshow={"slide_type": "-"} tags=["hide-input"]
-fig = families.sample_grids(rows, n=N_GRID)
+fig = families.sample_grids(rows, n=N_GRID, comparison=scores)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # What the samples are (each lab names its chains in the report):
@@ -136,11 +185,11 @@ display(Markdown(families.sample_descriptions(rows)))
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Which digits each model draws
 #
-# The classifier's predicted class of every sample: a chain stuck in a few modes, or a generator
-# that dropped digits, shows as missing bars.
+# The classifier's predicted class of every sample (the same $n$ for every panel): a chain stuck
+# in a few modes, or a generator that dropped digits, shows as missing bars.
 
 # %% slideshow={"slide_type": "-"} tags=["hide-input"]
-fig = families.coverage_histograms(rows)
+fig = families.coverage_histograms(scores)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Quality against cost
@@ -149,13 +198,15 @@ fig = families.coverage_histograms(rows)
 # pass**.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Left: FID against training time. Right: FID against the time to draw the report's samples.
-# An RBM sample is the end of a Gibbs chain and an EBM sample the end of a Langevin chain, each
+# Left: FID at $n$ = `N_COMPARE` against training time (the baseline: its fit). Right: the same
+# FID against the sampling time **per sample** (each lab's sampling time over the number of
+# samples it timed). The dashed line is the real digits at the same $n$; the legend sits under
+# the panels. An RBM sample is the end of a Gibbs chain and an EBM sample the end of a Langevin chain, each
 # many network evaluations long; a VAE or GAN sample is one forward pass of the decoder or
 # generator.
 
 # %% slideshow={"slide_type": "-"} tags=["hide-input"]
-fig = families.quality_vs_cost(rows, real=real)  # dashed: real digits at the records' n
+fig = families.quality_vs_cost(scores)  # dashed: real digits at the same n
 
 # %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
 display(Markdown(families.cost_text(rows)))
@@ -198,10 +249,30 @@ display(Markdown(families.likelihood_text(rows)))
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. What each family trades
 #
-# The numbers first (each family's best record by FID):
+# The numbers first (each family's best record by FID at $n$ = `N_COMPARE`):
 
 # %% slideshow={"slide_type": "-"} tags=["hide-input"]
-display(Markdown(families.family_facts(rows)))
+display(Markdown(families.family_facts(scores)))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### What each family buys over the baseline
+#
+# The baseline is a mixture of 50 Gaussians in the 50-dimensional linear subspace that keeps
+# most of the digits' pixel variance: no neural network, fitted in seconds, one matrix product
+# per sample. Each family against it, at the same $n$ (FID above the real digits' floor, classes,
+# time per sample):
+
+# %% slideshow={"slide_type": "-"} tags=["hide-input"]
+display(Markdown(families.buys_text(scores)))
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# What to look for: a family whose FID is not below the baseline's buys nothing on this
+# yardstick, whatever its training cost; one that is below it buys sample quality, and the
+# factor "closer to the floor" says how much. Beyond the yardstick, each family buys what the
+# baseline lacks: the RBM a likelihood estimate and an energy, the EBM an energy usable as a
+# score for out-of-distribution detection, the VAE an encoder, a latent space and a bound on
+# the likelihood, the GAN sharp single-pass samples. The baseline's own density lives in the
+# PCA subspace only, so it gives no likelihood of an image.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # * **RBM** (Hinton 2002; week 1 and the notes' Boltzmann machines): an explicit energy with
@@ -236,8 +307,9 @@ display(Markdown(families.family_facts(rows)))
 #
 # * Run one lab longer (on a GPU): how far do its FID and coverage move, and does the order of
 #   the families change?
-# * Score every family at the same $n$: set the labs' `N_SAMPLES` equal and compare with the
-#   real digits at that $n$ (section 1).
+# * Score at a larger $n$: raise `N_SAMPLES` in every lab and `results.N_KEPT_SAMPLES`, re-run,
+#   and set `N_COMPARE` here: how much do the FIDs, the baseline's and the floor fall, and does
+#   the order change?
 # * Week 1's parallel tempering or more Gibbs steps: how much sampling time buys the RBM's rare
 #   digits (the Keras RBM's 0s)?
 # * Estimate the VAE's likelihood with more importance samples (`K_IWAE`) and the RBM's with

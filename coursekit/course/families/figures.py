@@ -18,7 +18,6 @@ from coursekit.course.families.records import (
     check_rows,
     family_rank,
     report_of,
-    row_label,
     sort_key,
 )
 
@@ -41,13 +40,20 @@ def _layout(rows: list[dict]) -> tuple[list[str], list[list[dict]]]:
     return families, columns
 
 
-def _panel_title(row: dict) -> str:
-    s = report_of(row)
+def _panel_title(row: dict, comparison: Any = None) -> str:
+    """The family, framework and score: at the comparison's ``n`` when one is given, else the
+    lab's own report (its own ``n``, said)."""
     head = f"{row['family']} · {row['framework']}"
+    if comparison is not None:
+        e = comparison.entry(row["key"])
+        if e is None or not e.scored:
+            return head + f"\nnot scored at n={comparison.n}"
+        return head + f"\nFID {e.fid:.1f} at n={e.n} · {e.n_classes}/10 classes"
+    s = report_of(row)
     if s.get("fid") is None:
         return head + "\nno sample report"
     n, k = s.get("n_samples", "?"), s.get("n_classes", "?")
-    return head + f"\nFID {s['fid']:.1f} (n={n}) · {k}/10 classes"
+    return head + f"\nlab's FID {s['fid']:.1f} (its n={n}) · {k}/10 classes"
 
 
 def _empty(ax: Any, text: str) -> None:
@@ -63,19 +69,24 @@ def _mark_smoke(ax: Any, row: dict) -> None:
                 color=SMOKE_COLOUR, fontsize="large", fontweight="bold", alpha=0.8, rotation=20)
 
 
-def sample_grids(rows: Sequence[dict], *, n: int = 36, ncols: int = 6) -> Any:
+def sample_grids(rows: Sequence[dict], *, n: int = 36, ncols: int = 6,
+                 comparison: Any = None) -> Any:
     """One grid of stored samples per model: families as columns, frameworks as rows.
 
     Args:
         rows: records (:func:`~coursekit.course.families.choose_records`); samples are read with
             :func:`coursekit.course.results.load_samples`.
-        n: images per grid (at most the stored 64).
+        n: images per grid (at most :data:`~coursekit.course.results.N_KEPT_SAMPLES`; a record
+            that stores fewer shows all it has).
         ncols: columns of each grid.
+        comparison: :func:`~coursekit.course.families.compare`: titles give its scores at one
+            ``n``, and a last column shows the baseline's samples (None: the labs' own reports,
+            each at its own ``n``).
 
     Returns:
         A figure with ``max(1, records per family) x len(families)`` axes (at least the four
-        families); a family without a record, or a record without stored samples, gets an
-        axes that says so.
+        families, plus the baseline's column with ``comparison``); a family without a record,
+        or a record without stored samples, gets an axes that says so.
     """
     import matplotlib.pyplot as plt
 
@@ -89,8 +100,11 @@ def sample_grids(rows: Sequence[dict], *, n: int = 36, ncols: int = 6) -> Any:
         raise ValueError(f"n must be at most {results.N_KEPT_SAMPLES} (the samples kept per "
                          f"record), got {n}.")
     families, columns = _layout(rows)
+    base = None if comparison is None else comparison.baseline
+    extra = base is not None and base.images is not None
     nrows = max(1, max(len(c) for c in columns))
-    fig, axes = plt.subplots(nrows, len(families), figsize=(3.3 * len(families), 3.9 * nrows),
+    ncol_axes = len(families) + extra
+    fig, axes = plt.subplots(nrows, ncol_axes, figsize=(3.3 * ncol_axes, 3.9 * nrows),
                              squeeze=False, layout="constrained")
     for j, (family, column) in enumerate(zip(families, columns, strict=True)):
         for i in range(nrows):
@@ -108,12 +122,19 @@ def sample_grids(rows: Sequence[dict], *, n: int = 36, ncols: int = 6) -> Any:
                 images, why = None, f"sample file missing:\n{row['sample_file']}"
             if images is None:
                 _empty(ax, why)
-                ax.set_title(_panel_title(row), fontsize="small")
+                ax.set_title(_panel_title(row, comparison), fontsize="small")
             else:
                 plotting.image_grid(images[:n], ncols=min(ncols, len(images[:n])), ax=ax,
-                                    title=_panel_title(row))
+                                    title=_panel_title(row, comparison))
                 ax.title.set_fontsize("small")
             _mark_smoke(ax, row)
+    if extra:
+        plotting.image_grid(base.images[:n], ncols=min(ncols, n), ax=axes[0, -1],
+                            title=f"PCA + GMM baseline\nFID {base.fid:.1f} at n={base.n} · "
+                                  f"{base.n_classes}/10 classes")
+        axes[0, -1].title.set_fontsize("small")
+        for ax in axes[1:, -1]:
+            _empty(ax, "")
     return fig
 
 
@@ -128,123 +149,149 @@ def _style(family: str) -> tuple[str, str]:
     return FAMILY_STYLE.get(family, _OTHER_STYLE)
 
 
-def quality_vs_cost(rows: Sequence[dict], *, real: Sequence[tuple] | None = None) -> Any:
-    """Classifier FID against training seconds and against sampling seconds (log axes).
+def _floor_and_baseline(comparison: Any) -> tuple[Any, Any]:
+    real = comparison.real if comparison.real is not None and comparison.real.scored else None
+    base = comparison.baseline
+    return real, base if base is not None and base.scored else None
 
-    One marker per family (colour and shape); PyTorch points filled, Keras points open (no text
-    beside the points, so close points stay readable). On the right panel a family whose
-    reports drew another number of samples than most says so in the legend. Records without an
-    FID or a time are left out. ``real``, the list of
-    :func:`~coursekit.course.families.real_digit_fids`, draws the FID of real digits as a dashed
-    line: the entry at the records' most common ``n`` (else the largest ``n``), the floor at that
-    sample count.
+
+def _log_ticks(ax: Any, low: float, high: float) -> None:
+    """Labelled ticks at 1, 2 and 5 per decade on a narrow log axis (at most two decades),
+    else at the decades only; unlabelled minor ticks either way (no overlapping labels)."""
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    subs = (1.0, 2.0, 5.0) if math.log10(high / low) <= 2 else (1.0,)
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=subs, numticks=20))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def quality_vs_cost(comparison: Any) -> Any:
+    """Classifier FID at the comparison's one ``n`` against training seconds and against
+    sampling seconds **per sample** (log axes).
+
+    One marker per family (colour and shape), PyTorch filled, Keras open; the PCA + GMM baseline
+    a grey cross; the real digits at the same ``n`` a dashed line (the floor). The legend sits
+    below the panels, outside the data; records not scored at ``n`` are named in the title.
+
+    Args:
+        comparison: :func:`~coursekit.course.families.compare` (scores at different ``n``
+            are refused by :func:`~coursekit.course.families.compare.check_same_n`).
 
     Returns:
-        A figure with two axes: ``[training, sampling]``.
+        A figure with two axes: ``[training, sampling per sample]``.
     """
-    from collections import Counter
-
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    rows = check_rows(rows)
-    counts = Counter(report_of(r).get("n_samples") for r in rows
-                     if report_of(r).get("fid") is not None)
-    usual_n = counts.most_common(1)[0][0] if counts else None
-    floor = None
-    if real:
-        same_n = [r for r in real if r[0] == usual_n]
-        floor = same_n[0] if same_n else max(real, key=lambda r: r[0])
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
+    from coursekit.course.families.compare import check_same_n
+
+    check_same_n(comparison)
+    n = comparison.n
+    real, base = _floor_and_baseline(comparison)
+    points = [e for e in comparison.models if e.scored] + ([base] if base else [])
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.4), layout="constrained")
+    handles: dict[str, Any] = {}
     for ax, column, xlabel in (
-        (axes[0], "train_seconds", "training time (s, log scale)"),
-        (axes[1], "sample_seconds",
-         "time to draw the report's samples (s, log scale)"
-         + (f"\nn = {usual_n:,} samples unless the legend says" if usual_n else "")),
+        (axes[0], "train_seconds", "training time (s, log scale; baseline: its fit)"),
+        (axes[1], "seconds_per_sample", "sampling time per sample (s, log scale)"),
     ):
-        shown = set()
-        points = [r for r in rows if r.get(column) and report_of(r).get("fid") is not None]
-        for r in points:
-            colour, marker = _style(r["family"])
-            fid, x = report_of(r)["fid"], r[column]
-            n = report_of(r).get("n_samples")
-            label = None
-            if r["family"] not in shown:
-                label = r["family"]
-                if column == "sample_seconds" and n != usual_n and n is not None:
-                    label += f" (n = {n:,})"
-            shown.add(r["family"])
-            keras = not _short_framework(r["framework"]).startswith("PyTorch")
-            edge = SMOKE_COLOUR if r.get("_smoke") else ("black" if not keras else colour)
-            ax.scatter([x], [fid], s=120, marker=marker, label=label, zorder=3,
+        shown = [e for e in points if getattr(e, column)]
+        for e in shown:
+            colour, marker = _style(e.family) if e.kind == "model" else ("0.35", "X")
+            keras = e.kind == "model" and not _short_framework(e.framework).startswith("PyTorch")
+            edge = SMOKE_COLOUR if e.smoke else ("black" if not keras else colour)
+            ax.scatter([getattr(e, column)], [e.fid], s=130, marker=marker, zorder=3,
                        facecolor="white" if keras else colour, edgecolor=edge,
                        linewidths=2.0 if keras else 1.0)
-            if r.get("_smoke"):
-                ax.annotate("SMOKE", (x, fid), xytext=(6, 4), textcoords="offset points",
-                            fontsize="x-small", color=SMOKE_COLOUR)
-        if floor is not None and points:
-            ax.axhline(floor[1], color="0.3", ls="--", lw=1.5,
-                       label=f"{floor[0]:,} real digits")
+            name = e.family if e.kind == "model" else "PCA + GMM baseline"
+            handles.setdefault(name, Line2D([], [], marker=marker, ls="", markersize=10,
+                                            markerfacecolor=colour, markeredgecolor="black"))
+            if e.smoke:
+                ax.annotate("SMOKE", (getattr(e, column), e.fid), xytext=(6, 4),
+                            textcoords="offset points", fontsize="x-small", color=SMOKE_COLOUR)
+        if real is not None and shown:
+            ax.axhline(real.fid, color="0.3", ls="--", lw=1.5)
+            handles.setdefault(f"{n:,} real digits (the floor)",
+                               Line2D([], [], color="0.3", ls="--", lw=1.5))
         ax.set_xscale("log")
         ax.set_xlabel(xlabel)
-        ax.set_ylabel("classifier FID (lower is better)")
+        ax.set_ylabel(f"classifier FID, n = {n:,}")
         ax.grid(True, which="major", alpha=0.3)
-        if points:
-            xs = [r[column] for r in points]
+        if shown:
+            xs = [getattr(e, column) for e in shown]
             ax.set_xlim(min(xs) / 3, max(xs) * 4)
-            ax.set_ylim(bottom=0)
-            handles, labels = ax.get_legend_handles_labels()
-            for text, face in (("PyTorch: filled", "0.4"), ("Keras: open", "white")):
-                handles.append(Line2D([], [], marker="o", ls="", markersize=9,
-                                      markerfacecolor=face, markeredgecolor="0.4"))
-                labels.append(text)
-            ax.legend(handles, labels, loc="best", fontsize="small")
+            _log_ticks(ax, min(xs) / 3, max(xs) * 4)
+            top = max([e.fid for e in shown] + ([real.fid] if real else []))
+            ax.set_ylim(0, top * 1.15)
         else:
-            _empty(ax, "no record with this time and an FID")
+            _empty(ax, f"no entry scored at n = {n:,} with this time")
+    missing = [e.label for e in comparison.models if not e.scored]
     axes[0].set_title("quality against training cost")
-    axes[1].set_title("quality against sampling cost")
+    axes[1].set_title("quality against sampling cost per sample")
+    head = f"classifier FID of {n:,} samples each (lower is better)"
+    if missing:
+        head += (f"; {len(missing)} of {len(comparison.models)} records not scored at this n "
+                 "(too few samples stored: see the table)")
+    fig.suptitle(head, fontsize="medium")
+    if handles:
+        labels = list(handles)
+        lines = list(handles.values())
+        if any(e.kind == "model" for e in points):
+            for text, face in (("PyTorch: filled", "0.4"), ("Keras: open", "white")):
+                lines.append(Line2D([], [], marker="o", ls="", markersize=9,
+                                    markerfacecolor=face, markeredgecolor="0.4"))
+                labels.append(text)
+        fig.legend(lines, labels, loc="outside lower center", ncols=min(len(labels), 5),
+                   fontsize="small")
     return fig
 
 
-def coverage_histograms(rows: Sequence[dict]) -> Any:
-    """The predicted-class histogram of every model's samples, laid out like
-    :func:`sample_grids` (families as columns); a dashed line marks the balanced 1/10.
+def coverage_histograms(comparison: Any) -> Any:
+    """The predicted-class histogram of every entry at the comparison's ``n``: families as
+    columns (PyTorch above Keras), then a column with the baseline above the real digits; a
+    dashed line marks the balanced 1/10. An entry not scored at ``n`` gets a panel saying why.
 
     Returns:
-        A figure with the same axes grid as :func:`sample_grids`.
+        A figure with ``max(2, records per family) x 5`` axes.
     """
     import matplotlib.pyplot as plt
     import numpy as np
 
-    rows = check_rows(rows)
-    families, columns = _layout(rows)
-    nrows = max(1, max(len(c) for c in columns))
-    fig, axes = plt.subplots(nrows, len(families), figsize=(3.3 * len(families), 2.7 * nrows),
+    from coursekit.course.families.compare import check_same_n
+
+    check_same_n(comparison)
+    families = sorted({e.family for e in comparison.models} | set(FAMILIES),
+                      key=lambda f: (family_rank(f), f))
+    columns = [[e for e in comparison.models if e.family == f] for f in families]
+    columns.append([e for e in comparison.entries if e.kind != "model"])
+    nrows = max(2, max(len(c) for c in columns))
+    fig, axes = plt.subplots(nrows, len(columns), figsize=(3.2 * len(columns), 2.8 * nrows),
                              squeeze=False, sharey=True, layout="constrained")
-    for j, (family, column) in enumerate(zip(families, columns, strict=True)):
+    for j, column in enumerate(columns):
         for i in range(nrows):
             ax = axes[i, j]
-            row = column[i] if i < len(column) else None
-            hist = None if row is None else report_of(row).get("histogram")
-            if row is None or hist is None:
-                first = not column and i == 0
-                _empty(ax, f"no {family} record" if first else
-                       ("" if row is None else "no sample report"))
-                if row is not None or first:
-                    ax.set_title(family if row is None else row_label(row), fontsize="small")
+            e = column[i] if i < len(column) else None
+            if e is None or not e.scored:
+                first = not column and i == 0 and j < len(families)
+                _empty(ax, f"no {families[j]} record" if first else
+                       ("" if e is None else
+                        f"not scored at n = {comparison.n:,}:\n{e.short_note}"))
+                if e is not None or first:
+                    ax.set_title(families[j] if e is None else e.label, fontsize="small")
                 continue
-            shares = np.asarray(hist, dtype=float)
-            ax.bar(np.arange(shares.size), shares, color=_style(family)[0])
+            shares = np.asarray(e.histogram, dtype=float)
+            colour = _style(e.family)[0] if e.kind == "model" else "0.45"
+            ax.bar(np.arange(shares.size), shares, color=colour)
             ax.axhline(1 / shares.size, color="0.3", ls="--", lw=1)
             ax.set_xticks(np.arange(shares.size))
             ax.tick_params(labelsize="x-small")
-            s = report_of(row)
-            k = s.get("n_classes", "?")
-            ax.set_title(f"{row_label(row)}\n{k} class{'' if k == 1 else 'es'}, entropy "
-                         f"{s.get('entropy', float('nan')):.2f}", fontsize="small")
-            _mark_smoke(ax, row)
+            k = e.n_classes
+            ax.set_title(f"{e.label}\n{k} class{'' if k == 1 else 'es'}, entropy "
+                         f"{e.entropy:.2f}", fontsize="small")
+            if e.row:
+                _mark_smoke(ax, e.row)
     for ax in axes[:, 0]:
         ax.set_ylabel("share")
-    fig.supxlabel(f"predicted digit (dashed: balanced; ln 10 = {math.log(10):.2f})",
-                  fontsize="small")
+    fig.supxlabel(f"predicted digit of {comparison.n:,} samples (dashed: balanced; "
+                  f"ln 10 = {math.log(10):.2f})", fontsize="small")
     return fig

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from coursekit.course import results
+from coursekit.course.families.compare import check_same_n, seconds_per_sample
 from coursekit.course.families.records import FAMILIES, check_rows, report_of, row_label
 
 
@@ -21,11 +22,13 @@ def _fmt_seconds(value: float | None) -> str:
 
 
 def table(rows: Sequence[dict]) -> str:
-    """A compact markdown table: one row per model, the columns that compare families.
+    """The labs' own reports as a compact markdown table: one row per model.
 
     Columns: family, framework, source, updates, training seconds, sampling seconds (for the
     report's ``n`` samples), ``n``, classifier FID, classes covered, class entropy,
-    log-likelihood (nats per test image) with its method. Smoke-mode rows say so.
+    log-likelihood (nats per test image) with its method. Smoke-mode rows say so. Each FID is
+    at the lab's own ``n``: rows of different ``n`` do not compare (week 5 compares with
+    :func:`~coursekit.course.families.compare.comparison_table`).
     """
     rows = check_rows(rows)
     if not rows:
@@ -54,24 +57,26 @@ def table(rows: Sequence[dict]) -> str:
 
 
 def cost_summary(rows: Sequence[dict]) -> dict[str, Any]:
-    """Per family the fastest sampler and the slowest, and the ratio of sampling times.
+    """Per family its fastest sampler per sample, and the ratio of the extremes.
 
-    Returns a dict: ``"sample_seconds"``: family -> (seconds, n samples, framework) of the
-    fastest record of that family that has a sampling time; ``"slowest"`` and ``"fastest"``:
-    the family names with the largest and smallest of those times (per sample); ``"ratio"``:
-    slowest over fastest time per sample (None with fewer than two families).
+    Returns a dict: ``"per_sample"``: family -> (seconds per sample, samples timed, framework)
+    of the record of that family with the shortest time per sample
+    (:func:`~coursekit.course.families.compare.seconds_per_sample`); ``"slowest"`` and
+    ``"fastest"``: the family names with the largest and smallest of those; ``"ratio"``: slowest
+    over fastest (None with fewer than two families).
     """
     rows = check_rows(rows)
     best: dict[str, tuple[float, int, str]] = {}
     for r in rows:
-        sec, n = r.get("sample_seconds"), report_of(r).get("n_samples")
-        if sec is None or not n or sec <= 0:
+        per = seconds_per_sample(r)
+        if per is None or per <= 0:
             continue
-        if r["family"] not in best or sec / n < best[r["family"]][0] / best[r["family"]][1]:
-            best[r["family"]] = (float(sec), int(n), r["framework"])
-    out: dict[str, Any] = {"sample_seconds": best, "slowest": None, "fastest": None, "ratio": None}
+        count = int(r.get("samples_drawn") or report_of(r)["n_samples"])
+        if r["family"] not in best or per < best[r["family"]][0]:
+            best[r["family"]] = (per, count, r["framework"])
+    out: dict[str, Any] = {"per_sample": best, "slowest": None, "fastest": None, "ratio": None}
     if len(best) >= 2:
-        per = {f: s / n for f, (s, n, _) in best.items()}
+        per = {f: v[0] for f, v in best.items()}
         out["slowest"], out["fastest"] = max(per, key=per.get), min(per, key=per.get)
         out["ratio"] = per[out["slowest"]] / per[out["fastest"]]
     return out
@@ -135,49 +140,45 @@ def sample_descriptions(rows: Sequence[dict]) -> str:
     )
 
 
-def _best(rows: list[dict], family: str) -> dict | None:
-    """The record of ``family`` with the lowest FID (None if there is none with an FID)."""
-    scored = [r for r in rows if r["family"] == family and report_of(r).get("fid") is not None]
-    return min(scored, key=lambda r: report_of(r)["fid"]) if scored else None
-
-
-def family_facts(rows: Sequence[dict]) -> str:
-    """Markdown bullets, one per family: its best record by FID, with classes covered, training
-    and sampling time, and the log-likelihood where it has one (every number from the records).
-    """
-    rows = check_rows(rows)
+def family_facts(comparison: Any) -> str:
+    """Markdown bullets, one per family: its best record by FID at the comparison's one ``n``,
+    with classes covered, training time and updates, time per sample, and the log-likelihood
+    where it has one (every number from the records and the scores)."""
+    check_same_n(comparison)
     lines = []
     for family in FAMILIES:
-        r = _best(rows, family)
-        if r is None:
-            lines.append(f"* **{family}**: no record with a sample report yet.")
+        entries = [e for e in comparison.models if e.family == family]
+        scored = [e for e in entries if e.scored]
+        if not scored:
+            why = "; ".join(sorted({e.short_note for e in entries})) or "no record"
+            lines.append(f"* **{family}**: no score at n = {comparison.n:,} ({why}).")
             continue
-        s = report_of(r)
+        e = min(scored, key=lambda x: x.fid)
+        r = e.row or {}
         ll = r.get("log_likelihood")
+        per = e.seconds_per_sample
         lines.append(
-            f"* **{family}** (best by FID: {r['framework']}): FID {s['fid']:.2f} at "
-            f"n = {s.get('n_samples', '?'):,}, {s.get('n_classes', '?')}/10 classes; trained "
-            f"{_fmt_seconds(r.get('train_seconds'))} s for "
-            f"{'?' if r.get('updates') is None else format(r['updates'], ',')} updates; sampled in "
-            f"{_fmt_seconds(r.get('sample_seconds'))} s"
+            f"* **{family}** (best by FID at n = {comparison.n:,}: {e.framework}): FID "
+            f"{e.fid:.2f}, {e.n_classes}/10 classes; trained {_fmt_seconds(e.train_seconds)} s "
+            f"for {'?' if r.get('updates') is None else format(r['updates'], ',')} updates; "
+            f"{'?' if per is None else format(per, '.2g')} s per sample"
             + ("" if ll is None else f"; log-likelihood {ll:.1f} nats "
                f"({(r.get('likelihood_method') or '?').split(',')[0]})")
-            + (" **(smoke mode)**" if r.get("_smoke") else "")
+            + (" **(smoke mode)**" if e.smoke else "")
         )
     return "\n".join(lines)
 
 
 def cost_text(rows: Sequence[dict]) -> str:
-    """One markdown sentence on sampling cost, from :func:`cost_summary`."""
+    """One markdown sentence on sampling cost per sample, from :func:`cost_summary`."""
     c = cost_summary(rows)
     if c["ratio"] is None:
         return "*Fewer than two families with a sampling time: nothing to compare yet.*"
-    (s1, n1, f1), (s2, n2, f2) = (c["sample_seconds"][c["slowest"]],
-                                  c["sample_seconds"][c["fastest"]])
+    (p1, n1, f1), (p2, n2, f2) = c["per_sample"][c["slowest"]], c["per_sample"][c["fastest"]]
     return (
-        f"Per sample, the slowest sampler is the **{c['slowest']}** ({f1}: "
-        f"{_fmt_seconds(s1)} s for {n1:,} samples) and the fastest the **{c['fastest']}** "
-        f"({f2}: {_fmt_seconds(s2)} s for {n2:,}): a factor of about **{c['ratio']:,.0f}**."
+        f"Per sample, the slowest sampler is the **{c['slowest']}** ({f1}: {p1:.2g} s per "
+        f"sample, timed over {n1:,}) and the fastest the **{c['fastest']}** ({f2}: {p2:.2g} s, "
+        f"over {n2:,}): a factor of about **{c['ratio']:,.0f}**."
     )
 
 

@@ -1,0 +1,234 @@
+"""Week 5's comparison at one n: records of real digits, the PCA + GMM baseline, mixed-n refusal."""
+
+from __future__ import annotations
+
+import io
+import json
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from coursekit import data, metrics
+from coursekit.course import families, results
+from coursekit.course.families import baseline as bl
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def digits() -> np.ndarray:
+    """The training digits as the tests' loader gives them (offline: 4,000), uint8 [N, 28, 28]."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return data.load_mnist("train")[0]
+
+
+@pytest.fixture(scope="module")
+def small_baseline(digits) -> bl.PCAGaussianMixture:
+    return bl.fit_pca_gmm(digits[:600], n_components=10, n_mixture=3, seed=0)
+
+
+def _record(folder, key, family, images, *, drawn=None, sample_seconds=1.0, **extra):
+    return results.record(key, family=family, model=f"{family} model", framework="PyTorch",
+                          train_seconds=10.0, sample_seconds=sample_seconds, samples=images,
+                          folder=folder, **extra)
+
+
+def _legacy(folder, key, family, images):
+    """A record as written before the common n: 64 samples, no samples_drawn / samples_kept."""
+    path = _record(folder, key, family, images[:64])
+    row = json.loads(path.read_text())
+    del row["samples_drawn"], row["samples_kept"]
+    path.write_text(json.dumps(row))
+
+
+# --------------------------------------------------------------------------- the records
+
+
+def test_records_keep_n_compare_samples_compactly_and_say_how_many(tmp_path, digits):
+    assert results.N_KEPT_SAMPLES == results.N_COMPARE == 500
+    x = digits[:700].astype(np.float32) / 255.0
+    _record(tmp_path, "week4_gan_pytorch", "GAN", x)
+    (row,) = results.collect(tmp_path)
+    assert (row["samples_drawn"], row["samples_kept"]) == (700, 500)
+    back = results.load_samples(row)
+    np.testing.assert_array_equal(back, x[:500])  # real digits are exact in 8 bits
+    with np.load(tmp_path / row["sample_file"]) as f:
+        assert f["images"].dtype == np.uint8 and f["images"].shape == (500, 28, 28)
+    info = __import__("zipfile").ZipFile(tmp_path / row["sample_file"]).infolist()
+    assert info[0].compress_type == 8  # deflated: savez_compressed
+    assert (tmp_path / row["sample_file"]).stat().st_size < 500 * 784 / 2
+
+
+def test_seconds_per_sample_divides_by_the_samples_timed(tmp_path, digits):
+    x = digits[:1000].astype(np.float32) / 255.0
+    _record(tmp_path, "a", "VAE", x, sample_seconds=2.0)
+    (row,) = results.collect(tmp_path)
+    assert families.seconds_per_sample(row) == 2.0 / 1000  # all drawn, not the 500 kept
+    old = {"sample_seconds": 3.0, "samples": {"n_samples": 1500}}  # a record before the field
+    assert families.seconds_per_sample(old) == 3.0 / 1500
+    assert families.seconds_per_sample({"sample_seconds": None}) is None
+
+
+def test_subsample_is_exact_at_n_and_a_fixed_seed_choice_above(digits):
+    x = digits[:600]
+    assert families.subsample(x[:500], 500) is not None
+    np.testing.assert_array_equal(families.subsample(x[:500], 500), x[:500])
+    a, b = families.subsample(x, 500, seed=3), families.subsample(x, 500, seed=3)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, families.subsample(x, 500, seed=4))
+    with pytest.raises(ValueError, match="cannot take n = 500 of 64"):
+        families.subsample(x[:64], 500)
+
+
+# --------------------------------------------------------------------------- the comparison
+
+
+def test_every_entry_is_scored_at_one_n_and_a_legacy_record_is_named(tmp_path, digits,
+                                                                       small_baseline):
+    n = 500
+    pick = np.random.default_rng(0).permutation(len(digits))[:n]  # what compare's real row takes
+    real = digits[pick].astype(np.float32) / 255.0
+    _record(tmp_path, "week1_rbm_pytorch", "RBM", real)  # a "model" drawing real digits
+    blurred = 0.5 * digits[1000:1800].astype(np.float32) / 255.0 + 0.25
+    _record(tmp_path, "week3_vae_pytorch", "VAE", blurred, sample_seconds=0.01)
+    _legacy(tmp_path, "week4_gan_pytorch", "GAN", real)
+    rows = families.choose_records(["run"], run=tmp_path, allow_smoke=True).rows
+    c = families.compare(rows, n=n, baseline=small_baseline, train_images=digits)
+    assert [e.label for e in c.entries] == [
+        "RBM, PyTorch", "VAE, PyTorch", "GAN, PyTorch", "PCA + GMM baseline",
+        "500 real training digits"]
+    assert families.check_same_n(c) == n and {e.n for e in c.entries if e.scored} == {n}
+    rbm, vae, gan = c.models
+    # the record of real digits scores exactly as the real digits do
+    assert rbm.fid == pytest.approx(c.real.fid, abs=1e-9) and rbm.n_classes == c.real.n_classes
+    # a record storing more is a fixed-seed subsample, scored as the yardstick scores it
+    ref = metrics.sample_report(families.subsample(results.load_samples(rows[1]), n), "x")
+    assert vae.fid == pytest.approx(ref.fid) and vae.seconds_per_sample == 0.01 / 800
+    # the legacy record: not scored, and said so
+    assert not gan.scored and gan.stored == 64 and "written before records kept n = 500" in gan.note
+    assert "NOT scored: GAN, PyTorch" in str(c) and "not scored (64 samples stored)" in (
+        families.comparison_table(c))
+    assert c.baseline.scored and c.baseline.train_seconds == small_baseline.fit_seconds
+    table = families.comparison_table(c)
+    assert table.count("\n") == 6 and "| p(x|h) means |" in table and "| +0.00 |" in table
+    assert f"| {rbm.fid:.2f} |" in table
+    text = families.buys_text(c)
+    assert "**RBM** (best: PyTorch)" in text and "**GAN**: nothing scored at n = 500" in text
+    assert ("does not beat the baseline" in text) == (vae.fid >= c.baseline.fid)
+    assert "**EBM**: nothing scored" in text
+    facts = families.family_facts(c)
+    assert f"FID {rbm.fid:.2f}, {rbm.n_classes}/10 classes" in facts
+    assert "**GAN**: no score at n = 500 (64 samples stored)" in facts
+    # the figures: one marker per scored entry and the floor; the legend outside the axes
+    fig = families.quality_vs_cost(c)
+    train_ax, sample_ax = fig.axes
+    assert len(train_ax.collections) == 3  # RBM, VAE, baseline
+    assert [line.get_ydata()[0] for line in train_ax.lines] == [c.real.fid]
+    assert "per sample" in sample_ax.get_xlabel() and train_ax.get_legend() is None
+    assert "1 of 3 records not scored" in fig.get_suptitle()  # the GAN: 64 stored
+    legend = fig.legends[0]
+    assert {t.get_text() for t in legend.get_texts()} >= {"RBM", "VAE", "PCA + GMM baseline",
+                                                          "500 real digits (the floor)"}
+    fig.canvas.draw()  # the legend lies below both panels: it covers no data
+    box = legend.get_window_extent()
+    assert all(box.y1 <= ax.get_window_extent().y0 for ax in fig.axes)
+    hist = families.coverage_histograms(c)
+    assert len(hist.axes) == 10 and "not scored" in hist.axes[3].texts[0].get_text()
+    grid = families.sample_grids(rows, comparison=c)
+    assert grid.axes[0].get_title().startswith("RBM · PyTorch\nFID ")
+    assert "not scored at n=500" in grid.axes[3].get_title()
+    assert grid.axes[-1].get_title().startswith("PCA + GMM baseline")
+    draws = families.bernoulli_draws(c)
+    assert [d.label for d in draws] == ["RBM, PyTorch (binary draws)",
+                                        "VAE, PyTorch (binary draws)"]
+    assert set(np.unique(draws[1].images)) <= {0.0, 1.0} and draws[1].n == n
+
+
+def test_scores_at_different_n_are_refused(tmp_path, digits, small_baseline):
+    _record(tmp_path, "week1_rbm_pytorch", "RBM", digits[:500].astype(np.float32) / 255.0)
+    rows = results.collect(tmp_path)
+    at_500 = families.compare(rows, n=500, baseline=small_baseline, train_images=digits)
+    at_100 = families.compare(rows, n=100, baseline=False, real=False)
+    mixed = families.Comparison(n=500, entries=at_500.entries + at_100.entries)
+    for show in (families.comparison_table, families.buys_text, families.family_facts,
+                 families.quality_vs_cost, families.coverage_histograms):
+        with pytest.raises(ValueError, match="FIDs at different sample counts do not compare"):
+            show(mixed)
+    with pytest.raises(ValueError, match=r"RBM, PyTorch: n = 500; .*RBM, PyTorch: n = 100"):
+        families.check_same_n(at_500.entries + at_100.entries)
+    assert families.check_same_n([]) is None
+
+
+def test_a_record_of_a_smoke_run_with_few_samples_is_not_called_old(tmp_path, digits):
+    _record(tmp_path, "week2_ebm_pytorch", "EBM", digits[:40].astype(np.float32) / 255.0)
+    c = families.compare(results.collect(tmp_path), n=500, baseline=False, real=False)
+    assert "the lab drew 40 samples, fewer than n = 500" in c.models[0].note
+    with pytest.raises(ValueError, match="n must be an integer >= 10"):
+        families.compare([], n=5)
+
+
+# --------------------------------------------------------------------------- the baseline
+
+
+def test_one_gaussian_is_the_sample_mean_and_covariance():
+    z = np.random.default_rng(0).normal(size=(200, 3)) @ np.array([[2, 0, 0], [1, 1, 0],
+                                                                  [0, 0.5, 0.2]])
+    gm = bl.fit_gaussian_mixture(z, 1, reg=1e-6)
+    np.testing.assert_allclose(gm.weights, [1.0])
+    np.testing.assert_allclose(gm.means[0], z.mean(axis=0), atol=1e-12)
+    np.testing.assert_allclose(gm.covariances[0], np.cov(z.T, bias=True) + 1e-6 * np.eye(3),
+                               atol=1e-12)
+    # its log-density is the Gaussian's
+    from math import log, pi
+
+    cov = gm.covariances[0]
+    d = z[:5] - gm.means[0]
+    expect = -0.5 * (3 * log(2 * pi) + np.linalg.slogdet(cov)[1]
+                     + np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d))
+    np.testing.assert_allclose(gm.log_prob(z[:5]), expect, rtol=1e-10)
+
+
+def test_em_finds_two_separated_clusters_and_never_lowers_the_likelihood():
+    rng = np.random.default_rng(1)
+    z = np.concatenate([rng.normal(-5, 1, (300, 2)), rng.normal(5, 0.5, (100, 2))])
+    gm = bl.fit_gaussian_mixture(z, 2, seed=0)
+    order = np.argsort(gm.means[:, 0])
+    np.testing.assert_allclose(gm.weights[order], [0.75, 0.25], atol=1e-6)
+    np.testing.assert_allclose(gm.means[order, 0], [-5, 5], atol=0.2)
+    assert np.all(np.diff(gm.history) > -1e-9) and gm.converged
+    with pytest.raises(ValueError, match="k must be an integer in"):
+        bl.fit_gaussian_mixture(z, 0)
+
+
+def test_the_baseline_is_reproducible_and_draws_images_in_range(digits, small_baseline):
+    again = bl.fit_pca_gmm(digits[:600], n_components=10, n_mixture=3, seed=0)
+    np.testing.assert_array_equal(again.sample(20, seed=5), small_baseline.sample(20, seed=5))
+    x = small_baseline.sample(50, seed=1)
+    assert x.shape == (50, 28, 28) and x.dtype == np.float32 and x.min() >= 0 and x.max() <= 1
+    assert not np.array_equal(x, small_baseline.sample(50, seed=2))
+    comp = small_baseline.components
+    np.testing.assert_allclose(comp @ comp.T, np.eye(10), atol=1e-8)  # orthonormal directions
+    assert 0 < small_baseline.explained < 1 and small_baseline.n_fit == 600
+    assert "fitted to 600 digits" in str(small_baseline)
+    with pytest.raises(ValueError, match=r"\[N, 28, 28\] or \[N, 784\]"):
+        bl.fit_pca_gmm(np.zeros((10, 5)))
+
+
+def test_old_records_still_load(tmp_path, digits):
+    """A 64-sample record file of the old format (no counts) reads back as before."""
+    _legacy(tmp_path, "k", "GAN", digits[:64].astype(np.float32) / 255.0)
+    (row,) = results.collect(tmp_path)
+    assert "samples_kept" not in row and results.load_samples(row).shape == (64, 28, 28)
+    buffer = io.BytesIO((tmp_path / row["sample_file"]).read_bytes())
+    assert np.load(buffer)["images"].dtype == np.uint8
