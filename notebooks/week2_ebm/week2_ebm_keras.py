@@ -105,8 +105,8 @@ train_images, _ = ck.data.load_mnist("train")
 test_images, _ = ck.data.load_mnist("test")
 x_train = ck.data.to_float(train_images, (-1, 1))[..., None]
 x_test = ck.data.to_float(test_images, (-1, 1))[..., None]
-print(f"train {x_train.shape}, test {x_test.shape}; {UPDATES:,} updates of {BATCH}")
-print("from:", ck.data.source("mnist", "train"))
+print(ck.data.splits("mnist", train=len(x_train), test=len(x_test)))
+print(f"images {tuple(x_train.shape[1:])} in [-1, 1]; {UPDATES:,} updates of {BATCH}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Build it: Langevin negatives, a replay buffer and the contrastive loss in Keras

@@ -97,8 +97,9 @@ notebook_start = time.perf_counter()
 # %% slideshow={"slide_type": "fragment"}
 train_images, _ = ck.data.load(DATASET, "train")
 x_train = 2.0 * ck.data.to_float(train_images) - 1.0  # [n, 28, 28] in [-1, 1]
-print(f"train {x_train.shape}, range [{x_train.min():.0f}, {x_train.max():.0f}]; "
-      f"from {ck.data.source(DATASET, 'train')}")
+print(ck.data.splits(DATASET, train=len(x_train)), "(the yardstick scores against the test "
+      "split)")
+print(f"images {tuple(x_train.shape[1:])}, range [{x_train.min():.0f}, {x_train.max():.0f}]")
 try:
     DCGAN(LATENT, seed=SEED).fit(ck.data.to_float(train_images[:64]), updates=1)
 except ValueError as err:
