@@ -433,8 +433,9 @@ sample_seconds = time.perf_counter() - start
 gibbs_report = metrics.sample_report(samples, f"{N_SAMPLES:,} Gibbs chains from noise, "
                                      f"{BURN_IN:,} steps")
 real_images = ck.data.to_float(test_images)
-order = np.random.default_rng(SEED).permutation(len(real_images))  # random halves: the
-half = len(real_images) // 2  # test set is ordered by writer, so contiguous halves differ
+# random halves: the test set's first and last 5,000 come from different writer pools (LeCun
+order = np.random.default_rng(SEED).permutation(len(real_images))  # et al.'s MNIST page)
+half = len(real_images) // 2
 halves = metrics.sample_report(real_images[order[:half]], "real test digits: one random half "
                                "against the other", reference=real_images[order[half:]])
 real_same_n = metrics.sample_report(x_train[:N_SAMPLES], f"{N_SAMPLES:,} real training digits")
