@@ -39,6 +39,7 @@ def check_parity(model, sampler) -> None:
     np.testing.assert_array_equal(got.states, want.states)
     np.testing.assert_allclose(got.swap_rates, want.swap_rates)
     np.testing.assert_array_equal(got.swap_attempts, want.swap_attempts)
+    np.testing.assert_array_equal(got.round_trips, want.round_trips)
     np.testing.assert_allclose(got.samples, want.samples, rtol=1e-5, atol=1e-6)
     assert got.samples.shape == (3, n, N_V)
     assert want.swap_rates.min() > 0.0  # the uniforms above do make swaps

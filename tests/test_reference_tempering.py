@@ -168,3 +168,59 @@ def test_snapshots_uniforms_and_errors():
         pt.parallel_tempering(W, a, b, n, steps=2, start="data")
     with pytest.raises(ValueError, match="base_a"):
         pt.parallel_tempering(W, a, b, n, steps=2, base_a=np.zeros(4))
+
+
+# ---- round trips through the ladder ---------------------------------------------------------
+
+
+def _walk(n_replicas, moves, n_chains=1):
+    """A RoundTrips fed one swap of pair k per step (chain 0), ``moves`` = [k, ...]."""
+    from coursekit.reference.round_trips import RoundTrips
+
+    walk = RoundTrips(n_replicas, n_chains)
+    for k in moves:
+        acc = np.zeros((n_replicas - 1, n_chains), bool)
+        if k is not None:
+            acc[k, 0] = True
+        walk.update(acc)
+    return walk
+
+
+def test_a_replica_down_the_ladder_and_back_is_one_round_trip():
+    # replica 0 goes 0 -> 1 -> 2 (the hottest) -> 1 -> 0: one trip; replica 1 reaches slot 0
+    # on the first step and never the top; replica 2 never reaches slot 0
+    walk = _walk(3, [0, 1, 1, 0])
+    assert walk.total == 1 and walk.per_chain.tolist() == [1]
+    assert walk.replica_in[:, 0].tolist() == [0, 1, 2]
+    assert walk.trips[:, 0].tolist() == [1, 0, 0]
+
+
+def test_half_trips_and_standing_still_count_nothing():
+    assert _walk(3, [None] * 10).total == 0
+    assert _walk(3, [0, 1]).total == 0  # down to the top only
+    assert _walk(3, [1, 0]).total == 0  # the hottest replica down to slot 0: it never began
+    assert _walk(3, [0, 1, 1, 0, 0, 1, 1, 0]).total == 2  # there and back twice
+    # two replicas exchanging at every step: replica 0 is back at the cold end after steps 2
+    # and 4, replica 1 (which began its first trip at step 1) after step 3
+    assert _walk(2, [0, 0, 0, 0]).trips[:, 0].tolist() == [2, 1]
+
+
+def test_round_trips_refuse_a_mask_of_the_wrong_shape():
+    from coursekit.reference.round_trips import RoundTrips
+
+    with pytest.raises(ValueError, match=r"accepted must be \[R-1, n\] = \[2, 4\]"):
+        RoundTrips(3, 4).update(np.zeros((3, 4), bool))
+
+
+def test_a_well_mixing_ladder_makes_round_trips_and_a_single_replica_none():
+    from tempering_shared import two_mode_weights
+
+    w = two_mode_weights()
+    x0 = np.zeros((200, 8))
+    res = pt.parallel_tempering(w["W"], w["a"], w["b"], 200, steps=200,
+                                betas=pt.temperature_ladder(6), start=x0, rng=1)
+    assert res.round_trips.shape == (200,) and res.round_trips.sum() > 200
+    assert "round trips" in str(res)
+    one = pt.parallel_tempering(w["W"], w["a"], w["b"], 20, steps=50, betas=[1.0],
+                                start=x0[:20], rng=1)
+    assert one.round_trips.sum() == 0

@@ -21,6 +21,7 @@ import numpy as np
 from keras import ops
 
 from coursekit.checks import to_numpy
+from coursekit.reference.round_trips import RoundTrips
 from coursekit.reference.tempering import (
     TemperingResult,
     check_base_a,
@@ -126,6 +127,7 @@ def parallel_tempering(
     u = ops.matmul(x, W) + b  # [R, n, n_h]
     snaps = []
     p_x = x
+    walk = RoundTrips(n_rep, n)
     for s in range(steps):
         if n_rep > 1:
             own = _neg_f(x, u, beta, a, a_base)
@@ -138,6 +140,7 @@ def parallel_tempering(
             accepted = accepted + ops.sum(acc, axis=1)
             attempts += (np.arange(n_rep - 1) % 2 == s % 2) * n
             x, u = _swap(x, acc), _swap(u, acc)
+            walk.update(to_numpy(acc) > 0.5)
         uh = rand(n_rep, n, n_h) if uniforms is None else u_hs[s]
         h = ops.cast(ops.less(uh, ops.sigmoid(beta3 * u)), "float32")
         p_x = ops.sigmoid(vis_bias + beta3 * ops.matmul(h, Wt))
@@ -154,4 +157,5 @@ def parallel_tempering(
         betas=betas_np,
         swap_rates=rates,
         swap_attempts=attempts,
+        round_trips=walk.per_chain,
     )

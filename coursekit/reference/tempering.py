@@ -61,6 +61,7 @@ from coursekit.reference.rbm import (
     sigmoid,
     softplus,
 )
+from coursekit.reference.round_trips import RoundTrips
 
 __all__ = [
     "TemperingResult",
@@ -193,6 +194,9 @@ class TemperingResult:
         betas: the ladder, float64 [R].
         swap_rates: accepted / proposed swaps of each neighbouring pair ``(k, k+1)``, [R-1].
         swap_attempts: number of swaps proposed for each pair, int [R-1].
+        round_trips: completed round trips (coldest -> hottest -> coldest) of each chain's
+            replicas, int [n] (:mod:`coursekit.reference.round_trips`): whether states from the
+            hot end reach ``beta = 1``, which the swap rates do not say.
     """
 
     samples: np.ndarray
@@ -200,6 +204,7 @@ class TemperingResult:
     betas: np.ndarray
     swap_rates: np.ndarray
     swap_attempts: np.ndarray
+    round_trips: np.ndarray
 
     def ladder_table(self) -> str:
         """The ladder and the swap acceptance rate of each neighbouring pair, as text."""
@@ -213,9 +218,12 @@ class TemperingResult:
     def __str__(self) -> str:
         r = self.swap_rates
         rates = f"min {r.min():.2f}, mean {r.mean():.2f}" if r.size else "none (one replica)"
+        trips = self.round_trips
         return (
             f"parallel tempering: {len(self.betas)} replicas, beta {self.betas[0]:g} .. "
-            f"{self.betas[-1]:g}; swap rates {rates}"
+            f"{self.betas[-1]:g}; swap rates {rates}; {int(trips.sum()):,} round trips "
+            f"(coldest -> hottest -> coldest) in {len(trips):,} chains, {int((trips > 0).sum()):,} "
+            "chains with at least one"
         )
 
 
@@ -344,6 +352,7 @@ def parallel_tempering(
     attempts = np.zeros(max(n_rep - 1, 0), dtype=np.int64)
     snaps = []
     p_x = None
+    walk = RoundTrips(n_rep, n)
     for s in range(steps):
         if n_rep > 1:
             own = _neg_f(x, u, np.broadcast_to(bcol, (n_rep, n)), a, a_base)  # [R, n]
@@ -355,6 +364,7 @@ def parallel_tempering(
             accepted += acc.sum(axis=1)
             attempts += (np.arange(n_rep - 1) % 2 == s % 2) * n
             x, u = _apply_swaps(x, acc), _apply_swaps(u, acc)
+            walk.update(acc)
         u_h = rng.random((n_rep, n, n_h)) if uniforms is None else uniforms[1][s]
         h = (u_h < sigmoid(betas[:, None, None] * u)).astype(np.float64)
         p_x = sigmoid(vis_base + betas[:, None, None] * (h @ W.T))
@@ -370,6 +380,7 @@ def parallel_tempering(
         betas=betas,
         swap_rates=rates,
         swap_attempts=attempts,
+        round_trips=walk.per_chain,
     )
 
 

@@ -22,6 +22,7 @@ import torch
 from torch.nn import functional as nnf
 
 from coursekit.checks import to_numpy
+from coursekit.reference.round_trips import RoundTrips
 from coursekit.reference.tempering import (
     TemperingResult,
     check_base_a,
@@ -125,6 +126,7 @@ def parallel_tempering(
     u = x @ W + b  # [R, n, n_h]
     snaps = []
     p_x = x
+    walk = RoundTrips(n_rep, n)
     for s in range(steps):
         if n_rep > 1:
             own = _neg_f(x, u, beta, a, a_base)
@@ -137,6 +139,7 @@ def parallel_tempering(
             accepted += acc.sum(dim=1)
             attempts += (np.arange(n_rep - 1) % 2 == s % 2) * n
             x, u = _swap(x, acc), _swap(u, acc)
+            walk.update(to_numpy(acc))
         uh = rand(n_rep, n, n_h) if uniforms is None else u_hs[s]
         h = (uh < torch.sigmoid(beta3 * u)).float()
         p_x = torch.sigmoid(vis_bias + beta3 * (h @ W.T))
@@ -153,4 +156,5 @@ def parallel_tempering(
         betas=betas_np,
         swap_rates=rates,
         swap_attempts=attempts,
+        round_trips=walk.per_chain,
     )

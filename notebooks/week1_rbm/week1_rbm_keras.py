@@ -493,9 +493,9 @@ row_file = results.record("week1_rbm_keras", family="RBM", framework=f"Keras ({k
 # ## 8. Chains that mix: parallel tempering
 #
 # A Gibbs chain leaves a digit only now and then (section 5): a 784-500 RBM has deep, well
-# separated modes, and one Gibbs sweep changes the state only locally. Physicists know the cure from the
-# Ising model: **replica exchange** (Swendsen and Wang 1986), for RBMs *parallel tempering*
-# (Desjardins et al. 2010). Run $R$ copies of the chain at inverse temperatures
+# separated modes, and one Gibbs sweep changes the state only locally. Physicists know the cure from spin
+# glasses: **replica exchange** (Swendsen and Wang 1986; exchange Monte Carlo, Hukushima and
+# Nemoto 1996), for RBMs *parallel tempering* (Desjardins et al. 2010). Run $R$ copies of the chain at inverse temperatures
 # $1=\beta_0>\beta_1>\dots>\beta_{R-1}=0$; hot copies cross between modes easily, and swaps hand
 # their states down to $\beta=1$, whose states are the samples.
 #
@@ -513,7 +513,11 @@ row_file = results.record("week1_rbm_keras", family="RBM", framework=f"Keras ({k
 # The partition functions cancel; the rule satisfies detailed balance (the tests check it, and
 # that PT reproduces the exact distribution of a tiny RBM where Gibbs is stuck). The ladder is
 # denser near $\beta=1$, where the free energy changes fastest; a swap rate near 0 anywhere
-# would cut the ladder in two.
+# would cut the ladder in two. But high swap rates are not yet mixing: what carries a state
+# from the hot end, where chains cross between digits, down to $\beta=1$ is a *replica*
+# travelling through many accepted swaps. So we also follow every replica and count its **round
+# trips**, coldest $\to$ hottest $\to$ coldest (the measure Katzgraber et al. 2006 tune
+# ladders by).
 
 # %% slideshow={"slide_type": "skip"}
 ladder = temperature_ladder(PT_REPLICAS, power=PT_POWER)
@@ -562,12 +566,15 @@ Markdown(f"**This run**, {N_SAMPLES:,} samples each: Gibbs {shares(gibbs_report)
          f"tempering {shares(pt_report)}. For scale: {real_same_n.fid:.2f} for "
          f"{N_SAMPLES:,} real training digits, {halves.fid:.2f} for one half of the test "
          f"digits against the other. Swap rates {pt.swap_rates.min():.2f} to "
-         f"{pt.swap_rates.max():.2f} (mean {pt.swap_rates.mean():.2f}).")
+         f"{pt.swap_rates.max():.2f} (mean {pt.swap_rates.mean():.2f}); "
+         f"{int(pt.round_trips.sum()):,} round trips of replicas in {PT_STEPS:,} steps, "
+         f"{int((pt.round_trips > 0).sum())} of the {PT_CHAINS} chains with at least one.")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# **What to look for.** A swap rate near 0 anywhere would cut the ladder in two; rates well
-# above 0 all along it mean the $\beta=1$ copies do receive states from the hot ones, so they
-# can cross between modes. Compare the two samplers' histograms digit by digit: a digit that
+# **What to look for.** A swap rate near 0 anywhere would cut the ladder in two. Rates well
+# above 0 all along it are necessary, not sufficient: the round trips say whether states from the
+# hot end did arrive at $\beta=1$ (a chain with none has sampled only what its cold replicas
+# reached by Gibbs steps). Compare the two samplers' histograms digit by digit: a digit that
 # Gibbs under-samples and PT does not is a mode that chains from noise seldom reach within
 # `BURN_IN` steps; an excess both samplers share belongs to the *model*, not to a sampler.
 # PT's samples are `PT_EVERY`-spaced snapshots of `PT_CHAINS` chains, so a chain that holds one
