@@ -258,5 +258,5 @@ def class_histogram(
     # The legend in one band above the tallest bar (headroom), never over the bars.
     top = max(max(float(y.max()) for y in rows.values()), 1 / n_classes)
     ax.set_ylim(0, 1.35 * top)
-    ax.legend(fontsize="small", loc="upper center", ncol=min(len(rows) + 1, 4), frameon=False)
+    ax.legend(loc="upper center", ncol=min(len(rows) + 1, 4), frameon=False)
     return fig

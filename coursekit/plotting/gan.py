@@ -31,10 +31,11 @@ def game_frames(
     rows = -(-len(frames) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.15 * cols, 3.4 * rows), sharex=True,
                              sharey=True, layout="constrained", squeeze=False)  # fmt: skip
+    # one scale for the densities of every frame, so that a frame's curves compare with the next
+    top = 1.05 * max(max(p_data(f["grid"]).max(), f["p_model"].max()) for f in frames)
     for ax, f in zip(axes.ravel(), frames, strict=False):
         x = f["grid"]
         pd, pm = p_data(x), f["p_model"]
-        top = 1.05 * max(pd.max(), pm.max(), 1e-9)  # both densities on one scale
         ax.fill_between(x, pd / top, color="0.8", label="$p_{data}$ (scaled)")
         ax.plot(x, pm / top, "C0", label="$p_{model}$ (scaled)")
         ax.plot(x, f["d"], color="C1", label="$D(x)$")
@@ -43,12 +44,16 @@ def game_frames(
         d_star[total < 1e-3 * total.max()] = np.nan  # undefined where neither has mass
         ax.plot(x, d_star, "k:", label="$d^*(x)$")
         ax.axhline(0.5, color="0.5", lw=0.5)
-        ax.set_title(f"update {f['update']}", fontsize=9)
+        ax.set_title(f"update {f['update']}")
         ax.set_ylim(0, 1.08)
     for ax in axes.ravel()[len(frames) :]:
         ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("D(x); densities, scaled")
+    for ax in axes[-1]:
+        ax.set_xlabel("x")
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=8)
+    fig.legend(handles, labels, loc="outside lower center", ncols=4)
     if title:
         fig.suptitle(title)
     return fig
@@ -69,11 +74,11 @@ def gan_curves(history: dict[str, Sequence[float]], *, title: str | None = None)
     a.plot(u, history["d_fake"], "s-", label="D(G(z)), fake")
     a.axhline(0.5, color="k", ls=":", lw=1, label="1/2 (equilibrium)")
     a.set(xlabel="update", ylabel="mean D", ylim=(0, 1))
-    a.legend(fontsize=8)
+    a.legend()
     b.plot(u, history["d_loss"], "o-", label="discriminator: -v")
     b.plot(u, history["g_loss"], "s-", label="generator")
     b.set(xlabel="update", ylabel="loss (nats)")
-    b.legend(fontsize=8)
+    b.legend()
     if title:
         fig.suptitle(title)
     return fig

@@ -117,13 +117,14 @@ d_net = toy.discriminator_prob(x)
 print(f"max |D - d*| on [-2, 3.5] after {D_STEPS} steps: {np.abs(d_net - d_star).max():.3f}")
 
 # %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
+fig, ax = plt.subplots(figsize=(9, 4.2), layout="constrained")
 ax.fill_between(x, ref.gaussian_pdf(x, 0, 1), color="0.85", label="$p_{data} = N(0, 1)$")
 ax.plot(x, ref.gaussian_pdf(x, 2, 0.5), "C0", label="$p_{model} = N(2, 0.5^2)$")
 ax.plot(x, d_star, "k:", lw=2, label="$d^*(x)$ (exact)")
 ax.plot(x, d_net, "C3", label=f"trained D ({D_STEPS} steps)")
-ax.set(xlabel="x", title="A discriminator trained against a fixed model approaches d*")
-ax.legend(fontsize=8);
+ax.set(xlabel="x", ylabel="density, or D(x)",
+       title="A discriminator trained against a fixed model approaches d*")
+ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5));
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. What the generator minimises: the Jensen-Shannon divergence
@@ -269,13 +270,14 @@ for name, hidden, lr in [("hidden 32, lr 1e-3", 32, 1e-3), ("hidden 16, lr 5e-3"
         print(f"  update {f['update']:5d}: modes {np.round(fr, 2)}, D(fake) = {f['d_fake']:.2f}")
 
 # %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), sharey=True, layout="constrained")
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True, layout="constrained")
 for ax, (name, fr) in zip(axes, runs.items(), strict=True):
     ax.fill_between(GRID, sum(ref.gaussian_pdf(GRID, c, 0.25) for c in CENTERS) / 3,
                     color="0.85", label="data")
     ax.plot(GRID, fr[-1]["p_model"], "C0", label=f"generator, update {fr[-1]['update']}")
     ax.set(title=name, xlabel="x")
-    ax.legend(fontsize=8)
+axes[0].set_ylabel("density")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # What to read off the numbers above: with the larger step and the smaller networks the
