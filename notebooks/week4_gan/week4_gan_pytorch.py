@@ -320,7 +320,9 @@ gan = DCGAN(LATENT, generator_channels=G_CHANNELS, discriminator_channels=D_CHAN
             loss=LOSS, learning_rate=LEARNING_RATE, beta_1=BETA_1, seed=SEED)
 n_g = sum(p.numel() for p in gan.generator.parameters())
 n_d = sum(p.numel() for p in gan.discriminator.parameters())
-print(f"generator {n_g:,} parameters, discriminator {n_d:,}")
+n_bn = sum(b.numel() for b in gan.generator.buffers() if b.is_floating_point())
+print(f"generator {n_g:,} trainable parameters (and {n_bn:,} batch-norm running means and "
+      f"variances, which Keras' count_params() counts too), discriminator {n_d:,}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Training, with the sample report at every row
@@ -356,6 +358,20 @@ gan_plots.gan_curves(history, title=f"DCGAN (PyTorch), batch {BATCH}");
 
 # %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
 gan_plots.quality_curves(history["update"], reports);
+
+# %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
+fids = [r.fid for r in reports]
+kinds = [r.coverage.n_classes for r in reports]
+best = int(np.argmin(fids))
+Markdown(f"**This run**: over the {len(reports)} judged rows the FID went from {fids[0]:.1f} to "
+         f"{fids[-1]:.1f}, lowest {fids[best]:.1f} at update {history['update'][best]:,}, and "
+         f"the digits covered between {min(kinds)} and {max(kinds)} of 10.")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# **What to look for.** If the FID and the class count rise and fall again instead of settling,
+# that is the lecture's section 6 live: the generator and the discriminator chase each other,
+# and the generator's samples move between modes (digits) rather than converging. The last row
+# is not necessarily the best; the fixed-noise grids below show digits changing identity.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The same 16 noise vectors after the first row, half-way and at the end (images in $[-1,1]$
