@@ -43,9 +43,9 @@ if "google.colab" in sys.modules:  # only acts on Colab
 #
 # Training length is given in parameter **updates** (minibatches of `BATCH`), so a run takes
 # about as long whether the 60,000 MNIST digits are here or only the 4,000 offline ones. The
-# tutorial's widths (generator 256-128-64 channels, discriminator 64-128) cost about 0.6 s per
-# update at batch 128 on a 2-core CPU; the full mode halves every width of the generator and
-# the discriminator (about 0.18 s per update, measured here) to finish in about 10 minutes.
+# tutorial's widths (generator 256-128-64 channels, discriminator 64-128) cost several times
+# more per update; on a 2-core CPU the full mode halves every width of the generator and the
+# discriminator so that the lab finishes within its time budget (section 4 prints the time).
 # `DATASET = "fashion_mnist"` runs the same lab on Fashion-MNIST.
 
 # %% slideshow={"slide_type": "skip"} tags=["parameters"]
