@@ -77,8 +77,8 @@ def train_updates(
     log_every = check_int(log_every, "log_every", 1)
     history: dict[str, list] = {"update": []}
     bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    if progress:  # a text bar, as the RBM's and the VAE's: a saved notebook keeps its last line
+        from tqdm import tqdm  # (a Jupyter widget from tqdm.auto would keep only its first frame)
 
         bar = tqdm(total=updates, desc=desc, leave=False)
     order, pos, seconds, window = permutation(n), 0, 0.0, []
