@@ -300,3 +300,21 @@ def test_a_bad_min_samples_is_named(bad):
     with pytest.raises(ValueError, match=r"min_samples \(the fewest images accepted\) must be "
                        r"an int >= 1, got"):
         metrics.classifier_fid(x, reference=x, min_samples=bad)
+
+
+def test_ink_score_is_the_trivial_ood_baseline():
+    """Minus the mean pixel value: dark images score as digit-like, and its AUC does not depend
+    on the pixel range (an increasing map of the pixels keeps every order)."""
+    from coursekit.metrics.ood import ink_score, roc_auc
+
+    rng = np.random.default_rng(0)
+    dark = rng.uniform(0.0, 0.3, (40, 28, 28))
+    bright = rng.uniform(0.2, 0.9, (30, 1, 28, 28))
+    assert ink_score(dark).shape == (40,)
+    np.testing.assert_allclose(ink_score(dark), -dark.reshape(40, -1).mean(1))
+    assert roc_auc(ink_score(dark), ink_score(bright)) == 1.0
+    assert roc_auc(ink_score(2 * dark - 1), ink_score(2 * bright - 1)) == 1.0
+    assert roc_auc(ink_score(dark), ink_score(dark)) == 0.5
+    for bad in (np.zeros(5), np.zeros((0, 4)), np.full((2, 3), np.nan)):
+        with pytest.raises(ValueError, match="images"):
+            ink_score(bad)

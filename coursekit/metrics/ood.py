@@ -4,6 +4,9 @@ An EBM gives every image an energy; low energy should mean "looks like the train
 Using ``-E`` as the score for "in distribution", the area under the ROC curve is the chance that
 a random in-distribution image scores higher than a random out-of-distribution one (ties count
 one half): 1 separates perfectly, 0.5 is guessing.
+
+A detector's AUC means little alone: :func:`ink_score`, minus the mean pixel value ("digits
+are mostly background"), is the trivial baseline it has to beat.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["roc_auc", "roc_curve"]
+__all__ = ["ink_score", "roc_auc", "roc_curve"]
 
 
 def _scores(x: Any, name: str) -> np.ndarray:
@@ -44,3 +47,17 @@ def roc_curve(scores_in: Any, scores_out: Any) -> tuple[np.ndarray, np.ndarray]:
     tpr = np.array([(a >= t).mean() for t in thresholds])
     fpr = np.array([(b >= t).mean() for t in thresholds])
     return fpr, tpr
+
+
+def ink_score(images: Any) -> np.ndarray:
+    """The trivial "is this a digit?" score: minus each image's mean pixel value, ``[n]``.
+
+    ``images`` [n, ...] in any one pixel range (the AUC does not change under an increasing
+    map of the pixels): less ink scores as more digit-like. An OOD detector that does not beat
+    this score's AUC has learned nothing about digits beyond how much of the image is dark.
+    """
+    arr = np.asarray(images, dtype=np.float64)
+    if arr.ndim < 2 or arr.shape[0] == 0 or not np.all(np.isfinite(arr)):
+        raise ValueError(f"images must be a non-empty batch [n, ...] of finite pixels, got shape "
+                         f"{arr.shape}")
+    return -arr.reshape(len(arr), -1).mean(axis=1)

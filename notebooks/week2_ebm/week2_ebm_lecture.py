@@ -159,14 +159,16 @@ print(f"standard form (drift eta/2, noise sqrt(eta)): variance {standard.var():.
       f"{ref.stationary_variance_gaussian(1.0, eta / 2):.3f}; target 1")
 
 # %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7.5, 3.6))
+fig, ax = plt.subplots(figsize=(11, 3.8))
 grid = np.linspace(-4, 4, 400)
 ax.hist(standard.ravel(), bins=80, density=True, alpha=0.5, label="standard form (drift $\\eta/2$)")
 ax.hist(lecture.ravel(), bins=80, density=True, alpha=0.5, label="lecture form (drift $\\eta$)")
 ax.plot(grid, np.exp(-grid**2 / 2) / np.sqrt(2 * np.pi), "k-", label="$p = \\mathcal{N}(0,1)$")
 ax.plot(grid, np.exp(-grid**2) / np.sqrt(np.pi), "k--", label="$p^2/Z = \\mathcal{N}(0,1/2)$")
+ax.set_xlabel("$x$")
+ax.set_ylabel("density")
 ax.set_title(f"eta = {eta}: the lecture's update samples p squared")
-ax.legend(fontsize=8);
+ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0));
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Discretisation bias, and MALA
@@ -206,7 +208,7 @@ ax1.plot(steps, mala_var, "s", label="MALA, simulated")
 ax1.axhline(1.0, color="gray", ls=":")
 ax1.set_xlabel("step size $\\epsilon$")
 ax1.set_ylabel("stationary variance")
-ax1.legend(fontsize=8)
+ax1.legend()
 ax2.plot(steps, acc, "s-")
 ax2.set_xlabel("step size $\\epsilon$")
 ax2.set_ylabel("MALA acceptance rate");
@@ -259,14 +261,16 @@ for h in (2e-4, 1e-4, 2e-5):
           f"{np.round(traj[-1].std(0), 4)}, exact SGLD sd {np.round(np.sqrt(want), 4)}")
 
 # %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7.5, 3.6))
+fig, ax = plt.subplots(figsize=(11, 3.6))
 grid = np.linspace(post_mean[0] - 0.2, post_mean[0] + 0.2, 300)
 sd = np.sqrt(post_cov[0, 0])
 ax.hist(traj[-1][:, 0], bins=60, density=True, alpha=0.5, label=f"SGLD, step {h:.0e}, B = 50")
 ax.plot(grid, np.exp(-(grid - post_mean[0])**2 / (2 * sd**2)) / (sd * np.sqrt(2 * np.pi)), "k-",
         label="exact posterior")
 ax.set_xlabel("$\\theta_1$")
-ax.legend(fontsize=8);
+ax.set_ylabel("density")
+ax.set_title("posterior of $\\theta_1$: SGLD against the exact answer")
+ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0));
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Energy-based models
@@ -303,22 +307,25 @@ toy_hist = toy.fit(ring_data, updates=TOY_UPDATES, batch_size=200,
 print(f"{TOY_UPDATES} updates in {toy_hist['seconds'][-1]:.0f} s")
 
 # %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
-fig, axes = plt.subplots(1, 3, figsize=(12.6, 4.2))
+fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.4))
 plotting_ebm.density_and_chains(ring, samples=ring_data[:2000], ax=axes[0],
-                                title="data on the exact ring density")
+                                title="data, exact density")
 grid = np.linspace(-4, 4, 200)
 xx, yy = np.meshgrid(grid, grid)
 e_grid = toy.energies(np.stack([xx.ravel(), yy.ravel()], 1).astype(np.float32)).reshape(xx.shape)
 axes[1].imshow(np.exp(-(e_grid - e_grid.min())), origin="lower", extent=(-4, 4, -4, 4),
                cmap="Blues")
-axes[1].set_title("learned $e^{-E(x)}$ (unnormalised)")
+axes[1].set_title("learned $e^{-E(x)}$, unnormalised")
+axes[1].set_xlabel("$x_1$")
+axes[1].set_ylabel("$x_2$")
 buf = toy.buffer.states
 axes[2].plot(buf[:, 0], buf[:, 1], ".", ms=1.5, color="tab:orange")
 axes[2].set_xlim(-4, 4)
 axes[2].set_ylim(-4, 4)
 axes[2].set_aspect("equal")
-axes[2].set_title("replay buffer after training")
-fig.tight_layout()
+axes[2].set_title("replay buffer, trained")
+axes[2].set_xlabel("$x_1$")
+axes[2].set_ylabel("$x_2$")
 e_data = toy.energies(ring_data[:1000])
 e_noise = toy.energies(rng.uniform(-4, 4, (1000, 2)).astype(np.float32))
 print(f"mean energy: data {e_data.mean():.2f}, uniform noise {e_noise.mean():.2f}")
