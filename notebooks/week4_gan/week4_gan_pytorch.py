@@ -231,18 +231,19 @@ print(f"{BUILD_UPDATES:,} steps in {build_seconds:.0f} s")
 steps, d_losses, g_losses, d_reals, d_fakes = np.array(curve).T
 with torch.no_grad():
     core_samples = (G(z_watch[:36]).reshape(-1, 28, 28).numpy() + 1) / 2
-fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(14, 4), width_ratios=[1, 1, 1.1])
+fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4.5), width_ratios=[1, 1, 0.9],
+                                    layout="constrained")
 ax1.plot(steps, d_losses, label="D's loss $-v$")
 ax1.plot(steps, g_losses, label="G's loss")
 ax1.axhline(np.log(4), color="grey", ls=":", label="$\\ln 4$")
-ax1.set(xlabel="step", title="losses (means over the last steps)")
-ax1.legend()
+ax1.set(xlabel="step", ylabel="loss (nats)", title=f"losses, means of {BUILD_LOG} steps")
+ax1.legend(ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.2))
 ax2.plot(steps, d_reals, label="$D(x)$, real")
 ax2.plot(steps, d_fakes, label="$D(G(z))$, fake")
 ax2.axhline(0.5, color="grey", ls=":")
-ax2.set(xlabel="step", ylim=(0, 1), title="mean $D$ on fixed real digits and noise")
-ax2.legend()
-ck.plotting.image_grid(core_samples, ncols=6, ax=ax3, title="your GAN: G(z) on fixed noise");
+ax2.set(xlabel="step", ylabel="mean D", ylim=(0, 1), title="fixed digits and noise")
+ax2.legend(ncols=1, loc="upper center", bbox_to_anchor=(0.5, -0.2))
+ck.plotting.image_grid(core_samples, ncols=6, ax=ax3, title="your G(z), fixed noise");
 
 # %% slideshow={"slide_type": "fragment"} tags=["hide-input"]
 from IPython.display import Markdown
