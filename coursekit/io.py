@@ -133,6 +133,24 @@ def _article(noun: str) -> str:
     return "an" if noun[:1].lower() in "aeiou" else "a"
 
 
+class ModelFile(dict):
+    """The arrays of a model file (:func:`read_npz`): asking for one it lacks is a
+    ``ValueError`` naming the file, not a bare ``KeyError`` from deep inside a loader."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], path: Path, what: str) -> None:
+        super().__init__(arrays)
+        self.path, self.what = path, what
+
+    def __missing__(self, key: str) -> np.ndarray:
+        names = sorted(self)
+        held = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+        raise ValueError(
+            f"{self.path} has no array {key!r}, which {_article(self.what)} {self.what} file "
+            f"holds: it is damaged, or was written by something else (it holds "
+            f"{held or 'no arrays'})"
+        )
+
+
 def read_npz(
     path: PathLike, what: str, *, file_format: str | None = None, writer: str | None = None
 ) -> dict[str, np.ndarray]:
@@ -192,7 +210,7 @@ def read_npz(
         if found != file_format:
             seen = "no format tag" if found is None else f"format {found!r}"
             raise ValueError(f"{target} has {seen}; expected {expected}")
-    return arrays
+    return ModelFile(arrays, target, what)
 
 
 # --------------------------------------------------------------------------------------------

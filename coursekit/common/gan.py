@@ -253,6 +253,13 @@ def read_gan(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np
     z = read_npz(path, "DCGAN", file_format=FILE_FORMAT, writer="DCGAN.save")
     config = json.loads(str(z["config"]))
     weights = {k[2:]: v for k, v in z.items() if k.startswith("w:")}
+    latent, channels = config.get("latent_dim"), (config.get("generator_channels"),
+                                                  config.get("discriminator_channels"))
+    try:  # every weight the saved architecture has, of its shape: else name the file
+        check_weights(weights, weight_shapes(latent, *channels))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path} does not hold the weights of the DCGAN its config describes "
+                         f"({err}): the file is damaged") from None
     return config, weights, int(z["updates"])
 
 

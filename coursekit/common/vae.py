@@ -132,6 +132,10 @@ class VAEFile:
         """A VAE built with the file's settings, holding its weights. ``settings`` (e.g.
         ``learning_rate``, ``seed``) override the saved ones."""
         config = cls._saved_config(path)
+        missing = [k for k in ("latent_dim", "arch", "hidden") if k not in config]
+        if missing:
+            raise ValueError(f"{path} does not say the VAE's {', '.join(missing)}: the file is "
+                             "damaged, or not written by VAE.save")
         settings = {"learning_rate": config.get("learning_rate", 1e-3), **settings}
         model = cls(config["latent_dim"], arch=config["arch"], hidden=config["hidden"], **settings)
         return model._load_into(path)

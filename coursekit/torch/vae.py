@@ -488,11 +488,12 @@ class VAE(nn.Module, VAEFile):
         """This model, with the weights of the file at ``path`` (same architecture only)."""
         check_config(self._saved_config(path), self.config, path)
         z = self._read(path)
-        state = {
-            k.split("/", 1)[1]: torch.from_numpy(v)
-            for k, v in z.items()
-            if k.startswith("weights/")
-        }
+        state = {k.split("/", 1)[1]: torch.from_numpy(v) for k, v in z.items()
+                 if k.startswith("weights/")}  # fmt: skip
+        missing = sorted(set(self.state_dict()) - set(state))
+        if missing:
+            raise ValueError(f"{path} lacks the weights {missing} of the VAE its config "
+                             "describes: the file is damaged")
         self.load_state_dict(state)
         self.updates = int(z["updates"])
         return self
