@@ -645,3 +645,94 @@ def test_family_figures_drawn_into_a_subfigure_return_the_whole_figure():
     assert ebm.energy_histograms({"a": np.arange(10.0)}, ax=left.subplots()) is fig
     assert vae.latent_scatter(np.zeros((3, 2)), [0, 1, 2], ax=right.subplots()) is fig
     assert charts.class_histogram({"a": np.full(10, 0.1)}, ax=fig.add_subplot()) is fig
+
+
+def test_no_figure_code_shrinks_text_below_the_style():
+    """The style's sizes are the readable minimum (MIN_FONT_PT): no plotting function and no
+    notebook asks for smaller text (fontsize=8, "small", ...) on a legend, title or label."""
+    import re
+
+    from conftest import REPO
+
+    from coursekit.plotting import MIN_FONT_PT
+
+    pattern = re.compile(
+        r"""fontsize\s*=\s*(?:(\d+(?:\.\d+)?)|["'](small|x-small|xx-small|smaller)["'])""")
+    files = sorted((REPO / "coursekit" / "plotting").glob("*.py"))
+    files += sorted((REPO / "notebooks").rglob("*.py"))
+    small = []
+    for path in files:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for m in pattern.finditer(line):
+                if m.group(2) or float(m.group(1)) < MIN_FONT_PT:
+                    small.append(f"{path.relative_to(REPO)}:{n}: {line.strip()}")
+    assert small == [], "text smaller than the course style:\n" + "\n".join(small)
+
+
+def test_chain_frames_labels_each_column_with_its_langevin_step():
+    """Week 2's chain from noise: one chain per row, one step per column, numbered under it."""
+    from coursekit.plotting import ebm
+
+    steps = [0, 1, 5, 20]
+    frames = np.random.default_rng(0).uniform(-1, 1, (len(steps), 3, 28, 28))
+    fig = ebm.chain_frames(frames, steps, title="chains")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1", "5", "20"]
+    assert ax.get_xlabel() and ax.images[0].get_array().shape == (3 * 29 - 1, 4 * 29 - 1)
+    with pytest.raises(ValueError, match="len\\(steps\\)"):
+        ebm.chain_frames(frames, steps[:2])
+    plt.close(fig)
+
+
+def test_energy_histograms_keep_one_colour_per_set_and_roc_curves_overlay_a_baseline():
+    from matplotlib.colors import to_hex
+
+    from coursekit.plotting import ebm
+
+    rng = np.random.default_rng(0)
+    fig, (ax1, ax2) = plt.subplots(1, 2)
+    ebm.energy_histograms({"a": rng.normal(size=50), "b": rng.normal(3, 1, 50)}, ax=ax1,
+                          colors={"a": "C2", "b": "C3"})
+    assert to_hex(ax1.patches[0].get_facecolor()) == to_hex("C2")
+    _, aucs = ebm.roc_curves(rng.normal(1, 1, 50), {"out": rng.normal(size=50)}, ax=ax2,
+                             label="energy, ")
+    _, base = ebm.roc_curves(rng.normal(size=50), {"out": rng.normal(size=50)}, ax=ax2,
+                             label="ink, ", linestyle="--", colors=["C1"])
+    labels = ax2.get_legend_handles_labels()[1]
+    assert any(t.startswith("energy, out") for t in labels)
+    assert any(t.startswith("ink, out") for t in labels)
+    assert ax1.get_xlabel() and ax2.get_xlabel() and ax2.get_ylabel()
+    ebm.energy_histograms({"one value": np.zeros(5)}, ax=ax1)  # no range: still one bin
+    plt.close(fig)
+
+
+def test_toy_density_panels_label_both_axes():
+    from coursekit.plotting import ebm
+    from coursekit.reference import langevin as ref
+
+    fig = ebm.density_and_chains(ref.ring(), samples=np.zeros((3, 2)))
+    assert fig.axes[0].get_xlabel() == "$x_1$" and fig.axes[0].get_ylabel() == "$x_2$"
+    plt.close(fig)
+
+
+def test_vae_elbo_curves_plot_one_quantity_for_both_sets():
+    """Week 3's training curves: -ELBO on the training batches and on the test images, from a
+    Keras history (``loss``, ``val_loss``) or coursekit.torch's (``loss``, ``val_elbo``)."""
+    from coursekit.plotting import vae as vae_plots
+
+    keras_like = {"updates": [32, 64, 96], "loss": [200.0, 150.0, 140.0],
+                  "val_loss": [190.0, 145.0, 136.0]}
+    torch_like = {"updates": [32, 64, 96], "loss": [200.0, 150.0, 140.0],
+                  "val_elbo": [-190.0, -145.0, -136.0]}
+    for history in (keras_like, torch_like):
+        fig = vae_plots.elbo_curves(history)
+        (ax,) = fig.axes
+        lines = {line.get_label(): line for line in ax.get_lines()}
+        assert set(lines) == {"training batches: -ELBO", "test images: -ELBO"}
+        np.testing.assert_allclose(lines["training batches: -ELBO"].get_ydata(), [200, 150, 140])
+        np.testing.assert_allclose(lines["test images: -ELBO"].get_ydata(), [190, 145, 136])
+        np.testing.assert_allclose(lines["test images: -ELBO"].get_xdata(), [32, 64, 96])
+        assert ax.get_xlabel() == "updates" and "ELBO" in ax.get_ylabel()
+        plt.close(fig)
+    with pytest.raises(ValueError, match="validation"):
+        vae_plots.elbo_curves({"loss": [1.0, 2.0]})

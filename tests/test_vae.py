@@ -245,3 +245,24 @@ def test_divergence_restores_the_last_good_weights(fw):
         _fit(vae, x, epochs=3, batch_size=8)
     z = vae.embed(x[:4])
     assert np.all(np.isfinite(z)) and np.all(np.isfinite(vae.sample(4, seed=0)))
+
+
+@pytest.mark.keras
+def test_keras_conv_encoder_dense_width_is_built_saved_and_loaded(tmp_path):
+    """``dense`` sets the conv encoder's dense layer (keras.io: 16; the week 3 lab widens it);
+    the file records it, ``VAE.load`` rebuilds it, and a model of another width refuses it."""
+    from coursekit.keras import VAE
+
+    assert VAE(2, arch="conv", seed=0).encoder.layers[-2].units == 16
+    wide = VAE(2, arch="conv", dense=32, seed=0)
+    assert wide.encoder.layers[-2].units == 32 and wide.config["dense"] == 32
+    assert "dense" not in VAE(2, arch="mlp", hidden=8, seed=0).config
+    x = _blobs(4)
+    path = wide.save(tmp_path / "wide.npz")
+    same = VAE.load(path)
+    assert same.dense == 32
+    np.testing.assert_allclose(same.embed(x), wide.embed(x), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="dense=32"):
+        VAE(2, arch="conv", seed=0)._load_into(path)
+    with pytest.raises(ValueError, match="dense"):
+        VAE(2, arch="conv", dense=0)

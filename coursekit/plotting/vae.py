@@ -23,7 +23,9 @@ from coursekit.plotting.charts import plot_curves
 from coursekit.plotting.images import image_grid
 from coursekit.plotting.style import figure_and_axes
 
-__all__ = ["interpolation", "latent_grid", "latent_scatter", "manifold", "terms_curves"]
+__all__ = [
+    "elbo_curves", "interpolation", "latent_grid", "latent_scatter", "manifold", "terms_curves"
+]
 
 
 def latent_grid(n: int = 15, *, low: float = 0.05, high: float = 0.95) -> np.ndarray:
@@ -100,4 +102,30 @@ def terms_curves(history: Any, *, x_key: str = "updates") -> Figure:
                 ylabel="nats per image")  # fmt: skip
     plot_curves({"D[Q(h|x) || p(h)]": kl}, x=x, ax=ax2, xlabel=xlabel,
                 ylabel="nats per image")  # fmt: skip
+    return fig
+
+
+def elbo_curves(history: Any, *, x_key: str = "updates", ax: Axes | None = None) -> Figure:
+    """Minus the ELBO per epoch on the training batches and on the validation images, one axis.
+
+    The same quantity for both sets, so the gap between the curves means something: training
+    ``loss`` (the epoch mean of the one-sample -ELBO over the training batches, each a fresh
+    Bernoulli draw when training binarises dynamically) against the validation -ELBO after the
+    epoch (``val_loss`` of a Keras ``History``, minus ``val_elbo`` of
+    ``coursekit.torch.VAE.fit``'s dict).
+    """
+    data = getattr(history, "history", history)
+    train = np.asarray(data["loss"], dtype=np.float64)
+    if "val_loss" in data:
+        test = np.asarray(data["val_loss"], dtype=np.float64)
+    elif "val_elbo" in data:
+        test = -np.asarray(data["val_elbo"], dtype=np.float64)
+    else:
+        raise ValueError("history has no validation -ELBO ('val_loss' or 'val_elbo'): "
+                         "fit with validation data")  # fmt: skip
+    x = data.get(x_key)
+    fig, ax = figure_and_axes(ax, (7.5, 4.2), layout="constrained")
+    curves = {"training batches: -ELBO": train, "test images: -ELBO": test}
+    plot_curves(curves, x=x, ax=ax, xlabel=x_key if x is not None else "epoch",
+                ylabel="-ELBO, nats per image")
     return fig

@@ -101,11 +101,17 @@ rng = np.random.default_rng(SEED)
 # \quad \boldsymbol{S} = (\boldsymbol{I}+\boldsymbol{W}^T\boldsymbol{W}/\sigma^2)^{-1}.$$
 #
 # The naive estimate $p(\boldsymbol{x}) \approx \frac1M\sum_m p(\boldsymbol{x}|\boldsymbol{h}_m)$,
-# $\boldsymbol{h}_m\sim p(\boldsymbol{h})$, is unbiased but wasteful: most prior draws explain
+# $\boldsymbol{h}_m\sim p(\boldsymbol{h})$, is unbiased, but it wastes the draws that explain
 # $\boldsymbol{x}$ badly (the notes: "for most $h$, $p(x|h)$ will be nearly zero"). The
-# effective sample size of the weights $p(\boldsymbol{x}|\boldsymbol{h}_m)$ says how many draws
-# really count; the encoder $Q(\boldsymbol{h}|\boldsymbol{x})$ exists to propose the $\boldsymbol{h}$
-# that do.
+# effective sample size of the weights $p(\boldsymbol{x}|\boldsymbol{h}_m)$,
+# $(\sum_m w_m)^2/\sum_m w_m^2$, says how many draws really count. How many depends on the
+# latent dimension: the posterior occupies a fraction of the prior's mass along every latent
+# direction that $\boldsymbol{x}$ constrains, and these fractions multiply. With the
+# `K_LATENT` = 2 latent variables of this model the prior is a passable proposal (look at the
+# printed share); the second model, with the same 6-D $\boldsymbol{x}$ and 20 latent
+# variables, is where "nearly zero for most $h$" holds: a handful of draws carry the estimate
+# and it misses the exact value by nats. The encoder $Q(\boldsymbol{h}|\boldsymbol{x})$ exists
+# to propose the $\boldsymbol{h}$ that count.
 
 # %% slideshow={"slide_type": "fragment"}
 model = ref.LinearGaussian.random(D, K_LATENT, sigma2=SIGMA2, seed=SEED)
@@ -116,6 +122,20 @@ print(f"exact log p(x)              = {model.log_marginal(x)[0]:.4f}")
 print(f"naive MC over the prior     = {ref.log_mean_exp(log_lik):.4f}  ({MC:,} draws)")
 w = np.exp(log_lik - log_lik.max())
 print(f"effective sample size (sum w)^2 / sum w^2: {w.sum() ** 2 / (w**2).sum() / MC:.1%} of the draws")
+
+# %% slideshow={"slide_type": "fragment"}
+from IPython.display import Markdown
+
+ess = {}
+for k in (K_LATENT, 20):  # the same recipe with 20 latent variables
+    m = ref.LinearGaussian.random(D, k, sigma2=SIGMA2, seed=SEED)
+    xk = m.sample(1, np.random.default_rng(SEED))
+    ll = m.log_likelihood(xk, np.random.default_rng(SEED + 1).standard_normal((MC, k)))
+    wk = np.exp(ll - ll.max())
+    ess[k] = (wk.sum() ** 2 / (wk**2).sum(), ref.log_mean_exp(ll), m.log_marginal(xk)[0])
+Markdown("**This run**, " + f"{MC:,} prior draws each: " + "; ".join(
+    f"{k} latent variables: effective sample size {n:,.0f} ({n / MC:.2%}), naive estimate "
+    f"{est:.2f} against the exact {exact:.2f} nats" for k, (n, est, exact) in ess.items()) + ".")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The central equation
@@ -255,13 +275,17 @@ print("x = 1 at logit -800:", ref.bernoulli_log_prob(np.ones((1, 1)), np.full((1
 # \quad \mathcal{L}_K\to\log p(\boldsymbol{x}).$$
 #
 # With $K = 1000$ it is the standard estimate of a VAE's test log-likelihood. On the
-# linear-Gaussian model, with the imperfect $Q$ from section 3, each $\mathcal{L}_K$ averaged
-# over `SAMPLES / K` (at least 20) independent estimates:
+# linear-Gaussian model, with $Q$ the imperfect encoder of section 3 (the posterior's variances
+# doubled) whose mean misses the posterior mean by half, once and twice the offset of section 3
+# for the three images. (With one and the same miss the three curves would coincide: in this
+# model the posterior covariance, and so the gap, does not depend on $\boldsymbol{x}$.) Each
+# $\mathcal{L}_K$ is averaged over `SAMPLES / K` (at least 20) independent estimates:
 
 # %% slideshow={"slide_type": "fragment"}
 xs = model.sample(3, rng)
 pm, _ = model.posterior(xs)
-qm, qlv = pm + np.array([0.4, -0.3]), np.repeat(q_log_var, 3, axis=0)
+miss = np.array([[0.5], [1.0], [2.0]]) * np.array([0.4, -0.3])  # per image: half, once, twice
+qm, qlv = pm + miss, np.repeat(q_log_var, 3, axis=0)
 elbo, log_px, gap = model.elbo(xs, qm, qlv), model.log_marginal(xs), model.elbo_gap(xs, qm, qlv)
 iwae = {k: model.iwae(xs, qm, qlv, k, rng, repeats=max(20, SAMPLES // k)) for k in K_VALUES}
 print("image | ELBO (exact) | " + " | ".join(f"IWAE K={k}" for k in K_VALUES) + " | log p(x) | gap = KL to posterior | log p(x) - ELBO")
@@ -272,12 +296,15 @@ for i in range(3):
 # %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
 for i, color in zip(range(3), ["C0", "C1", "C2"], strict=True):
-    ax.plot(K_VALUES, [iwae[k][i] - log_px[i] for k in K_VALUES], "o-", color=color, label=f"image {i}")
+    ax.plot(K_VALUES, [iwae[k][i] - log_px[i] for k in K_VALUES], "o-", color=color,
+            label=f"image {i}: Q's mean off by {np.linalg.norm(miss[i]):.2f}")
     ax.axhline(elbo[i] - log_px[i], color=color, ls=":", lw=1)
 ax.axhline(0, color="k", lw=1)
 ax.set(xscale="log", xlabel="K (importance samples)", ylabel="bound - log p(x)  [nats]",
        title="IWAE bound rises towards log p(x); dotted: the ELBO")
-ax.legend();
+ax.set_xticks(K_VALUES, [str(k) for k in K_VALUES])  # every K computed, not only the decades
+ax.minorticks_off()
+ax.legend(loc="lower right");
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. From here to the labs
