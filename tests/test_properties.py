@@ -149,3 +149,80 @@ def test_the_loaders_refuse_an_unknown_split(value):
 def test_the_yardstick_refuses_a_bad_min_samples(value):
     x = np.full((4, 784), 0.5, np.float32)
     refuses(lambda v: metrics.classifier_fid(x, reference=x, min_samples=v), "min_samples", value)
+
+
+# ---- the EBMs, VAEs and DCGANs (both frameworks) -------------------------------------------
+
+
+def _optional(strategy: st.SearchStrategy) -> st.SearchStrategy:
+    """Bad values of an argument that also accepts None: None is not among them."""
+    return strategy.filter(lambda v: v is not None)
+
+
+EBM_ARGUMENTS = {
+    "step_size": floats_outside("> 0"),
+    "n_steps": ints_below(1),
+    "noise_scale": _optional(floats_outside("> 0")),
+    "grad_clip": _optional(floats_outside("> 0")),
+    "buffer_size": ints_below(1),
+    "restart": floats_outside("in [0, 1]"),
+    "alpha": floats_outside(">= 0"),
+    "lr": floats_outside("> 0"),
+    "clip_norm": _optional(floats_outside("> 0")),
+    "data_noise": floats_outside(">= 0"),
+    "max_energy": floats_outside("> 0"),
+    "seed": _optional(ints_below(0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EBM_ARGUMENTS))
+def test_the_ebm_constructor_refuses_every_value_outside_its_domain(fw, name):
+    energy = fw.MLPEnergy(2, 8) if fw.__name__ == "coursekit.torch" else fw.mlp_energy(2, 8)
+
+    @EXAMPLES
+    @given(EBM_ARGUMENTS[name])
+    def check(value):
+        args = {"clamp": None, "buffer_size": 16, name: value}
+        refuses(lambda _: fw.EBM(energy, (2,), **args), name, value)
+
+    check()
+
+
+VAE_ARGUMENTS = {
+    "latent_dim": ints_below(1),
+    "hidden": ints_below(1),
+    "learning_rate": floats_outside("> 0"),
+    "seed": _optional(ints_below(0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VAE_ARGUMENTS))
+def test_the_vae_constructor_refuses_every_value_outside_its_domain(fw, name):
+    @EXAMPLES
+    @given(VAE_ARGUMENTS[name])
+    def check(value):
+        args = {"latent_dim": 2, "arch": "mlp", "hidden": 8, name: value}
+        refuses(lambda _: fw.VAE(args.pop("latent_dim"), **args), name, value)
+
+    check()
+
+
+DCGAN_ARGUMENTS = {
+    "latent_dim": ints_below(1),
+    "learning_rate": floats_outside("> 0"),
+    "beta_1": floats_outside("in [0, 1)"),
+    "dropout": floats_outside("in [0, 1)"),
+    "seed": _optional(ints_below(0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DCGAN_ARGUMENTS))
+def test_the_dcgan_constructor_refuses_every_value_outside_its_domain(fw, name):
+    @EXAMPLES
+    @given(DCGAN_ARGUMENTS[name])
+    def check(value):
+        args = {"latent_dim": 4, "generator_channels": (4, 4, 4),
+                "discriminator_channels": (4, 4), name: value}  # fmt: skip
+        refuses(lambda _: fw.DCGAN(args.pop("latent_dim"), **args), name, value)
+
+    check()

@@ -197,6 +197,7 @@ class EBMBase:
                 f"init_range (the range of the buffer's uniform noise) must be a pair (low, "
                 f"high), got {init_range!r}"
             )
+        buffer_size = check_int(buffer_size, "buffer_size", 1, "states in the replay buffer")
         alpha = check_float(alpha, "alpha", ">= 0", "weight of the energy regularisation")
         if clip_norm is not None:
             clip_norm = check_float(clip_norm, "clip_norm", "> 0", "bound on the gradient norm")
