@@ -322,6 +322,13 @@ for update in (1, 2):
     print(f"update {update}: loss {loss:.5f} vs {stats['loss']:.5f}; largest difference: "
           f"gradient {grads:.1e}, weights after the step {params:.1e}, buffer {states:.1e}")
 
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# **Reading the differences.** The losses agree to the printed digits. The weights can differ by
+# more than float rounding: Adam's early steps move each weight by about `LR` times the sign of
+# its gradient, so a weight whose gradient is within rounding of zero can step one way in one
+# version and not in the other. Judge the weights' difference against `LR`, and the buffer's
+# against the Langevin step; a wrong formula would differ by whole steps.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The model and its training
 #
@@ -520,8 +527,11 @@ Markdown("**This run.** " + " ".join(ood_summary(name) for name in others))
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # **What to look for.** On the left, all sets on one energy scale; in the middle the digits and
-# the samples alone, on bins over their own range, so that the two distributions are resolved:
-# the samples should sit where the digits sit (the training made them so, section 3). On the
+# the samples alone, on bins over their own range, so that the two distributions are resolved.
+# Training pulls the two towards one level (section 3); where the samples still sit lower than
+# the digits, the chains have found states the energy likes better than real digits (compare
+# their strokes with the digits' in section 6), and where they sit higher, the chains have not
+# reached the digits' level in `SAMPLE_STEPS` steps. On the
 # right, the detectors: solid the energy, dashed the ink. Noise is easy to reject, for the ink
 # too, so its AUC says little. Clothes are the real test, but only beside the baseline: many
 # clothes carry more ink than any digit, and a detector that only measures darkness rejects them.
