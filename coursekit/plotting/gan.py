@@ -98,9 +98,13 @@ def quality_curves(updates: Sequence[int], reports: Sequence[Any]) -> Figure:
             f"updates and reports must have the same length, got {len(updates)} and {len(reports)}"
         )
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.2), layout="constrained")
-    a.plot(updates, [r.fid for r in reports], "o-")
+    fids = [r.fid for r in reports]
+    a.plot(updates, fids, "o-")
     a.set(xlabel="update", ylabel="classifier FID", yscale="log", title="distance to the data")
-    a.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    # within a decade, 1-2-5 labels only two values: label 3 and 7 too (at least three ticks)
+    narrow = max(fids) < 10 * min(fids) if min(fids, default=0) > 0 else False
+    subs = (1.0, 2.0, 3.0, 5.0, 7.0) if narrow else (1.0, 2.0, 5.0)
+    a.yaxis.set_major_locator(LogLocator(base=10, subs=subs))
     a.yaxis.set_major_formatter(ScalarFormatter())  # 2, 5, 10, 20 rather than 2x10^0
     a.yaxis.set_minor_formatter(NullFormatter())
     b.plot(updates, [r.coverage.n_classes for r in reports], "o-")

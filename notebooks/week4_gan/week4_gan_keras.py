@@ -355,6 +355,11 @@ gan = DCGAN(LATENT, generator_channels=G_CHANNELS, discriminator_channels=D_CHAN
 n_g, n_d = gan.generator.count_params(), gan.discriminator.count_params()
 print(f"generator {n_g:,} parameters, discriminator {n_d:,}")
 
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Keras' `count_params()` also counts the batch-norm layers' moving means and variances, which
+# are statistics, not trained weights. The PyTorch lab's count (`parameters()`) holds only the
+# trained weights and prints the running statistics apart: the same network, counted two ways.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Training, with the sample report at every row
 #
@@ -389,6 +394,12 @@ gan_plots.gan_curves(history, title=f"DCGAN (Keras, {BACKEND}), batch {BATCH}");
 
 # %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
 gan_plots.quality_curves(history["update"], reports);
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# **What to look for.** If the FID and the class count rise and fall again instead of settling,
+# that is the lecture's section 6 live: the generator and the discriminator chase each other,
+# and the generator's samples move between modes (digits) rather than converging. The last row
+# is not necessarily the best; the fixed-noise grids below show digits changing identity.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The same 16 noise vectors after the first row, half-way and at the end (images in $[-1,1]$
