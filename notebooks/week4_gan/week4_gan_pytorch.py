@@ -257,11 +257,11 @@ Markdown(f"**This run**: {BUILD_UPDATES:,} steps in {build_seconds:.0f} s; over 
 # **What to look for.** In the first few hundred steps $D(x)$ and $D(G(z))$ part: the
 # discriminator learns first. Then the generator catches up and the two settle apart from
 # each other, well away from $1/2$, while the losses jitter from step to step: a GAN's losses do not fall
-# like a likelihood's, and a flat stretch is not convergence. A minute of an MLP GAN gives
-# grey strokes with speckle in the background, most of them recognisable as digits, some as
-# no digit at all; the convolutional DCGAN below, trained ten times longer, draws cleaner
-# ones. Run the loop with `LOSS = "saturating"` to see the vanishing gradient: $D(G(z))$
-# stays near 0 for much longer.
+# like a likelihood's, and a flat stretch is not convergence. A short run of an MLP GAN gives
+# grey strokes with speckle in the background, some recognisable as digits and some not yet;
+# the convolutional DCGAN below, trained longer, draws cleaner ones. Run the loop with
+# `LOSS = "saturating"` and watch how long $D(G(z))$ stays near 0: the lecture's vanishing
+# gradient (section 4) predicts a slower start.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **The package computes what you wrote.** `coursekit.torch.DCGAN.train_step` is the same
