@@ -125,7 +125,10 @@ def test_every_entry_is_scored_at_one_n_and_a_legacy_record_is_named(tmp_path, d
     assert f"| {rbm.fid:.2f} |" in table
     text = families.buys_text(c)
     assert "**RBM** (best: PyTorch)" in text and "**GAN**: nothing scored at n = 500" in text
-    assert ("does not beat the baseline" in text) == (vae.fid >= c.baseline.fid)
+    floor, base = c.real.fid, c.baseline.fid
+    level = abs(vae.fid - base) < max(2 * floor, 0.1 * (base - floor))
+    assert ("level with the baseline" in text) == level
+    assert ("does not beat the baseline" in text) == (not level and vae.fid >= base)
     assert "**EBM**: nothing scored" in text
     facts = families.family_facts(c)
     assert f"FID {rbm.fid:.2f}, {rbm.n_classes}/10 classes" in facts
@@ -232,3 +235,19 @@ def test_old_records_still_load(tmp_path, digits):
     assert "samples_kept" not in row and results.load_samples(row).shape == (64, 28, 28)
     buffer = io.BytesIO((tmp_path / row["sample_file"]).read_bytes())
     assert np.load(buffer)["images"].dtype == np.uint8
+
+
+def test_a_difference_within_the_noise_of_fid_is_called_a_tie():
+    from coursekit.course.families.compare import Comparison, Entry, buys_text
+
+    def entry(label, family, fid, kind="model"):
+        return Entry(label=label, family=family, framework="PyTorch", kind=kind, n=500, fid=fid,
+                     n_classes=10, entropy=2.2, train_seconds=1.0, seconds_per_sample=1e-3)
+
+    c = Comparison(n=500, entries=[entry("VAE, PyTorch", "VAE", 5.02),
+                                   entry("GAN, PyTorch", "GAN", 3.90),
+                                   entry("baseline", "baseline", 5.12, kind="baseline"),
+                                   entry("real", "real", 0.24, kind="real")])
+    text = buys_text(c)
+    assert "**VAE** (best: PyTorch): FID 5.02" in text and "level with the baseline" in text
+    assert "**GAN** (best: PyTorch): FID 3.90" in text and "beats it: 1.3x closer" in text
