@@ -251,3 +251,13 @@ def test_a_difference_within_the_noise_of_fid_is_called_a_tie():
     text = buys_text(c)
     assert "**VAE** (best: PyTorch): FID 5.02" in text and "level with the baseline" in text
     assert "**GAN** (best: PyTorch): FID 3.90" in text and "beats it: 1.3x closer" in text
+
+
+def test_the_fid_verdict_and_its_tie_band():
+    from coursekit.course.families import fid_tie_band, fid_verdict
+
+    assert fid_tie_band(5.12, 0.24) == pytest.approx(0.488)  # a tenth of 4.88 beats 2 x 0.24
+    assert fid_tie_band(1.0, 0.4) == pytest.approx(0.8)  # twice the floor
+    assert fid_verdict(5.02, 5.12, 0.24) == "level with"
+    assert fid_verdict(3.90, 5.12, 0.24) == "beats"
+    assert fid_verdict(6.00, 5.12, 0.24) == "does not beat"

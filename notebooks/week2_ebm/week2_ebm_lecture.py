@@ -111,7 +111,7 @@ for target in targets:
 # %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
 plotting_ebm.toy_panel(targets, runs, suptitle=f"ULA, step {STEP_SIZE}, {STEPS} steps");
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Mean and covariance of the chains' end points against the exact values. The Gaussian and the
 # ring match within Monte Carlo error and the $O(\epsilon)$ bias. The mixture does not yet: its
 # chains started near the heavy mode and $2000\times0.02$ time units are too few to cross
@@ -159,7 +159,7 @@ print(f"standard form (drift eta/2, noise sqrt(eta)): variance {standard.var():.
       f"{ref.stationary_variance_gaussian(1.0, eta / 2):.3f}; target 1")
 
 # %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(11, 3.8))
+fig, ax = plt.subplots(figsize=(8, 4.6))
 grid = np.linspace(-4, 4, 400)
 ax.hist(standard.ravel(), bins=80, density=True, alpha=0.5, label="standard form (drift $\\eta/2$)")
 ax.hist(lecture.ravel(), bins=80, density=True, alpha=0.5, label="lecture form (drift $\\eta$)")
@@ -168,7 +168,7 @@ ax.plot(grid, np.exp(-grid**2) / np.sqrt(np.pi), "k--", label="$p^2/Z = \\mathca
 ax.set_xlabel("$x$")
 ax.set_ylabel("density")
 ax.set_title(f"eta = {eta}: the lecture's update samples p squared")
-ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0));
+fig.legend(loc="outside lower center", ncols=2);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Discretisation bias, and MALA
@@ -261,7 +261,7 @@ for h in (2e-4, 1e-4, 2e-5):
           f"{np.round(traj[-1].std(0), 4)}, exact SGLD sd {np.round(np.sqrt(want), 4)}")
 
 # %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(11, 3.6))
+fig, ax = plt.subplots(figsize=(8, 4.4))
 grid = np.linspace(post_mean[0] - 0.2, post_mean[0] + 0.2, 300)
 sd = np.sqrt(post_cov[0, 0])
 ax.hist(traj[-1][:, 0], bins=60, density=True, alpha=0.5, label=f"SGLD, step {h:.0e}, B = 50")
@@ -270,7 +270,7 @@ ax.plot(grid, np.exp(-(grid - post_mean[0])**2 / (2 * sd**2)) / (sd * np.sqrt(2 
 ax.set_xlabel("$\\theta_1$")
 ax.set_ylabel("density")
 ax.set_title("posterior of $\\theta_1$: SGLD against the exact answer")
-ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0));
+fig.legend(loc="outside lower center", ncols=2);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Energy-based models
@@ -307,7 +307,7 @@ toy_hist = toy.fit(ring_data, updates=TOY_UPDATES, batch_size=200,
 print(f"{TOY_UPDATES} updates in {toy_hist['seconds'][-1]:.0f} s")
 
 # %% slideshow={"slide_type": "subslide"} tags=["hide-input"]
-fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.4))
+fig, axes = plt.subplots(1, 3, figsize=(12.6, 4.4))
 plotting_ebm.density_and_chains(ring, samples=ring_data[:2000], ax=axes[0],
                                 title="data, exact density")
 grid = np.linspace(-4, 4, 200)

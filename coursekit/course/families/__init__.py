@@ -40,6 +40,8 @@ from coursekit.course.families.compare import (
     check_same_n,
     compare,
     comparison_table,
+    fid_tie_band,
+    fid_verdict,
     seconds_per_sample,
     subsample,
 )
@@ -91,6 +93,8 @@ __all__ = [
     "cost_text",
     "coverage_histograms",
     "family_facts",
+    "fid_tie_band",
+    "fid_verdict",
     "fit_pca_gmm",
     "likelihood_summary",
     "likelihood_text",

@@ -316,6 +316,21 @@ def comparison_table(comparison: Comparison) -> str:
     return "\n".join(lines)
 
 
+def fid_tie_band(baseline_fid: float, floor: float) -> float:
+    """The FID difference below which two models at the same n are level: FID at one n is
+    noisy (two sets of real digits already differ by the ``floor``), so twice the floor, or a
+    tenth of the baseline's distance above it, whichever is larger."""
+    return max(2 * floor, 0.1 * (baseline_fid - floor))
+
+
+def fid_verdict(fid: float, baseline_fid: float, floor: float) -> str:
+    """How a FID compares with the baseline's at the same n: ``"level with"`` (within
+    :func:`fid_tie_band`), ``"beats"`` or ``"does not beat"``."""
+    if abs(fid - baseline_fid) < fid_tie_band(baseline_fid, floor):
+        return "level with"
+    return "beats" if fid < baseline_fid else "does not beat"
+
+
 def buys_text(comparison: Comparison) -> str:
     """Markdown bullets: per family, its best entry by FID at ``n`` against the baseline (FID
     above the real digits' floor, classes, seconds per sample), every number from the scores."""
@@ -337,9 +352,7 @@ def buys_text(comparison: Comparison) -> str:
             continue
         best = min(scored, key=lambda e: e.fid)
         gap, base_gap = best.fid - floor, base.fid - floor
-        # FID at this n is noisy: two sets of real digits already differ by the floor; a
-        # difference below twice that (or a tenth of the baseline's gap) is a tie, not a win
-        level = abs(best.fid - base.fid) < max(2 * floor, 0.1 * base_gap)
+        level = fid_verdict(best.fid, base.fid, floor) == "level with"
         verdict = (f"**level with the baseline** (a difference of {best.fid - base.fid:+.2f} is "
                    "within FID's noise at this n)" if level else
                    "**does not beat the baseline**" if best.fid >= base.fid else
