@@ -89,7 +89,7 @@ def time_impl(impl: str, images: np.ndarray, args: argparse.Namespace) -> dict:
     if impl == "torch":
         import torch
 
-        batch = torch.from_numpy(images[:, None].copy())  # [B, 1, 28, 28], checked once
+        batch = torch.from_numpy(images[:, None].copy())  # [B, 1, 28, 28], checked each step
     else:
         batch = images[..., None].copy()  # [B, 28, 28, 1]
     steps = args.steps

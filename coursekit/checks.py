@@ -15,8 +15,10 @@ NumPy only; no framework is imported here (tensors are recognised by duck typing
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,10 +28,13 @@ __all__ = [
     "CoursekitWarning",
     "TrainingDiverged",
     "check_bool",
+    "check_callable",
     "check_choice",
     "check_float",
     "check_image_batch",
     "check_int",
+    "check_numbers",
+    "check_path",
     "check_seed",
     "check_shape",
     "describe",
@@ -97,6 +102,7 @@ _FLOAT_RULES = {
     ">= 0": lambda v: v >= 0.0,
     "in [0, 1)": lambda v: 0.0 <= v < 1.0,
     "in [0, 1]": lambda v: 0.0 <= v <= 1.0,
+    "in (0, 1]": lambda v: 0.0 < v <= 1.0,
 }
 
 #: The layouts of a batch of 28 x 28 images that the models accept (after the batch axis).
@@ -120,8 +126,8 @@ def check_int(value: Any, name: str, minimum: int, what: str | None = None) -> i
 
 
 def check_float(value: Any, name: str, rule: str, what: str | None = None) -> float:
-    """``value`` as a finite float obeying ``rule``: ``"> 0"``, ``">= 0"``, ``"in [0, 1)"`` or
-    ``"in [0, 1]"``.
+    """``value`` as a finite float obeying ``rule``: ``"> 0"``, ``">= 0"``, ``"in [0, 1)"``,
+    ``"in [0, 1]"`` or ``"in (0, 1]"``.
 
     Any real number is accepted (Python, NumPy, a 0-d array or tensor); bools and strings are not.
     """
@@ -159,6 +165,43 @@ def check_shape(value: Any, name: str, what: str | None = None) -> tuple[int, ..
     if any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1 for d in value):
         raise ValueError(message)
     return tuple(int(d) for d in value)
+
+
+def check_callable(value: Any, name: str, what: str) -> Any:
+    """``value`` if it can be called; ``what`` says what it must be, e.g. ``"a function
+    callback(model, row)"``."""
+    if not callable(value):
+        raise ValueError(f"{name} must be {what}, got {type(value).__name__} {value!r:.40}")
+    return value
+
+
+def check_path(value: Any, name: str) -> Path:
+    """``value`` (a ``str`` or ``os.PathLike``, not empty) as a :class:`~pathlib.Path`."""
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)) or value == "":
+        raise ValueError(f"{name} must be a path (a str or pathlib.Path), got "
+                         f"{type(value).__name__} {value!r:.40}")  # fmt: skip
+    return Path(value)
+
+
+def check_numbers(x: Any, name: str, what: str, *, ndim: int | None = None) -> np.ndarray:
+    """``x`` (an array, a tensor, nested lists) as a non-empty float64 array of finite numbers;
+    with ``ndim``, of exactly that many dimensions. ``what`` describes the expected layout for
+    the messages, e.g. ``"scores [n]"``."""
+    try:
+        arr = to_numpy(x)
+    except (TypeError, ValueError, RuntimeError):
+        arr = None
+    if arr is None or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        shown = f"dtype {arr.dtype}" if arr is not None else type(x).__name__
+        raise ValueError(f"{name} must be {what} (numbers), got {shown}")
+    if arr.size == 0 or (ndim is not None and arr.ndim != ndim):
+        raise ValueError(f"{name} must be {what}, got shape {tuple(arr.shape)}")
+    arr = np.asarray(arr, dtype=np.float64)
+    bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+    if bad:
+        raise ValueError(f"{name} holds {bad} NaN or infinite values; it must be {what} of "
+                         "finite numbers")  # fmt: skip
+    return arr
 
 
 def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:

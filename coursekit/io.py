@@ -96,13 +96,26 @@ def atomic_write_text(path: PathLike, text: str) -> Path:
 # --------------------------------------------------------------------------------------------
 
 
-def _renamed(err: OSError, what: str) -> OSError:
+def _renamed(err: OSError, what: str, target: Path | None = None) -> OSError:
     """``err`` again (same type and errno) with a message that starts with ``what`` (which
-    names the destination the user gave, never the temporary file beside it)."""
+    names the destination the user gave, never the temporary file beside it); the
+    ``cannot write <target>: `` that :func:`atomic_path` already put first is not repeated."""
     reason = err.strerror or str(err)
+    said = f"cannot write {target}: "
+    if target is not None and reason.startswith(said):
+        reason = reason[len(said):]
     if err.errno is None:
         return type(err)(f"{what}: {reason}")
     return type(err)(err.errno, f"{what}: {reason}")
+
+
+def _path(value: PathLike, name: str) -> Path:
+    """``value`` as a Path: a ``str`` or ``os.PathLike`` (the rule of
+    :func:`coursekit.checks.check_path`, which this layer does not import)."""
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)) or value == "":
+        raise ValueError(f"{name} must be a path (a str or pathlib.Path), got "
+                         f"{type(value).__name__} {value!r:.40}")  # fmt: skip
+    return Path(value)
 
 
 def write_npz(path: PathLike, arrays: Mapping[str, np.ndarray], what: str = "model") -> Path:
@@ -112,7 +125,7 @@ def write_npz(path: PathLike, arrays: Mapping[str, np.ndarray], what: str = "mod
     the errors (``"RBM"``, ``"VAE"``, ...); an error names ``path``, not the temporary file
     beside it that is renamed over ``path`` at the end.
     """
-    target = Path(path)
+    target = _path(path, "path")
     if target.is_dir():
         raise IsADirectoryError(
             f"cannot save the {what} to {target}: it is a folder; give a file name such as "
@@ -122,7 +135,7 @@ def write_npz(path: PathLike, arrays: Mapping[str, np.ndarray], what: str = "mod
         with atomic_path(target) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
     except OSError as err:
-        raise _renamed(err, f"cannot save the {what} to {target}") from err
+        raise _renamed(err, f"cannot save the {what} to {target}", target) from err
     return target
 
 
@@ -171,7 +184,7 @@ def read_npz(
         FileNotFoundError: nothing at ``path``. IsADirectoryError: ``path`` is a folder.
         ValueError: anything else about the content.
     """
-    target = Path(path)
+    target = _path(path, "path")
     by = f" written by {writer}" if writer else ""
     if not target.exists():
         raise FileNotFoundError(f"no saved {what} at {target}")

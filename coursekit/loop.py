@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.checks import check_int
+from coursekit.checks import check_bool, check_callable, check_int
 
 __all__ = ["train_updates"]
 
@@ -75,6 +75,9 @@ def train_updates(
             f"got {batch_size}"
         )
     log_every = check_int(log_every, "log_every", 1)
+    if callback is not None:
+        check_callable(callback, "callback", "None or a function callback(model, row)")
+    progress = check_bool(progress, "progress")
     history: dict[str, list] = {"update": []}
     bar = None
     if progress:  # a text bar, as the RBM's and the VAE's: a saved notebook keeps its last line

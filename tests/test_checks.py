@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -217,3 +218,42 @@ def test_coursekit_warnings_print_without_the_file_and_line():
         assert text == f"{category.__name__}: the message\n"
     other = warnings.formatwarning("plain", UserWarning, "/tmp/ipykernel_1/2.py", 1, "x = 1")
     assert other.startswith("/tmp/ipykernel_1/2.py:1: UserWarning: plain")
+
+
+# --------------------------------------------------------------- callables, paths, arrays
+
+
+def test_check_callable_path_and_numbers():
+    import math
+    from pathlib import Path
+
+    from coursekit.checks import check_callable, check_numbers, check_path
+
+    assert check_callable(print, "callback", "a function") is print
+    with pytest.raises(ValueError, match=r"^callback must be a function f\(x\), got int 3$"):
+        check_callable(3, "callback", "a function f(x)")
+    assert check_path("a/b.npz", "path") == Path("a/b.npz")
+    assert check_path(Path("c"), "path") == Path("c")
+    for bad in (None, 5, b"a.npz", ""):
+        with pytest.raises(ValueError, match=r"^path must be a path \(a str or pathlib.Path\)"):
+            check_path(bad, "path")
+    out = check_numbers([[1, 2], [3, 4]], "z", "points [n, 2]", ndim=2)
+    assert out.dtype == np.float64 and out.shape == (2, 2)
+    for bad, message in [
+        ("abc", r"^z must be points \[n, 2\] \(numbers\), got dtype <U3$"),
+        (None, r"^z must be points \[n, 2\] \(numbers\), got dtype object$"),
+        ([[1], [2, 3]], r"^z must be points \[n, 2\] \(numbers\), got list$"),
+        (np.zeros(3), r"^z must be points \[n, 2\], got shape \(3,\)$"),
+        (np.zeros((0, 2)), r"^z must be points \[n, 2\], got shape \(0, 2\)$"),
+        ([[1.0, math.nan]], r"^z holds 1 NaN or infinite values; it must be points \[n, 2\] of "
+         "finite numbers$"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            check_numbers(bad, "z", "points [n, 2]", ndim=2)
+
+
+@pytest.mark.parametrize("value", [0, -0.1, 1.01, math.nan, True, "0.5"])
+def test_the_open_closed_unit_interval(value):
+    with pytest.raises(ValueError, match=r"must be a finite number in \(0, 1\], got"):
+        check_float(value, "share", "in (0, 1]")
+    assert check_float(1, "share", "in (0, 1]") == 1.0

@@ -211,6 +211,21 @@ def test_unknown_week_lists_what_exists(tmp_path, capsys):
     assert "week '7' matches no folder" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["run", "exercises"])
+def test_a_notebook_folder_that_is_missing_or_a_file_is_one_error_line(tmp_path, capsys,
+                                                                        command):
+    a_file = tmp_path / "notebooks.txt"
+    a_file.write_text("x")
+    for folder, what in ((tmp_path / "nope", "does not exist"), (a_file, "is a file, not a "
+                                                                          "folder")):
+        argv = [command, "--notebooks", str(folder), "--out" if command == "exercises" else
+                "--build", str(tmp_path / "out")]  # fmt: skip
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert err == f"coursekit: error: notebook folder {str(folder)!r} {what}.\n"
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("argv", [["run", "--mode", "fast"], ["frobnicate"]])
 def test_argparse_rejects_bad_arguments(argv):
     with pytest.raises(SystemExit) as info:

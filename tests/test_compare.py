@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import warnings
 
 import matplotlib
@@ -177,7 +178,8 @@ def test_a_record_of_a_smoke_run_with_few_samples_is_not_called_old(tmp_path, di
     _record(tmp_path, "week2_ebm_pytorch", "EBM", digits[:40].astype(np.float32) / 255.0)
     c = families.compare(results.collect(tmp_path), n=500, baseline=False, real=False)
     assert "the lab drew 40 samples, fewer than n = 500" in c.models[0].note
-    with pytest.raises(ValueError, match="n must be an integer >= 10"):
+    with pytest.raises(ValueError, match=r"n \(the sample count of every score\) must be an "
+                       "int >= 10, got 5"):
         families.compare([], n=5)
 
 
@@ -210,7 +212,8 @@ def test_em_finds_two_separated_clusters_and_never_lowers_the_likelihood():
     np.testing.assert_allclose(gm.weights[order], [0.75, 0.25], atol=1e-6)
     np.testing.assert_allclose(gm.means[order, 0], [-5, 5], atol=0.2)
     assert np.all(np.diff(gm.history) > -1e-9) and gm.converged
-    with pytest.raises(ValueError, match="k must be an integer in"):
+    with pytest.raises(ValueError, match=r"k \(Gaussians in the mixture\) must be an int in "
+                       r"\[1, 400\]"):
         bl.fit_gaussian_mixture(z, 0)
 
 
@@ -224,7 +227,8 @@ def test_the_baseline_is_reproducible_and_draws_images_in_range(digits, small_ba
     np.testing.assert_allclose(comp @ comp.T, np.eye(10), atol=1e-8)  # orthonormal directions
     assert 0 < small_baseline.explained < 1 and small_baseline.n_fit == 600
     assert "fitted to 600 digits" in str(small_baseline)
-    with pytest.raises(ValueError, match=r"\[N, 28, 28\] or \[N, 784\]"):
+    with pytest.raises(ValueError, match=r"images must have shape \[n, 28, 28\] or \[n, 784\] "
+                       r".*got \(10, 5\)"):
         bl.fit_pca_gmm(np.zeros((10, 5)))
 
 
@@ -261,3 +265,118 @@ def test_the_fid_verdict_and_its_tie_band():
     assert fid_verdict(5.02, 5.12, 0.24) == "level with"
     assert fid_verdict(3.90, 5.12, 0.24) == "beats"
     assert fid_verdict(6.00, 5.12, 0.24) == "does not beat"
+
+
+# --------------------------------------------------------------------------- bad input, named
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(n=5), r"^n \(the sample count of every score\) must be an int >= 10, got 5"),
+        (dict(n=50.0), r"^n \(the sample count of every score\) must be an int >= 10, got 50.0"),
+        (dict(seed=-1), r"^seed \(random seed\) must be an int >= 0, got -1"),
+        (dict(real="no"), "^real must be True or False, got 'no'"),
+        (dict(baseline="yes"), r"^baseline must be True \(fit the PCA \+ GMM baseline\), False "
+         r"\(no baseline\) or a fitted model \(families.fit_pca_gmm\(images\)\), got str 'yes'"),
+        (dict(train_images=np.full((40, 28, 28), 200.0)), r"^train_images must lie in \[0, 1\], "
+         r"got values in \[200, 200\]; they look like 0-255 pixel values: pass x / 255"),
+        (dict(train_images=np.full((40, 784), np.nan)), "^train_images holds 31360 NaN"),
+        (dict(train_images=np.zeros((40, 5), np.uint8)), r"^train_images must have shape "
+         r"\[n, 28, 28\] or \[n, 784\] \(or with a channel axis of 1\), got \(40, 5\)"),
+    ],
+)
+def test_compare_names_a_bad_setting_before_scoring_anything(kwargs, message):
+    """``real="no"`` scored real digits, ``baseline="yes"`` failed on a missing attribute, and
+    training digits of another range were named as ``samples`` (issue 20)."""
+    args = dict(n=10, baseline=False, real=True, train_images=np.zeros((40, 28, 28), np.uint8))
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        families.compare([], **args)
+
+
+def test_the_comparisons_helpers_name_what_they_were_given():
+    from coursekit.course.families.compare import Comparison
+
+    empty = Comparison(n=10, entries=[])
+    cases = [
+        (lambda: families.comparison_table(None), r"^comparison must be a Comparison "
+         r"\(families.compare\(rows\)\), got NoneType"),
+        (lambda: families.buys_text({}), "^comparison must be a Comparison .*got dict"),
+        (lambda: families.bernoulli_draws(None), "^comparison must be a Comparison"),
+        (lambda: families.bernoulli_draws(empty, "RBM"), r"^families must be a list of some of "
+         r"\('RBM', 'EBM', 'VAE', 'GAN'\), e.g. \('RBM', 'VAE'\), got 'RBM'"),
+        (lambda: families.bernoulli_draws(empty, ["RBM"], seed=-2), r"^seed \(random seed\)"),
+        (lambda: families.check_same_n(["a"]), "^entries must be a Comparison or a list of its "
+         "entries, got list"),
+        (lambda: families.check_same_n(None), "^entries must be a Comparison .*got NoneType"),
+        (lambda: families.fid_verdict(math.nan, 10.0, 1.0), r"^fid \(the model's FID\) must be "
+         "a finite number >= 0, got nan"),
+        (lambda: families.fid_verdict("a", 10.0, 1.0), r"^fid \(the model's FID\)"),
+        (lambda: families.fid_tie_band(10.0, -1.0), r"^floor \(the real digits' FID at the "
+         "same n\\) must be a finite number >= 0, got -1.0"),
+        (lambda: families.fid_tie_band(None, 1.0), r"^baseline_fid \(the baseline's FID\)"),
+        (lambda: families.subsample(np.zeros((20, 28, 28)), 5, seed="a"), r"^seed \(random "
+         r"seed\) must be an int >= 0, got 'a'"),
+        (lambda: families.subsample(np.zeros((20, 28, 28)), 0), r"^n \(images to take\) must be "
+         "an int >= 1, got 0"),
+        (lambda: families.subsample(None, 5), r"^images must be an array \[m, ...\] of images"),
+        (lambda: families.seconds_per_sample(None), r"^row must be a record \(a dict from "
+         r"choose_records\(\).rows\), got NoneType"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError, match=message):
+            call()
+    assert families.subsample(np.zeros((20, 28, 28)), np.int64(5)).shape == (5, 28, 28)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda z: bl.fit_gaussian_mixture(z, 2, tol=math.nan), r"^tol \(the change of the "
+         "log-likelihood that stops EM\\) must be a finite number > 0, got nan"),
+        (lambda z: bl.fit_gaussian_mixture(z, 2, reg=math.nan), r"^reg \(added to every "
+         "covariance's diagonal\\) must be a finite number >= 0, got nan"),
+        (lambda z: bl.fit_gaussian_mixture(z, 2, max_iter=2.5), r"^max_iter \(EM iterations at "
+         r"most\) must be an int >= 1, got 2.5"),
+        (lambda z: bl.fit_gaussian_mixture(z, 2, seed=-1), r"^seed \(random seed\) must be an "
+         "int >= 0, got -1"),
+        (lambda z: bl.fit_gaussian_mixture("abc", 2), r"^z must be points \[n, d\] \(numbers\), "
+         "got dtype <U3"),
+        (lambda z: bl.fit_gaussian_mixture(np.full((10, 2), np.nan), 2), "^z holds 20 NaN"),
+        (lambda z: bl.fit_gaussian_mixture(z, 11), r"^k \(Gaussians in the mixture\) must be an "
+         r"int in \[1, 10\] \(at most the points\), got 11"),
+    ],
+)
+def test_em_names_a_bad_setting(call, message):
+    z = np.random.default_rng(0).normal(size=(10, 2))
+    with pytest.raises(ValueError, match=message):
+        call(z)
+
+
+def test_the_baseline_names_a_bad_setting_or_images_before_fitting(digits, small_baseline):
+    x = digits[:60]
+    cases = [
+        (lambda: bl.fit_pca_gmm(x.astype(np.float32)), r"^images must lie in \[0, 1\], got "
+         r"values in \[0, 255\]; they look like 0-255 pixel values: pass x / 255"),
+        (lambda: bl.fit_pca_gmm(x / 127.5 - 1), r"^images must lie in \[0, 1\], .*they look "
+         r"like \[-1, 1\] images .*pass \(x \+ 1\) / 2"),
+        (lambda: bl.fit_pca_gmm(np.full((60, 784), np.nan)), "^images holds 47040 NaN"),
+        (lambda: bl.fit_pca_gmm(None), "^images must hold numbers, got dtype object"),
+        (lambda: bl.fit_pca_gmm(x, n_components=5, n_mixture=0), r"^n_mixture \(Gaussians in "
+         r"the mixture\) must be an int in \[1, 60\] \(at most the images\), got 0"),
+        (lambda: bl.fit_pca_gmm(x, n_components=60), r"^n_components \(principal components\) "
+         r"must be an int in \[1, 59\] \(N - 1, N the number of images\), got 60"),
+        (lambda: bl.fit_pca_gmm(x, n_components=5, n_mixture=2, tol=0),
+         r"^tol \(the change of the log-likelihood that stops EM\) must be a finite number > 0"),
+        (lambda: small_baseline.sample(5, seed=-1), r"^seed \(random seed\) must be an int "
+         ">= 0, got -1"),
+        (lambda: small_baseline.sample(0), r"^n \(number of samples\) must be an int >= 1"),
+        (lambda: small_baseline.mixture.sample(3, 0), r"^rng must be a numpy.random.Generator"),
+        (lambda: small_baseline.mixture.log_prob(np.zeros((3, 4))), r"^z must be points "
+         r"\[n, 10\] \(the mixture's dimension\), got shape \(3, 4\)"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError, match=message):
+            call()
+    assert small_baseline.sample(np.int64(3)).shape == (3, 28, 28)

@@ -101,11 +101,19 @@ def test_non_saturating_gradient_is_larger_early_in_training(fw):
     assert ns > 5 * sat
 
 
+def _poison(gan, name: str) -> None:
+    """Put NaN into one weight behind ``set_weights``' back (which refuses NaN): a run that
+    diverged inside the framework."""
+    pairs = {pair[0]: pair[1] for pair in gan._pairs()}
+    if hasattr(pairs[name], "assign"):  # a keras.Variable
+        pairs[name].assign(np.full(tuple(pairs[name].shape), np.nan, np.float32))
+    else:
+        pairs[name].data.fill_(float("nan"))
+
+
 def test_nan_loss_stops_with_the_likely_cause(fw):
     gan = _gan(fw)
-    weights = gan.get_weights()
-    weights["d/dense/bias"][:] = np.nan
-    gan.set_weights(weights)
+    _poison(gan, "d/dense/bias")
     before = gan.get_weights()["g/dense/kernel"]
     with pytest.raises(TrainingDiverged, match="learning rate"):
         gan.fit(bar_images(32), updates=2, batch_size=16, progress=False)
@@ -155,6 +163,67 @@ def test_bad_images_are_refused_with_a_reason(fw):
     layout = (1, 28, 28) if fw.__name__ == "coursekit.torch" else (28, 28, 1)
     with pytest.raises(ValueError, match=r"x_real has no negative values .* 2 \* x - 1"):
         gan.train_step(((x + 1) / 2).reshape(-1, *layout))  # a 4-D array in [0, 1]
+
+
+def _tensor(fw, x: np.ndarray):
+    """``x`` as the framework's own tensor (torch's, or the Keras backend's)."""
+    if fw.__name__ == "coursekit.torch":
+        import torch
+
+        return torch.from_numpy(x)
+    from keras import ops
+
+    return ops.convert_to_tensor(x)
+
+
+def test_train_step_checks_a_framework_tensor_as_it_checks_an_array(fw):
+    """A 4-D tensor of [0, 1] images was taken as it was (issue 20): trained on silently."""
+    gan = _gan(fw)
+    layout = (1, 28, 28) if fw.__name__ == "coursekit.torch" else (28, 28, 1)
+    x01 = ((bar_images(16) + 1) / 2).reshape(-1, *layout)
+    before = gan.get_weights()
+    with pytest.raises(ValueError, match=r"x_real has no negative values .* 2 \* x - 1"):
+        gan.train_step(_tensor(fw, x01))
+    with pytest.raises(ValueError, match=r"x_real must hold 28x28 images .*\(16, 3, 32, 32\)"):
+        gan.train_step(_tensor(fw, np.zeros((16, 3, 32, 32), np.float32)))
+    with pytest.raises(ValueError, match="x_real contains NaN or infinite values"):
+        gan.train_step(_tensor(fw, np.full((16, *layout), np.nan, np.float32)))
+    with pytest.raises(ValueError, match="update_generator must be True or False, got 'no'"):
+        gan.train_step(bar_images(16), update_generator="no")
+    assert gan.updates == 0
+    for name, value in gan.get_weights().items():
+        np.testing.assert_array_equal(value, before[name], err_msg=name)
+    stats = gan.train_step(_tensor(fw, 2 * x01 - 1))  # the same batch in [-1, 1] trains
+    assert gan.updates == 1 and all(math.isfinite(v) for v in stats.values())
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda g: g.generate(np.full((2, LATENT), np.nan)), rf"^z holds {2 * LATENT} NaN or "
+         rf"infinite values; it must be noise \[n, {LATENT}\]"),
+        (lambda g: g.generate("ab"), rf"^z must be noise \[n, {LATENT}\] .*got dtype <U2"),
+        (lambda g: g.fit(bar_images(32), updates=1, batch_size=8, grid_size=0, progress=False),
+         r"^grid_size \(images in the fixed-noise grid\) must be an int >= 1, got 0"),
+        (lambda g: g.fit(bar_images(32), updates=1, batch_size=8, callback="print",
+                         progress=False), r"^callback must be None or a function"),
+        (lambda g: g.fit(bar_images(32), updates=1, batch_size=8, progress=None),
+         "^progress must be True or False, got None"),
+        (lambda g: g.set_weights(None), r"^weights must be a dict name -> array, as "
+         r"get_weights\(\) returns it, got NoneType"),
+        (lambda g: g.set_weights({k: np.full_like(v, np.nan) if k == "d/dense/bias" else v
+                                  for k, v in g.get_weights().items()}),
+         r"^weights\['d/dense/bias'\] holds 1 NaN or infinite values"),
+    ],
+)
+def test_bad_noise_settings_and_nan_weights_are_named_and_change_nothing(fw, call, message):
+    gan = _gan(fw)
+    before = gan.get_weights()
+    with pytest.raises(ValueError, match=message):
+        call(gan)
+    assert gan.updates == 0
+    for name, value in gan.get_weights().items():
+        np.testing.assert_array_equal(value, before[name], err_msg=name)
 
 
 def test_same_seed_same_initial_weights_different_seed_different(fw):

@@ -104,6 +104,7 @@ def _bad_log_probs(fw) -> dict[str, object]:
             "nan": lambda x: x.sum(1) * float("nan"),
             "diverges": lambda x: -1e6 * (x**4).sum(1),
             "numpy": lambda x: -0.5 * np.sum(np.asarray(x) ** 2, axis=1),
+            "not differentiable": lambda x: -0.5 * (x.detach() ** 2).sum(1),
             "not callable": 3.0,
         }
     from keras import ops
@@ -113,6 +114,7 @@ def _bad_log_probs(fw) -> dict[str, object]:
         "nan": lambda x: ops.sum(x, axis=1) * float("nan"),
         "diverges": lambda x: -1e6 * ops.sum(x**4, axis=1),
         "numpy": lambda x: -0.5 * np.sum(np.asarray(x) ** 2, axis=1),
+        "not differentiable": lambda x: ops.stop_gradient(-0.5 * ops.sum(x**2, axis=1)),
         "not callable": 3.0,
     }
 
@@ -133,6 +135,8 @@ def _bad_log_probs(fw) -> dict[str, object]:
         (dict(log_prob="diverges"), "diverged"),
         (dict(log_prob="numpy"), "log_prob could not be evaluated and differentiated at the "
          "start .* operations so that the gradient can be taken"),
+        (dict(log_prob="not differentiable"), "log_prob could not be evaluated and "
+         "differentiated at the start .* operations so that the gradient can be taken"),
         (dict(log_prob="not callable"), "log_prob must be a function mapping a batch of states "
          r"\[n, ...\] to their log densities \[n\], got float"),
     ],
@@ -145,6 +149,26 @@ def test_bad_input_raises_naming_the_argument(fw, FW, kwargs, name):  # noqa: N8
         log_prob = _bad_log_probs(fw)[log_prob]
     with pytest.raises(ValueError, match=name):
         fw.langevin(log_prob, np.zeros((4, 2), np.float32), seed=0, **args)
+
+
+@pytest.mark.parametrize(
+    ("x0", "kwargs", "message"),
+    [
+        ("abc", {}, r"x0 \(the start\) must be an array or tensor of numbers \[n, d\] or "
+         r"\[n, ...\], got str 'abc'"),
+        (None, {}, r"x0 \(the start\) must be an array or tensor of numbers .*got NoneType"),
+        ([[0.0, "a"]], {}, r"x0 \(the start\) must be an array or tensor of numbers"),
+        (np.zeros((4, 2)), dict(seed=-1), r"seed \(random seed\) must be an int >= 0, got -1"),
+        (np.zeros((4, 2)), dict(seed="a"), r"seed \(random seed\) must be an int >= 0, got 'a'"),
+        (np.zeros((4, 2)), dict(noise=np.zeros((1, 4, 2))), r"noise must hold one draw per step, "
+         r"shape \(5, 4, 2\) \(n_steps = 5\), got shape \(1, 4, 2\)"),
+        (np.zeros((4, 2)), dict(mala=True, uniforms=np.full((5, 3), 0.5)), r"uniforms must hold "
+         r"one draw per step, shape \(5, 4\) \(n_steps = 5\), got shape \(5, 3\)"),
+    ],
+)
+def test_a_bad_start_seed_or_draws_is_named(fw, FW, x0, kwargs, message):  # noqa: N803
+    with pytest.raises(ValueError, match=message):
+        fw.langevin(FW.std_normal, x0, step_size=0.1, n_steps=5, **kwargs)
 
 
 # ---- the EBM --------------------------------------------------------------------------------
@@ -344,3 +368,128 @@ def test_bad_training_data_is_named_before_any_update(fw, data, kwargs, message)
 def test_sample_refuses_a_bad_n_steps_instead_of_running_the_default(fw, n_steps):
     with pytest.raises(ValueError, match=r"n_steps \(number of Langevin steps\) must be an int"):
         _tiny_ebm(fw).sample(4, n_steps=n_steps)
+
+
+def _cnn_energy(fw):
+    """A tiny CNN energy for [n, 1, 28, 28] (torch) or [n, 28, 28, 1] (Keras) images."""
+    if _is_torch(fw):
+        return fw.CNNEnergy((2, 2, 2, 2), 4), (1, 28, 28)
+    return fw.cnn_energy((2, 2, 2, 2), 4), (28, 28, 1)
+
+
+def test_an_energy_built_for_other_states_is_named_when_the_ebm_is_built(fw):
+    """Not at the first Langevin step, as a failing log_prob (issue 20)."""
+    with pytest.raises(ValueError, match=r"energy must map a batch \[n, \*shape\] = "
+                       r"\[n, \*\(3,\)\] to energies \[n\]; on a batch of shape \(2, 3\) it "
+                       r"raised .*Build it for states of shape \(3,\)"):
+        _tiny_ebm(fw, shape=(3,))
+    if _is_torch(fw):
+        import torch
+
+        column = torch.nn.Linear(2, 1)  # [n, 2] -> [n, 1]: the last axis not squeezed
+    else:
+        import keras
+
+        column = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match=r"energy must map a batch \[n, \*\(2,\)\] to energies "
+                       r"\[n\]; on a batch of shape \(2, 2\) it returned shape \(2, 1\); "
+                       r"reshape its output to \[n\]"):
+        _tiny_ebm(fw, energy=column)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (dict(n=0), r"n \(number of chains\) must be an int >= 1, got 0"),
+        (dict(n=-1), r"n \(number of chains\) must be an int >= 1, got -1"),
+        (dict(n=2.5), r"n \(number of chains\) must be an int >= 1, got 2.5"),
+        (dict(n=4, start=np.zeros((4, 3), np.float32)), r"start must hold rows of shape \(2,\) "
+         r"\(2 numbers each\), as \[n, \*\(2,\)\] or \[n, 2\]; got shape \(4, 3\)"),
+        (dict(n=4, start=np.zeros((3, 2), np.float32)), r"start must hold n = 4 states \(one per "
+         r"chain\), got 3"),
+        (dict(n=4, start=np.full((4, 2), np.nan, np.float32)), "start contains 8 NaN or "
+         "infinite values"),
+        (dict(n=4, start="abc"), r"start must hold rows of shape \(2,\)"),
+    ],
+)
+def test_sample_refuses_a_bad_count_or_start(fw, args, message):
+    args = dict(args)
+    with pytest.raises(ValueError, match=message):
+        _tiny_ebm(fw).sample(args.pop("n"), **args)
+
+
+@pytest.mark.parametrize(
+    ("x", "kwargs", "message"),
+    [
+        (np.zeros((4, 3), np.float32), {}, r"x must hold rows of shape \(2,\) .*got shape "
+         r"\(4, 3\)"),
+        (np.zeros(4, np.float32), {}, r"x must hold rows of shape \(2,\) .*got shape \(4,\)"),
+        ("abc", {}, r"x must hold rows of shape \(2,\)"),
+        (np.full((4, 2), np.nan), {}, "x contains 8 NaN or infinite values: clean the data "
+         "first$"),
+        (np.zeros((4, 2), np.float32), dict(batch_size=0), r"batch_size \(states per forward "
+         r"pass\) must be an int >= 1, got 0"),
+    ],
+)
+def test_energies_refuse_states_of_another_shape_instead_of_reshaping_them(fw, x, kwargs,
+                                                                           message):
+    """[4, 3] used to come back as 6 energies of [6, 2] reshaped states."""
+    with pytest.raises(ValueError, match=message):
+        _tiny_ebm(fw).energies(x, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(batch_size=100), r"batch_size \(rows per update\) must be <= buffer_size = 64 "
+         r"\(each row's negative sample starts from its own buffer state\), got 100"),
+        (dict(callback=3), r"callback must be None or a function callback\(model, row\), got "
+         "int 3"),
+        (dict(progress="no"), "progress must be True or False, got 'no'"),
+    ],
+)
+def test_a_bad_fit_setting_is_named_before_any_update(fw, kwargs, message):
+    ebm = _tiny_ebm(fw)
+    before = ebm.energies(np.ones((3, 2), np.float32))
+    args = {"updates": 2, "batch_size": 8, "progress": False, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        ebm.fit(np.zeros((200, 2), np.float32), **args)
+    assert ebm.updates == 0
+    np.testing.assert_array_equal(ebm.energies(np.ones((3, 2), np.float32)), before)
+
+
+def test_data_outside_the_samplers_range_is_refused_with_the_conversion(fw):
+    """The sampler keeps its states in ``clamp``: data outside it, or [0, 1] images given to a
+    [-1, 1] model, could never be matched by a sample."""
+    ebm = _tiny_ebm(fw, clamp=(-1.0, 1.0))
+    with pytest.raises(ValueError, match=r"x must lie in clamp = \(-1.0, 1.0\), the range the "
+                       r"sampler keeps its states in; got values in \[-3, 3\]$"):
+        ebm.fit(np.full((40, 2), 3.0) * [1, -1], updates=1, batch_size=8, progress=False)
+    energy, shape = _cnn_energy(fw)
+    images = _tiny_ebm(fw, energy=energy, shape=shape, clamp=(-1.0, 1.0))
+    x01 = np.random.default_rng(0).random((16, *shape)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"x has no negative values \(range \[.*\]\): these look "
+                       r"like images in \[0, 1\], .*pass 2 \* x - 1"):
+        images.fit(x01, updates=1, batch_size=8, progress=False)
+    with pytest.raises(ValueError, match=r"got values in \[.*, 255\]: they look like 0-255 "
+                       r"pixels; pass ck.data.to_float\(images, \(-1.0, 1.0\)\)"):
+        images.fit(np.rint(x01 * 255), updates=1, batch_size=8, progress=False)
+    assert images.updates == 0
+
+
+@pytest.mark.parametrize(
+    ("x", "message"),
+    [
+        (np.zeros((8, 3), np.float32), r"x_data must hold rows of shape \(2,\)"),
+        (np.full((8, 2), np.nan, np.float32), "x_data contains 16 NaN or infinite values"),
+        (np.full((8, 2), 5.0, np.float32), r"x_data must lie in clamp = \(-1.0, 1.0\)"),
+        (np.zeros((80, 2), np.float32), r"x_data's rows must be <= buffer_size = 64"),
+    ],
+)
+def test_train_step_checks_its_batch_as_fit_checks_its_data(fw, x, message):
+    ebm = _tiny_ebm(fw, clamp=(-1.0, 1.0))
+    states = ebm.buffer.states.copy()
+    with pytest.raises(ValueError, match=message):
+        ebm.train_step(x)
+    assert ebm.updates == 0
+    np.testing.assert_array_equal(ebm.buffer.states, states)

@@ -318,3 +318,100 @@ def test_ink_score_is_the_trivial_ood_baseline():
     for bad in (np.zeros(5), np.zeros((0, 4)), np.full((2, 3), np.nan)):
         with pytest.raises(ValueError, match="images"):
             ink_score(bad)
+
+
+# --------------------------------------------------------------------------- bad input, named
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: metrics.frechet_distance("a", 1, 2, 3), r"^first Gaussian: the mean must be a "
+         r"vector \[d\] \(numbers\), got dtype <U1"),
+        (lambda: metrics.frechet_distance(None, None, None, None), "^first Gaussian: the mean "
+         "must be a vector"),
+        (lambda: metrics.frechet_distance(np.zeros(2), np.full((2, 2), np.nan), np.zeros(2),
+                                          np.eye(2)), "^first Gaussian: the covariance holds 4 "
+         "NaN or infinite values"),
+        (lambda: metrics.gaussian_stats("abc"), r"^features must be a matrix \[n, d\] with "
+         r"n >= 2 \(numbers\), got dtype <U3"),
+        (lambda: metrics.gaussian_stats(np.full((4, 3), np.nan)), "^features holds 12 NaN or "
+         "infinite values"),
+        (lambda: metrics.gaussian_stats(np.zeros((1, 3))), r"^features must be \[n, d\] with "
+         r"n >= 2, got shape \(1, 3\)"),
+    ],
+)
+def test_the_frechet_maths_names_its_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("x", "message"),
+    [
+        (np.zeros((3, 30)), r"^x must have shape \[n, 28, 28\] or \[n, 784\] .*got \(3, 30\)"),
+        (np.full((3, 784), 255, np.uint8), r"^x must lie in \[0, 1\], got values in \[255, 255\];"
+         r" they look like 0-255 pixel values: pass x / 255"),
+        (np.full((3, 784), np.nan), "^x holds 2352 NaN or infinite values"),
+        (-np.ones((3, 28, 28)), r"^x must lie in \[0, 1\], .*pass \(x \+ 1\) / 2"),
+        ("abc", "^x must hold numbers, got dtype <U3"),
+    ],
+)
+def test_the_classifier_refuses_what_the_metrics_refuse(x, message):
+    """``load_classifier().predict`` used to give a reshape error, or answer on uint8 pixels and
+    NaN as if they were images."""
+    clf = metrics.load_classifier()
+    for method in (clf.predict, clf.predict_proba, clf.features):
+        with pytest.raises(ValueError, match=message):
+            method(x)
+    with pytest.raises(ValueError, match=r"^batch_size \(images per forward pass\) must be an "
+                       "int >= 1, got 0"):
+        clf.features_and_logits(np.zeros((2, 784), np.float32), batch_size=0)
+
+
+def test_min_share_and_the_report_name_are_checked():
+    x = np.full((4, 784), 0.5, np.float32)
+    for bad in (True, 0, 1.5, math.nan, "0.1", None):
+        with pytest.raises(ValueError, match=r"^min_share \(the share of samples a class needs "
+                           r"to count as covered\) must be a finite number in \(0, 1\], got"):
+            metrics.class_coverage(x, min_share=bad)
+    assert metrics.class_coverage(x, min_share=np.float32(0.5)).min_share == 0.5
+    with pytest.raises(ValueError, match=r"^name \(what the samples are, for the title\) must be "
+                       "a str such as 'RBM, Gibbs', got int 5"):
+        metrics.sample_report(x, 5, reference=x, min_samples=2)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda ood: ood.roc_auc("abc", [1.0]), r"^scores_in must be a non-empty vector of "
+         r"scores \[n\], one per image \(numbers\), got dtype <U3"),
+        (lambda ood: ood.roc_auc(None, [1.0]), "^scores_in must be a non-empty vector"),
+        (lambda ood: ood.roc_auc(np.zeros((3, 4)), [1.0]), r"^scores_in must be a non-empty "
+         r"vector of scores \[n\], one per image, got shape \(3, 4\)"),
+        (lambda ood: ood.roc_auc(1.0, [1.0]), r"^scores_in .*got shape \(\)"),
+        (lambda ood: ood.roc_auc([1.0], []), r"^scores_out .*got shape \(0,\)"),
+        (lambda ood: ood.roc_curve([1.0], [np.inf]), "^scores_out holds 1 NaN or infinite"),
+        (lambda ood: ood.ink_score("abc"), r"^images must be a non-empty batch of images "
+         r"\[n, ...\] of pixels \(numbers\), got dtype <U3"),
+        (lambda ood: ood.ink_score([[1, "a"]]), r"^images must be .*\(numbers\)"),
+        (lambda ood: ood.ink_score(np.zeros(5)), r"^images must be .*got shape \(5,\)"),
+    ],
+)
+def test_the_ood_score_and_its_auc_name_bad_input(call, message):
+    """A matrix of scores was flattened into more scores, a string gave NumPy's message."""
+    from coursekit.metrics import ood
+
+    with pytest.raises(ValueError, match=message):
+        call(ood)
+
+
+def test_the_ood_helpers_take_tensors_and_a_column_of_scores():
+    import torch
+
+    from coursekit.metrics.ood import ink_score, roc_auc
+
+    scores = torch.tensor([3.0, 2.0], requires_grad=True)  # energies straight from a model
+    assert roc_auc(-scores, torch.tensor([[0.0], [1.0]])) == 0.0  # [n, 1]: a column
+    images = torch.zeros(2, 1, 28, 28, requires_grad=True)
+    np.testing.assert_array_equal(ink_score(images), [0.0, 0.0])

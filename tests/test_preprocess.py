@@ -58,7 +58,8 @@ def test_binarize_threshold_boundary():
     ("x", "message"),
     [
         (np.array([-0.5, 0.5]), r"x must hold intensities in \[0, 1\], found values in \[-0.5"),
-        (np.array([0.5, np.nan]), "NaN"),
+        (np.array([0.5, np.nan]), r"^x holds 1 NaN or infinite values; it must hold intensities "
+         r"in \[0, 1\] \(clean the data first\)$"),
         (np.array([1, 2], dtype=np.int64), "x must be uint8 or floating point"),
         ([0, 255], "x must be a NumPy array"),
     ],

@@ -226,3 +226,239 @@ def test_the_dcgan_constructor_refuses_every_value_outside_its_domain(fw, name):
         refuses(lambda _: fw.DCGAN(args.pop("latent_dim"), **args), name, value)
 
     check()
+
+
+# ---- the fit and sample arguments of the EBMs, VAEs and DCGANs (both frameworks) -----------
+
+
+def _ebm(fw):
+    energy = fw.MLPEnergy(2, 8) if fw.__name__ == "coursekit.torch" else fw.mlp_energy(2, 8)
+    return fw.EBM(energy, (2,), clamp=None, buffer_size=16, n_steps=1, seed=0)
+
+
+EBM_FIT_ARGUMENTS = {
+    "updates": ints_below(1),
+    "batch_size": ints_below(1),
+    "log_every": ints_below(1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EBM_FIT_ARGUMENTS))
+def test_ebm_fit_refuses_every_value_outside_its_domain_before_any_update(fw, name):
+    ebm = _ebm(fw)
+    x = np.zeros((32, 2), np.float32)
+
+    @EXAMPLES
+    @given(EBM_FIT_ARGUMENTS[name])
+    def check(value):
+        args = {"updates": 1, "batch_size": 8, "progress": False, name: value}
+        refuses(lambda _: ebm.fit(x, **args), name, value)
+
+    check()
+    assert ebm.updates == 0
+
+
+@pytest.mark.parametrize(("name", "domain"), [("n", ints_below(1)),
+                                              ("n_steps", _optional(ints_below(1)))])
+def test_ebm_sample_refuses_every_value_outside_its_domain(fw, name, domain):
+    ebm = _ebm(fw)
+
+    @EXAMPLES
+    @given(domain)
+    def check(value):
+        args = {"n": 2, "n_steps": 1, name: value}
+        refuses(lambda _: ebm.sample(args.pop("n"), **args), name, value)
+
+    check()
+
+
+LANGEVIN_ARGUMENTS = {
+    "step_size": floats_outside("> 0"),
+    "n_steps": ints_below(1),
+    "noise_scale": _optional(floats_outside("> 0")),
+    "grad_clip": _optional(floats_outside("> 0")),
+    "stride": ints_below(1),
+    "seed": _optional(ints_below(0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LANGEVIN_ARGUMENTS))
+def test_langevin_refuses_every_value_outside_its_domain(fw, name):
+    if fw.__name__ == "coursekit.torch":
+        log_prob = lambda x: -0.5 * (x * x).sum(1)  # noqa: E731
+    else:
+        from keras import ops
+
+        log_prob = lambda x: -0.5 * ops.sum(x * x, axis=1)  # noqa: E731
+    x0 = np.zeros((3, 2), np.float32)
+
+    @EXAMPLES
+    @given(LANGEVIN_ARGUMENTS[name])
+    def check(value):
+        args = {"step_size": 0.1, "n_steps": 1, name: value}
+        refuses(lambda _: fw.langevin(log_prob, x0, **args), name, value)
+
+    check()
+
+
+def _vae_fit(vae, x, **args):
+    if type(vae).__module__.startswith("coursekit.keras"):
+        return vae.fit(x, verbose=0, **args)
+    return vae.fit(x, progress=False, **args)
+
+
+@pytest.mark.parametrize(("name", "domain"), [("epochs", ints_below(1)),
+                                              ("batch_size", ints_below(1))])
+def test_vae_fit_refuses_every_value_outside_its_domain_before_any_update(fw, name, domain):
+    vae = fw.VAE(2, arch="mlp", hidden=8, seed=0)
+    x = np.full((16, 784), 0.5, np.float32)
+
+    @EXAMPLES
+    @given(domain)
+    def check(value):
+        args = {"epochs": 1, "batch_size": 8, name: value}
+        refuses(lambda _: _vae_fit(vae, x, **args), name, value)
+
+    check()
+    assert vae.updates == 0
+
+
+@pytest.mark.parametrize(("method", "name", "domain"), [
+    ("sample", "n", ints_below(1)),
+    ("sample", "seed", _optional(ints_below(0))),
+    ("log_likelihood", "k", ints_below(1)),
+    ("log_likelihood", "max_rows", _optional(ints_below(1))),
+    ("embed", "batch_size", ints_below(1)),
+])  # fmt: skip
+def test_vae_evaluation_refuses_every_value_outside_its_domain(fw, method, name, domain):
+    vae = fw.VAE(2, arch="mlp", hidden=8, seed=0)
+    x = np.full((2, 784), 0.5, np.float32)
+    calls = {"sample": lambda v: vae.sample(2, **{name: v}) if name != "n" else vae.sample(v),
+             "log_likelihood": lambda v: vae.log_likelihood(x, **{"k": 2, name: v}),
+             "embed": lambda v: vae.embed(x, batch_size=v)}  # fmt: skip
+
+    @EXAMPLES
+    @given(domain)
+    def check(value):
+        refuses(calls[method], name, value)
+
+    check()
+
+
+DCGAN_FIT_ARGUMENTS = {
+    "updates": ints_below(1),
+    "batch_size": ints_below(1),
+    "log_every": _optional(ints_below(1)),
+    "grid_size": ints_below(1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DCGAN_FIT_ARGUMENTS))
+def test_dcgan_fit_refuses_every_value_outside_its_domain_before_any_update(fw, name):
+    gan = fw.DCGAN(4, generator_channels=(4, 4, 4), discriminator_channels=(4, 4), seed=0)
+    x = -np.ones((16, 28, 28), np.float32)
+
+    @EXAMPLES
+    @given(DCGAN_FIT_ARGUMENTS[name])
+    def check(value):
+        args = {"updates": 1, "batch_size": 8, "progress": False, name: value}
+        refuses(lambda _: gan.fit(x, **args), name, value)
+
+    check()
+    assert gan.updates == 0
+
+
+# ---- the replay buffer, the metrics, week 5's helpers and the results records --------------
+
+
+REPLAY_BUFFER_ARGUMENTS = {
+    "capacity": ints_below(1),
+    "restart": floats_outside("in [0, 1]"),
+    "seed": _optional(ints_below(0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REPLAY_BUFFER_ARGUMENTS))
+def test_the_replay_buffer_refuses_every_value_outside_its_domain(name):
+    from coursekit.common.ebm import ReplayBuffer
+
+    @EXAMPLES
+    @given(REPLAY_BUFFER_ARGUMENTS[name])
+    def check(value):
+        args = {"capacity": 4, "shape": (2,), name: value}
+        refuses(lambda _: ReplayBuffer(args.pop("capacity"), args.pop("shape"), **args), name,
+                value)
+
+    check()
+
+
+@EXAMPLES
+@given(floats_outside("in [0, 1]").filter(lambda v: v != 0.0) | st.just(0.0))
+def test_class_coverage_refuses_a_min_share_outside_0_1(value):
+    x = np.full((4, 784), 0.5, np.float32)
+    refuses(lambda v: metrics.class_coverage(x, min_share=v), "min_share", value)
+
+
+WEEK5_ARGUMENTS = {
+    ("compare", "n"): ints_below(10),
+    ("compare", "seed"): ints_below(0),
+    ("subsample", "n"): ints_below(1),
+    ("subsample", "seed"): ints_below(0),
+    ("fit_gaussian_mixture", "k"): ints_below(1),
+    ("fit_gaussian_mixture", "max_iter"): ints_below(1),
+    ("fit_gaussian_mixture", "tol"): floats_outside("> 0"),
+    ("fit_gaussian_mixture", "reg"): floats_outside(">= 0"),
+    ("fit_gaussian_mixture", "seed"): ints_below(0),
+    ("fid_verdict", "fid"): floats_outside(">= 0"),
+    ("fid_tie_band", "floor"): floats_outside(">= 0"),
+}
+
+
+@pytest.mark.parametrize(("function", "name"), sorted(WEEK5_ARGUMENTS))
+def test_week5_helpers_refuse_every_value_outside_their_domain(function, name):
+    from coursekit.course import families
+    from coursekit.course.families import baseline
+
+    z = np.random.default_rng(0).normal(size=(12, 2))
+    images = np.zeros((20, 28, 28), np.float32)
+    calls = {
+        "compare": lambda v: families.compare([], baseline=False, real=False,
+                                              **{"n": 10, name: v}),
+        "subsample": lambda v: families.subsample(images, **{"n": 5, name: v}),
+        "fit_gaussian_mixture": lambda v: baseline.fit_gaussian_mixture(z, **{"k": 2, name: v}),
+        "fid_verdict": lambda v: families.fid_verdict(v, 10.0, 1.0),
+        "fid_tie_band": lambda v: families.fid_tie_band(10.0, v),
+    }  # fmt: skip
+
+    @EXAMPLES
+    @given(WEEK5_ARGUMENTS[(function, name)])
+    def check(value):
+        refuses(calls[function], name, value)
+
+    check()
+
+
+RECORD_ARGUMENTS = {
+    "updates": _optional(ints_below(0)),
+    "train_seconds": _optional(floats_outside(">= 0")),
+    "sample_seconds": _optional(floats_outside(">= 0")),
+    "log_likelihood": _NON_FINITE | _NOT_NUMBERS.filter(lambda v: v is not None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RECORD_ARGUMENTS))
+def test_a_results_record_refuses_every_value_outside_its_domain_and_writes_nothing(
+    tmp_path_factory, name
+):
+    from coursekit.course import results
+
+    folder = tmp_path_factory.mktemp("records")
+
+    @EXAMPLES
+    @given(RECORD_ARGUMENTS[name])
+    def check(value):
+        refuses(lambda v: results.record("k", family="VAE", model="m", framework="f",
+                                         folder=folder, **{name: v}), name, value)
+
+    check()
+    assert list(folder.iterdir()) == []

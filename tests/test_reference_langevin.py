@@ -107,6 +107,34 @@ def test_a_bad_replay_buffer_argument_is_named(kwargs, message):
         ReplayBuffer(args.pop("capacity"), args.pop("shape"), **args)
 
 
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda b: b.sample(0), r"n \(chains per batch\) must be an int in \[1, 10\], got 0"),
+        (lambda b: b.sample(11), r"n \(chains per batch\) must be an int in \[1, 10\], got 11"),
+        (lambda b: b.noise(-1), r"n \(number of noise states\) must be an int >= 0, got -1"),
+        (lambda b: b.n_fresh("a"), r"n \(chains per batch\) must be an int >= 0, got 'a'"),
+        # three rows of three numbers are not three states of two (nor 4.5 of them)
+        (lambda b: b.update(np.arange(3), np.zeros((3, 3))), r"states must be 3 states of shape "
+         r"\(2,\) \(one per idx\), as \[3, \*\(2,\)\] or \[3, 2\]; got shape \(3, 3\)"),
+        (lambda b: b.update(np.arange(3), np.zeros((2, 3))), r"states must be 3 states .*got "
+         r"shape \(2, 3\)"),
+        (lambda b: b.update(np.arange(2), "ab"), "states must be 2 states .*dtype <U2"),
+        (lambda b: b.update(np.array([9, 10]), np.zeros((2, 2))), r"idx \(the buffer rows to "
+         r"write\) must be a vector of ints in \[0, 9\], as sample\(\) returns it"),
+        (lambda b: b.update(np.array([0.5, 1.5]), np.zeros((2, 2))), r"idx .*dtype float64"),
+        (lambda b: b.update(np.array([-1, 0]), np.zeros((2, 2))), r"idx .*in \[0, 9\]"),
+        (lambda b: b.update(None, np.zeros((2, 2))), r"idx .*got NoneType None"),
+    ],
+)
+def test_a_bad_replay_buffer_call_is_named_and_changes_nothing(call, message):
+    buf = ReplayBuffer(10, (2,), seed=0)
+    states = buf.states.copy()
+    with pytest.raises(ValueError, match=message):
+        call(buf)
+    np.testing.assert_array_equal(buf.states, states)
+
+
 def test_roc_auc():
     assert roc_auc([2, 3, 4], [0, 1]) == 1.0
     assert roc_auc([0, 1], [2, 3]) == 0.0

@@ -73,6 +73,12 @@ def test_results_dir_finds_the_repository_from_a_notebook_folder(tmp_path, monke
         ({"train_seconds": -1}, "train_seconds"),
         ({"updates": 2.5}, "updates"),
         ({"report": {"fid": 1}}, "report"),
+        ({"family": "XYZ"}, "^family must be one of 'RBM', 'EBM', 'VAE', 'GAN', got 'XYZ'"),
+        ({"notes": 5}, r"^notes must be a string \(may be empty\), got 5"),
+        ({"likelihood_method": None}, r"^likelihood_method must be a string \(may be empty\)"),
+        ({"train_seconds": True}, "^train_seconds must be a number or None, got True"),
+        ({"sample_seconds": "1"}, "^sample_seconds must be a number or None, got '1'"),
+        ({"folder": 5}, r"^folder must be a path \(a str or pathlib.Path\), got int 5"),
     ],
 )
 def test_bad_records_are_refused_by_name(tmp_path, kwargs, match):
@@ -142,6 +148,25 @@ def test_cli_results_into_an_unwritable_place_is_one_error(tmp_path, capsys):
          "'samples' must be an object"),
         ({"key": "x", "family": "VAE", "model": "m", "framework": "f",
           "sample_file": "../../etc/passwd"}, "'sample_file' must be a file name"),
+        # issue 20: a format error naming no record, a traceback, a write outside the folder
+        ({"key": "x", "family": "VAE", "model": "m", "framework": "f",
+          "samples": {"n_classes": 3.5}}, "'samples.n_classes' must be a whole number >= 0 or "
+         "null, got 3.5"),
+        ({"key": "x", "family": "VAE", "model": "m", "framework": "f",
+          "samples": {"reference": 5}}, "'samples.reference' must be a string or null, got 5"),
+        ({"key": "x", "family": "VAE", "model": "m", "framework": "f",
+          "samples": {"histogram": "abc"}}, "'samples.histogram' must be a list of finite "
+         "numbers"),
+        ({"key": "x", "family": "VAE", "model": "m", "framework": "f", "updates": 2.5},
+         "'updates' must be a whole number >= 0 or null, got 2.5"),
+        ({"key": "x", "family": "VAE", "model": "m", "framework": "f", "recorded": 5},
+         "'recorded' must be a string or null, got 5"),
+        ({"key": "x", "family": "VAE", "model": "m", "framework": "f", "likelihood_method": 5},
+         "'likelihood_method' must be a string or null, got 5"),
+        ({"key": "../x", "family": "VAE", "model": "m", "framework": "f"}, "'key' must be a "
+         "file-name-safe string"),
+        ({"key": "x", "family": "VAE", "model": "m", "framework": "f", "sample_file": ".."},
+         "'sample_file' must be a file name beside the record, got '..'"),
     ],
 )
 def test_a_malformed_record_is_skipped_with_a_note_naming_its_file(tmp_path, capsys, record,
@@ -216,3 +241,35 @@ def test_bad_samples_are_refused_by_name(tmp_path, samples, match):
         results.record("k", family="GAN", model="m", framework="f", samples=samples,
                        folder=tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+def test_records_are_read_and_copied_only_from_and_into_folders(tmp_path, capsys):
+    folder = tmp_path / "build" / "results"
+    results.record("week3_vae", family="VAE", model="MLP", framework="PyTorch", folder=folder)
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    with pytest.raises(ValueError, match=rf"^folder {a_file} is a file; it must be a folder"):
+        results.record("k", family="VAE", model="m", framework="f", folder=a_file)
+    with pytest.raises(ValueError, match=rf"^folder {a_file} is a file; it must be a folder"):
+        results.collect(a_file)
+    with pytest.raises(ValueError, match=r"^mode must be None \(every record\) or one of "
+                       "'full', 'smoke', got 'fool'"):
+        results.collect(folder, mode="fool")
+    with pytest.raises(ValueError, match=r"^row must be a record \(a dict from collect\(\)\), "
+                       "got NoneType"):
+        results.load_samples(None)
+    with pytest.raises(ValueError, match="^value must be a number of seconds or None, got 'a'"):
+        results.format_seconds("a")
+    with pytest.raises(ValueError, match=rf"^target {a_file} is a file; it must be a folder"):
+        results.copy_records(a_file, folder)
+    # the command line: records copied onto a file are one error line, even with none to copy,
+    # before the table is written
+    for build in (tmp_path / "build", tmp_path / "empty"):
+        build.mkdir(exist_ok=True)
+        assert cli.main(["results", "--build", str(build), "--out", str(tmp_path / "t.md"),
+                         "--records", str(a_file)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("coursekit: error: --records ") and err.count("\n") == 1
+        assert err.endswith("a_file is a file; it must be the folder the records are copied "
+                            "to\n")
+        assert not (tmp_path / "t.md").exists()

@@ -162,3 +162,61 @@ def test_a_keras_vae_still_saves_in_keras_format_for_keras_callbacks(tmp_path):
     import zipfile
 
     assert zipfile.is_zipfile(path) and "config.json" in zipfile.ZipFile(path).namelist()
+
+
+# ---- every model's save names the destination the user gave, never the temporary file ------
+
+
+def _untrained(kind: str, framework: str):
+    module = _module(framework)
+    if kind == "rbm":
+        return module.RBM(784, 8, seed=0)
+    if kind == "vae":
+        return module.VAE(2, arch="mlp", hidden=8, seed=0)
+    return module.DCGAN(LATENT, **SMALL, seed=0)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("kind", ["rbm", "vae", "dcgan"])
+def test_every_failed_save_names_the_destination_not_a_temporary_file(tmp_path, monkeypatch,
+                                                                      kind, framework):
+    """A read-only folder, a folder given as the file, a file where a folder belongs: each an
+    OSError of the usual type whose message names the path given (issue 20: they named the
+    hidden ``.vae.npz.etro3gmu.tmp``), and nothing is left behind."""
+    import errno
+    import tempfile
+
+    model = _untrained(kind, framework)
+    what = {"rbm": "RBM", "vae": "VAE", "dcgan": "DCGAN"}[kind]
+    hidden = tmp_path / f".{kind}.npz.etro3gmu.tmp"
+
+    def read_only(*args, **kwargs):  # what mkstemp does in a read-only folder (even as root)
+        raise PermissionError(errno.EACCES, "Permission denied", str(hidden))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tempfile, "mkstemp", read_only)
+        with pytest.raises(PermissionError) as err:
+            model.save(tmp_path / f"{kind}.npz")
+    assert str(err.value) == (f"[Errno 13] cannot save the {what} to {tmp_path / f'{kind}.npz'}: "
+                              "Permission denied")  # fmt: skip
+    with pytest.raises(IsADirectoryError) as err:
+        model.save(tmp_path)
+    assert str(err.value).startswith(f"cannot save the {what} to {tmp_path}: it is a folder")
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(NotADirectoryError) as err:
+        model.save(tmp_path / "a_file" / f"{kind}.npz")
+    assert str(err.value) == (f"[Errno 20] cannot save the {what} to "
+                              f"{tmp_path / 'a_file' / f'{kind}.npz'}: {tmp_path / 'a_file'} is a "
+                              "file, not a folder")  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("kind", ["rbm", "vae", "dcgan"])
+@pytest.mark.parametrize("path", [None, 5, b"model.npz", ""])
+def test_a_path_that_is_not_a_path_is_named(tmp_path, kind, framework, path):
+    model = _untrained(kind, framework)
+    with pytest.raises(ValueError, match=r"^path must be a path \(a str or pathlib.Path\), got"):
+        model.save(path)
+    with pytest.raises(ValueError, match=r"^path must be a path \(a str or pathlib.Path\), got"):
+        type(model).load(path)

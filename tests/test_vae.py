@@ -151,6 +151,31 @@ def test_bad_input_is_refused_with_clear_errors(fw):
         _fit(vae, x, epochs=1, batch_size=0)
 
 
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda v: v.decode_mean(np.full((2, 2), np.nan)), r"^z holds 4 NaN or infinite values; "
+         r"it must be latent points \[n, 2\] of finite numbers"),
+        (lambda v: v.decode_mean("ab"), r"^z must be latent points \[n, 2\] \(numbers\), got "
+         "dtype <U2"),
+        (lambda v: v.decode_mean(np.zeros((3, 5))), r"^z must be latent points \[n, 2\], got "
+         r"shape \(3, 5\)"),
+        (lambda v: v.embed(np.zeros((3, 784), np.float32), batch_size=0), r"^batch_size "
+         r"\(images per forward pass\) must be an int >= 1, got 0"),
+        (lambda v: v.elbo(np.zeros((3, 784), np.float32), terms=1), "^terms must be True or "
+         "False, got 1"),
+        (lambda v: _fit(v, np.full((8, 784), np.nan, np.float32), epochs=1), "^x holds 6272 NaN "
+         r"or infinite values; it must hold intensities in \[0, 1\] \(clean the data first\)$"),
+    ],
+)
+def test_bad_latent_points_settings_and_nan_data_are_named(fw, call, message):
+    vae = fw.VAE(2, arch="mlp", hidden=8, seed=0)
+    before = vae.sample(2, seed=0)
+    with pytest.raises(ValueError, match=message):
+        call(vae)
+    np.testing.assert_array_equal(vae.sample(2, seed=0), before)  # nothing was trained
+
+
 # ---- PyTorch only ---------------------------------------------------------------------------
 
 

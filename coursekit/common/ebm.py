@@ -34,7 +34,7 @@ from coursekit.checks import (
 from coursekit.common.langevin import check_sampler_args
 from coursekit.loop import train_updates
 
-__all__ = ["EBMBase", "ReplayBuffer", "check_optimizer", "check_rows", "guard"]
+__all__ = ["EBMBase", "ReplayBuffer", "check_optimizer", "check_range", "check_rows", "guard"]
 
 
 class ReplayBuffer:
@@ -83,10 +83,12 @@ class ReplayBuffer:
 
     def noise(self, n: int) -> np.ndarray:
         """``n`` uniform noise states float32 ``[n, *shape]`` in ``[low, high]``."""
+        n = check_int(n, "n", 0, "number of noise states")
         return self.rng.uniform(self.low, self.high, (n, *self.shape)).astype(np.float32)
 
     def n_fresh(self, n: int) -> int:
         """How many of ``n`` sampled rows restart from noise: ``round(restart * n)``."""
+        n = check_int(n, "n", 0, "chains per batch")
         return int(round(self.restart * n))
 
     def sample(self, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -106,11 +108,40 @@ class ReplayBuffer:
         return x0, idx
 
     def update(self, idx: np.ndarray, states: Any) -> None:
-        """Store ``states`` [len(idx), *shape] (anything ``np.asarray`` takes) at ``idx``."""
-        states = np.asarray(states, dtype=np.float32).reshape(len(idx), *self.shape)
-        if not np.all(np.isfinite(states)):
+        """Store ``states`` [len(idx), *shape] (or [len(idx), prod(shape)]; an array or a
+        tensor) at the buffer rows ``idx`` (as :meth:`sample` returns them)."""
+        try:
+            rows = np.asarray(to_numpy(idx))
+        except (TypeError, ValueError, RuntimeError):
+            rows = np.asarray(None)
+        if rows.ndim != 1 or not (np.issubdtype(rows.dtype, np.integer) and rows.dtype != bool) \
+                or (rows.size and (rows.min() < 0 or rows.max() >= self.capacity)):
+            raise ValueError(
+                f"idx (the buffer rows to write) must be a vector of ints in [0, "
+                f"{self.capacity - 1}], as sample() returns it; got {_shown(idx, rows)}"
+            )
+        try:
+            arr = to_numpy(states)
+        except (TypeError, ValueError, RuntimeError):
+            arr = np.asarray(None)
+        size = math.prod(self.shape)
+        if not np.issubdtype(arr.dtype, np.number) or arr.ndim < 1 \
+                or arr.shape[0] != len(rows) or math.prod(arr.shape[1:]) != size:
+            raise ValueError(
+                f"states must be {len(rows)} states of shape {self.shape} (one per idx), as "
+                f"[{len(rows)}, *{self.shape}] or [{len(rows)}, {size}]; got {_shown(states, arr)}"
+            )
+        arr = np.asarray(arr, dtype=np.float32).reshape(len(rows), *self.shape)
+        if not np.all(np.isfinite(arr)):
             raise ValueError("states contain NaN or infinite values; the chains diverged.")
-        self.states[idx] = states
+        self.states[rows] = arr
+
+
+def _shown(value: Any, arr: np.ndarray) -> str:
+    """What was given, for a message: the shape and dtype of an array, else its type."""
+    if arr.dtype == object:
+        return f"{type(value).__name__} {value!r:.40}"
+    return f"shape {tuple(arr.shape)}, dtype {arr.dtype}"
 
 
 def check_optimizer(lr: Any, betas: Any) -> tuple[float, tuple[float, float]]:
@@ -124,7 +155,7 @@ def check_optimizer(lr: Any, betas: Any) -> tuple[float, tuple[float, float]]:
     return lr, (b1, b2)
 
 
-def check_rows(x: Any, shape: tuple[int, ...], name: str = "x") -> None:
+def check_rows(x: Any, shape: tuple[int, ...], name: str = "x", *, training: bool = True) -> None:
     """``x`` must be training rows ``[n, *shape]`` (or ``[n, prod(shape)]``, or any layout of
     ``prod(shape)`` numbers per row) of finite numbers: not states of another size that a
     reshape would silently turn into more rows, and not NaN (which no learning rate fixes)."""
@@ -143,9 +174,35 @@ def check_rows(x: Any, shape: tuple[int, ...], name: str = "x") -> None:
         raise ValueError(f"{name} must hold numbers, got dtype {arr.dtype}")
     bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
     if bad:
+        why = " (training on them diverges whatever the learning rate)" if training else ""
+        raise ValueError(f"{name} contains {bad} NaN or infinite values: clean the data "
+                         f"first{why}")  # fmt: skip
+
+
+def check_range(x: Any, clamp: tuple[float, float] | None, shape: tuple[int, ...],
+                name: str = "x") -> None:  # fmt: skip
+    """Training rows ``x`` (checked by :func:`check_rows`) must lie inside ``clamp``, the box
+    the sampler keeps its states in: data outside it (0-255 pixels) can never be matched by a
+    sample. Images (784 numbers per row) with no negative value while the box reaches below 0
+    are [0, 1] images given to a [-1, 1] model, and are refused with the conversion."""
+    if clamp is None:
+        return
+    arr = to_numpy(x)
+    lo, hi = float(arr.min()), float(arr.max())
+    low, high = clamp
+    if lo < low or hi > high:
+        hint = ""
+        if math.prod(shape) == 784 and lo >= 0.0 and 1.0 < hi <= 255.0:
+            hint = f": they look like 0-255 pixels; pass ck.data.to_float(images, {clamp})"
         raise ValueError(
-            f"{name} contains {bad} NaN or infinite values: clean the data first (training "
-            "on them diverges whatever the learning rate)"
+            f"{name} must lie in clamp = {clamp}, the range the sampler keeps its states in; "
+            f"got values in [{lo:.3g}, {hi:.3g}]{hint}"
+        )
+    if math.prod(shape) == 784 and low < 0.0 <= lo:
+        raise ValueError(
+            f"{name} has no negative values (range [{lo:.3g}, {hi:.3g}]): these look like "
+            f"images in [0, 1], but the sampler's states lie in clamp = {clamp}; pass "
+            "2 * x - 1 (or ck.data.to_float(images, (-1, 1)))"
         )
 
 
@@ -212,6 +269,55 @@ class EBMBase:
         self.max_energy = max_energy
         self.updates = 0
 
+    def _check_energy(self) -> None:
+        """The energy must map a batch [n, *shape] to energies [n]: tried once, on two states
+        of zeros (no random draw), so that a network built for other states is named here
+        rather than inside the first Langevin step."""
+        probe = np.zeros((2, *self.shape), np.float32)
+        try:
+            out = np.asarray(self.energies(probe))
+        except Exception as err:  # noqa: BLE001 - whatever the user's network raises
+            raise ValueError(
+                f"energy must map a batch [n, *shape] = [n, *{self.shape}] to energies [n]; on "
+                f"a batch of shape {probe.shape} it raised {type(err).__name__}: "
+                f"{str(err)[:300]}. Build it for states of shape {self.shape}, or give the "
+                "shape it was built for"
+            ) from err
+        if out.shape != (2,):
+            raise ValueError(
+                f"energy must map a batch [n, *{self.shape}] to energies [n]; on a batch of "
+                f"shape {probe.shape} it returned shape {out.shape}; reshape its output to [n] "
+                "(e.g. .squeeze(-1))"
+            )
+
+    def _check_data(self, x: Any, name: str = "x") -> None:
+        """Training rows: shape, finite numbers (:func:`check_rows`) and range
+        (:func:`check_range`)."""
+        check_rows(x, self.shape, name)
+        check_range(x, self.sampler["clamp"], self.shape, name)
+
+    def _check_batch_size(self, batch_size: Any, what: str = "batch_size (rows per update)") -> int:
+        """One negative chain per data row, all from the buffer: at most ``buffer_size`` rows."""
+        if isinstance(batch_size, (int, np.integer)) and batch_size > self.buffer.capacity:
+            raise ValueError(
+                f"{what} must be <= buffer_size = {self.buffer.capacity} (each row's negative "
+                f"sample starts from its own buffer state), got {batch_size}; lower it or build "
+                "the EBM with a larger buffer_size"
+            )
+        return batch_size
+
+    def _start(self, n: Any, start: Any) -> np.ndarray:
+        """The chains' start for ``sample``: ``n`` uniform noise states, or ``start`` (``n``
+        states [n, *shape], finite, inside the clamp range) as float32 [n, *shape]."""
+        n = check_int(n, "n", 1, "number of chains")
+        if start is None:
+            return self.buffer.noise(n)
+        check_rows(start, self.shape, "start", training=False)
+        arr = np.asarray(to_numpy(start), dtype=np.float32)
+        if len(arr) != n:
+            raise ValueError(f"start must hold n = {n} states (one per chain), got {len(arr)}")
+        return arr.reshape(n, *self.shape)
+
     def _sampler_settings(self, n_steps: int | None) -> dict[str, Any]:
         """The training sampler's settings, with ``n_steps`` (>= 1) if given."""
         if n_steps is None:
@@ -242,7 +348,8 @@ class EBMBase:
         ``log_every`` updates) and ``seconds`` (cumulative training time).
         ``callback(ebm, row)`` runs after each logged update (e.g. to keep buffer snapshots).
         """
-        check_rows(x, self.shape)
+        self._check_data(x)
+        self._check_batch_size(batch_size)
         data = self._training_rows(x)
         rng = np.random.default_rng(self.updates)
         return train_updates(

@@ -31,6 +31,7 @@ import json
 import math
 import os
 import types
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from coursekit.checks import (
     check_float,
     check_image_batch,
     check_int,
+    check_numbers,
     check_seed,
     warn_deprecated,
 )
@@ -57,6 +59,7 @@ __all__ = [
     "check_lr",
     "check_seed",
     "check_weights",
+    "check_z",
     "diverged_message",
     "initial_weights",
     "read_gan",
@@ -190,8 +193,21 @@ def initial_weights(
     return out
 
 
+def check_z(z: Any, latent_dim: int) -> np.ndarray:
+    """Noise ``z`` as float32 ``[n, latent_dim]`` of finite numbers (array or tensor)."""
+    what = f"noise [n, {latent_dim}] (latent_dim = {latent_dim})"
+    arr = check_numbers(z, "z", what)
+    if arr.ndim != 2 or arr.shape[1] != latent_dim:
+        raise ValueError(f"z must be {what}, got shape {arr.shape}")
+    return arr.astype(np.float32)
+
+
 def check_weights(weights: dict[str, Any], expected: dict[str, tuple[int, ...]]) -> dict:
-    """``weights`` as float32 arrays with exactly the expected names and shapes."""
+    """``weights`` as float32 arrays with exactly the expected names and shapes, all finite
+    (every array is checked before any is returned: a bad one changes nothing)."""
+    if not isinstance(weights, Mapping):
+        raise ValueError(f"weights must be a dict name -> array, as get_weights() returns it, "
+                         f"got {type(weights).__name__}")  # fmt: skip
     missing = sorted(set(expected) - set(weights))
     extra = sorted(set(weights) - set(expected))
     if missing or extra:
@@ -201,6 +217,10 @@ def check_weights(weights: dict[str, Any], expected: dict[str, tuple[int, ...]])
         arr = np.asarray(weights[name], dtype=np.float32)
         if arr.shape != shape:
             raise ValueError(f"weights[{name!r}] must have shape {shape}, got {arr.shape}")
+        bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+        if bad:
+            raise ValueError(f"weights[{name!r}] holds {bad} NaN or infinite values (weights of "
+                             "a run that diverged?)")  # fmt: skip
         out[name] = arr
     return out
 

@@ -12,16 +12,18 @@ from typing import Any
 
 import numpy as np
 
-from coursekit.checks import check_bool, check_float, check_int
+from coursekit.checks import check_bool, check_float, check_int, to_numpy
 
 __all__ = [
     "SamplerConfig",
     "check_clamp",
+    "check_draws",
     "check_log_prob",
     "check_log_prob_values",
     "log_prob_failed",
     "check_sampler_args",
     "check_start",
+    "start_array",
 ]
 
 
@@ -99,6 +101,31 @@ def check_sampler_args(
     every = check_int(stride, "stride", 1, "steps between stored chain states")
     return SamplerConfig(step, steps, noise, clip, check_clamp(clamp), check_bool(mala, "mala"),
                          check_bool(return_chain, "return_chain"), every)
+
+
+def start_array(x0: Any) -> np.ndarray:
+    """``x0`` (an array, a tensor, nested lists) as a NumPy array of numbers, or the error."""
+    try:
+        arr = to_numpy(x0)
+    except (TypeError, ValueError, RuntimeError):
+        arr = np.asarray(None)
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise ValueError(f"x0 (the start) must be an array or tensor of numbers [n, d] or "
+                         f"[n, ...], got {type(x0).__name__} {x0!r:.40}")  # fmt: skip
+    return arr
+
+
+def check_draws(noise: Any, uniforms: Any, n_steps: int, shape: tuple[int, ...]) -> None:
+    """Explicit draws (parity tests) must cover every step: ``noise`` [n_steps, *x0.shape]
+    (standard normals) and ``uniforms`` [n_steps, n]."""
+    for name, value, want in (("noise", noise, (n_steps, *shape)),
+                              ("uniforms", uniforms, (n_steps, shape[0]))):  # fmt: skip
+        if value is None:
+            continue
+        got = tuple(np.shape(to_numpy(value)))
+        if got != want:
+            raise ValueError(f"{name} must hold one draw per step, shape {want} "
+                             f"(n_steps = {n_steps}), got shape {got}")  # fmt: skip
 
 
 def check_start(x0: np.ndarray, clamp: tuple[float, float] | None) -> None:

@@ -430,7 +430,7 @@ def train_epochs(
         ``"seconds"`` (cumulative training time; monitoring excluded).
     """
     history: dict[str, list[float]] = {"epoch": [], "recon_error": [], "pll": [], "seconds": []}
-    seconds = 0.0
+    seconds, progress = 0.0, check_bool(progress, "progress")
     bar = tqdm(range(1, epochs + 1), desc="RBM", unit="epoch", disable=not progress)
     eta_start = rbm.eta
     try:

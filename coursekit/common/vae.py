@@ -15,6 +15,7 @@ from coursekit.checks import (
     check_float,
     check_image_batch,
     check_int,
+    check_numbers,
     check_seed,
     warn_deprecated,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "check_config",
     "check_images",
     "check_k",
+    "check_latent",
     "check_latent_dim",
     "check_seed",
     "check_settings",
@@ -86,13 +88,25 @@ def check_images(x: Any, name: str = "x") -> np.ndarray:
     rows = check_image_batch(
         x, name, expect="intensities in [0, 1]: use ck.data.to_float(images) first"
     ).reshape(-1, IMAGE_SIZE)
-    if np.isnan(rows).any() or rows.min() < 0.0 or rows.max() > 1.0:
+    bad = int(rows.size - np.count_nonzero(np.isfinite(rows)))
+    if bad:
+        raise ValueError(f"{name} holds {bad} NaN or infinite values; it must hold intensities "
+                         "in [0, 1] (clean the data first)")  # fmt: skip
+    if rows.min() < 0.0 or rows.max() > 1.0:
         raise ValueError(
             f"{name} must hold intensities in [0, 1], found values in "
-            f"[{np.nanmin(rows):g}, {np.nanmax(rows):g}]"
-            + (" and NaN" if np.isnan(rows).any() else "")
+            f"[{rows.min():g}, {rows.max():g}]"
         )
     return rows
+
+
+def check_latent(z: Any, latent_dim: int, name: str = "z") -> np.ndarray:
+    """Latent points ``z`` as float32 ``[n, latent_dim]`` of finite numbers (array or tensor)."""
+    what = f"latent points [n, {latent_dim}]"
+    arr = check_numbers(z, name, what)
+    if arr.ndim != 2 or arr.shape[1] != latent_dim:
+        raise ValueError(f"{name} must be {what}, got shape {arr.shape}")
+    return arr.astype(np.float32)
 
 
 def diverged_message(where: str, loss: float, learning_rate: float) -> str:

@@ -88,6 +88,9 @@ def _cmd_results(args: argparse.Namespace) -> int:
             f"--build {display_path(build)} is {what}; it must be the folder a run wrote "
             "(run the labs first with `make run`, or give that folder)"
         )
+    if args.records is not None and args.records.exists() and not args.records.is_dir():
+        raise ValueError(f"--records {display_path(args.records)} is a file; it must be the "
+                         "folder the records are copied to")  # fmt: skip
     folder = build / "results"
     path = results.write_table(args.out or Path(args.build) / "results.md", folder, args.mode)
     print(path.read_text(encoding="utf-8"))

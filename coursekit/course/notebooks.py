@@ -42,7 +42,8 @@ def find_notebooks(root: Path = NOTEBOOK_ROOT, week: str | None = None) -> list[
     """
     root = Path(root)
     if not root.is_dir():
-        raise ValueError(f"notebook folder {str(root)!r} does not exist.")
+        what = "is a file, not a folder" if root.exists() else "does not exist"
+        raise ValueError(f"notebook folder {str(root)!r} {what}.")
     folders = week_folders(root)
     if week is not None and str(week).strip():
         wanted = str(week).strip().lower()

@@ -38,10 +38,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from coursekit import config
+from coursekit.checks import check_path
 from coursekit.io import atomic_write_bytes, atomic_write_text, read_npz
 
 __all__ = [
+    "FAMILIES",
     "N_COMPARE",
     "N_KEPT_SAMPLES",
     "collect",
@@ -55,6 +59,8 @@ __all__ = [
 ]
 
 RESULTS_ENV = "COURSEKIT_RESULTS"
+#: The course's four families, in the order of the weeks (a record's ``family``).
+FAMILIES = ("RBM", "EBM", "VAE", "GAN")
 _KEY = re.compile(r"[A-Za-z0-9_.-]+")
 #: The one sample count at which week 5 scores every family (the smallest lab's ``N_SAMPLES``).
 N_COMPARE = 500
@@ -80,6 +86,8 @@ def results_dir() -> Path:
 def _number(value: Any, name: str, *, positive: bool = False) -> float | None:
     if value is None:
         return None
+    if isinstance(value, (bool, str, bytes)):
+        raise ValueError(f"{name} must be a number or None, got {value!r}.")
     try:
         out = float(value)
     except (TypeError, ValueError) as err:
@@ -134,16 +142,23 @@ def record(
     for name, value in (("family", family), ("model", model), ("framework", framework)):
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"{name} must be a non-empty string, got {value!r}.")
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {', '.join(map(repr, FAMILIES))}, got {family!r}.")
+    for name, value in (("likelihood_method", likelihood_method), ("notes", notes)):
+        if not isinstance(value, str):
+            raise ValueError(f"{name} must be a string (may be empty), got {value!r}.")
     if report is not None and not hasattr(report, "as_dict"):
         raise ValueError(
             f"report must be a coursekit.metrics.SampleReport or None, got {type(report).__name__}."
         )
     if updates is not None and (
-        isinstance(updates, bool) or not isinstance(updates, int) or updates < 0
+        isinstance(updates, bool) or not isinstance(updates, (int, np.integer)) or updates < 0
     ):
         raise ValueError(f"updates must be a non-negative integer or None, got {updates!r}.")
+    updates = None if updates is None else int(updates)
+    target = check_path(folder, "folder") if folder is not None else results_dir()
+    _check_folder(target, "folder")
     drawn, images = (None, None) if samples is None else _as_images(samples)
-    target = Path(folder) if folder is not None else results_dir()
     row = {
         "key": key,
         "family": family,
@@ -169,12 +184,16 @@ def record(
     return atomic_write_text(target / f"{key}.json", json.dumps(row, indent=2) + "\n")
 
 
+def _check_folder(folder: Path, name: str) -> None:
+    """A folder to read or write: absent (it will be made) or a folder, not a file."""
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{name} {folder} is a file; it must be a folder (of records)")
+
+
 def _as_images(samples: Any) -> tuple[int, Any]:
     """``(n drawn, uint8 [m, 28, 28])`` with m = min(n, N_KEPT_SAMPLES), the first m of
     ``samples``, checked by the yardstick's own :func:`coursekit.metrics.report.check_samples`
     (shape, NaN, range with a hint)."""
-    import numpy as np
-
     from coursekit.metrics.report import check_samples
 
     arr = check_samples(samples, "samples")
@@ -183,8 +202,6 @@ def _as_images(samples: Any) -> tuple[int, Any]:
 
 def _write_samples(path: Path, images: Any) -> None:
     import io
-
-    import numpy as np
 
     buffer = io.BytesIO()
     np.savez_compressed(buffer, images=images)
@@ -199,12 +216,15 @@ def load_samples(row: dict, folder: str | os.PathLike[str] | None = None) -> Any
         folder: where the record lives (default: the folder :func:`collect` read it from,
             kept in ``row["_folder"]``, else :func:`results_dir`).
     """
-    import numpy as np
-
+    if not isinstance(row, dict):
+        raise ValueError(f"row must be a record (a dict from collect()), got {type(row).__name__}.")
     name = row.get("sample_file")
     if not name:
         return None
-    base = Path(folder) if folder is not None else Path(row.get("_folder") or results_dir())
+    if folder is not None:
+        base = check_path(folder, "folder")
+    else:
+        base = Path(row.get("_folder") or results_dir())
     images = read_npz(base / name, "sample grid")["images"]
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
         raise ValueError(
@@ -221,7 +241,9 @@ def copy_records(
     """Copy the records of ``folder`` (of ``mode`` if given) and their samples to ``target``
     (atomically, file by file); returns the JSON files written. ``make outputs`` keeps the
     committed full-mode records in ``benchmarks/results/course/`` this way."""
-    source = Path(folder) if folder is not None else results_dir()
+    source = check_path(folder, "folder") if folder is not None else results_dir()
+    target = check_path(target, "target")
+    _check_folder(target, "target")
     written = []
     for row in collect(source, mode):
         clean = {k: v for k, v in row.items() if not k.startswith("_")}
@@ -238,7 +260,11 @@ def collect(folder: str | os.PathLike[str] | None = None, mode: str | None = Non
     ``mode`` if given. Unreadable files are skipped with a note on stderr."""
     import sys
 
-    folder = Path(folder) if folder is not None else results_dir()
+    folder = check_path(folder, "folder") if folder is not None else results_dir()
+    _check_folder(folder, "folder")
+    if mode is not None and mode not in config.MODES:
+        raise ValueError(f"mode must be None (every record) or one of "
+                         f"{', '.join(map(repr, config.MODES))}, got {mode!r}.")  # fmt: skip
     rows = []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
@@ -257,9 +283,12 @@ def collect(folder: str | os.PathLike[str] | None = None, mode: str | None = Non
 
 
 _TEXT_FIELDS = ("key", "family", "model", "framework")
-_NUMBER_FIELDS = ("log_likelihood", "train_seconds", "sample_seconds", "updates",
-                  "samples_drawn", "samples_kept")
-_SAMPLE_FIELDS = ("n_samples", "fid", "n_classes", "entropy")
+_NUMBER_FIELDS = ("log_likelihood", "train_seconds", "sample_seconds")
+_COUNT_FIELDS = ("updates", "samples_drawn", "samples_kept")
+_OPTIONAL_TEXT = ("mode", "recorded", "likelihood_method", "notes")
+_SAMPLE_FIELDS = ("fid", "entropy", "confidence", "min_share", "seconds")
+_SAMPLE_COUNTS = ("n_samples", "n_classes")
+_SAMPLE_TEXT = ("name", "dataset", "reference")
 
 
 def record_problem(row: Any) -> str | None:
@@ -270,6 +299,8 @@ def record_problem(row: Any) -> str | None:
     for name in _TEXT_FIELDS:
         if not isinstance(row.get(name), str) or not row[name].strip():
             return f"{name!r} must be a non-empty string, got {row.get(name)!r}"
+    if not _KEY.fullmatch(row["key"]) or row["key"] in (".", ".."):
+        return f"'key' must be a file-name-safe string (letters, digits, _ . -), got {row['key']!r}"
 
     def bad_number(value: Any) -> bool:
         return value is not None and (
@@ -277,18 +308,37 @@ def record_problem(row: Any) -> str | None:
             or not math.isfinite(value)
         )
 
-    for name in _NUMBER_FIELDS:
-        if bad_number(row.get(name)):
-            return f"{name!r} must be a finite number or null, got {row[name]!r}"
+    def bad_count(value: Any) -> bool:
+        return value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 0
+        )
+
+    checks = [(row, "", _NUMBER_FIELDS, bad_number, "a finite number"),
+              (row, "", _COUNT_FIELDS, bad_count, "a whole number >= 0"),
+              (row, "", _OPTIONAL_TEXT, lambda v: v is not None and not isinstance(v, str),
+               "a string")]  # fmt: skip
     samples = row.get("samples")
     if samples is not None:
         if not isinstance(samples, dict):
             return f"'samples' must be an object or null, got {type(samples).__name__}"
-        for name in _SAMPLE_FIELDS:
-            if bad_number(samples.get(name)):
-                return f"'samples.{name}' must be a finite number or null, got {samples[name]!r}"
+        checks += [(samples, "samples.", _SAMPLE_FIELDS, bad_number, "a finite number"),
+                   (samples, "samples.", _SAMPLE_COUNTS, bad_count, "a whole number >= 0"),
+                   (samples, "samples.", _SAMPLE_TEXT,
+                    lambda v: v is not None and not isinstance(v, str), "a string")]  # fmt: skip
+        histogram = samples.get("histogram")
+        if histogram is not None and (
+            not isinstance(histogram, list) or any(bad_number(v) or v is None for v in histogram)
+        ):
+            return f"'samples.histogram' must be a list of finite numbers, got {histogram!r:.60}"
+    for where, prefix, names, bad, what in checks:
+        for name in names:
+            if bad(where.get(name)):
+                return f"'{prefix}{name}' must be {what} or null, got {where[name]!r:.60}"
     sample_file = row.get("sample_file")
-    if sample_file is not None and (not isinstance(sample_file, str) or "/" in sample_file):
+    if sample_file is not None and (
+        not isinstance(sample_file, str) or not _KEY.fullmatch(sample_file)
+        or sample_file in (".", "..")
+    ):
         return f"'sample_file' must be a file name beside the record, got {sample_file!r}"
     return None
 
@@ -303,6 +353,8 @@ def format_seconds(value: float | None, *, thousands: bool = False) -> str:
     ``thousands=True``, as week 5 shows them); "—" for None."""
     if value is None:
         return "—"
+    if isinstance(value, (bool, str, bytes)) or not isinstance(value, (int, float, np.number)):
+        raise ValueError(f"value must be a number of seconds or None, got {value!r}.")
     if value >= 10:
         return f"{value:,.0f}" if thousands else f"{value:.0f}"
     return f"{value:.2g}"
@@ -348,6 +400,7 @@ def write_table(
     title: str = "# Course results: every generative model, one yardstick",
 ) -> Path:
     """Write :func:`to_markdown` of :func:`collect` to ``path`` (atomically); returns it."""
+    path = check_path(path, "path")
     rows = collect(folder, mode)
     body = to_markdown(rows) if rows else "No results recorded yet: run the labs (`make run`)."
     return atomic_write_text(path, f"{title}\n\n{body}\n")

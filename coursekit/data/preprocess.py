@@ -82,10 +82,13 @@ def _intensity(x: Any, name: str = "x") -> np.ndarray:
         return x.astype(np.float32) / np.float32(255.0)
     if not np.issubdtype(x.dtype, np.floating):
         raise ValueError(f"{name} must be uint8 or floating point in [0, 1], got dtype {x.dtype}")
-    if x.size and (np.isnan(x).any() or x.min() < 0.0 or x.max() > 1.0):
+    bad = int(x.size - np.count_nonzero(np.isfinite(x)))
+    if bad:  # (NaN would make the range below read "[nan, nan]")
+        raise ValueError(f"{name} holds {bad} NaN or infinite values; it must hold intensities "
+                         "in [0, 1] (clean the data first)")  # fmt: skip
+    if x.size and (x.min() < 0.0 or x.max() > 1.0):
         raise ValueError(
-            f"{name} must hold intensities in [0, 1], found values in "
-            f"[{np.nanmin(x):g}, {np.nanmax(x):g}]" + (" and NaN" if np.isnan(x).any() else "")
+            f"{name} must hold intensities in [0, 1], found values in [{x.min():g}, {x.max():g}]"
         )
     return x.astype(np.float32, copy=False)
 

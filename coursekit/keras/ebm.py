@@ -17,8 +17,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from coursekit.checks import to_numpy
-from coursekit.common.ebm import EBMBase, check_optimizer
+from coursekit.checks import check_int, to_numpy
+from coursekit.common.ebm import EBMBase, check_optimizer, check_rows
 from coursekit.keras.autodiff import compile_fn, loss_and_grads
 from coursekit.keras.langevin import LangevinResult, langevin
 
@@ -118,6 +118,7 @@ class EBM(EBMBase):
             max_energy=max_energy, seed=seed,
         )  # fmt: skip
         # epsilon 1e-8 as torch.optim.Adam (Keras' default is 1e-7)
+        self._check_energy()
         self.optimizer = keras.optimizers.Adam(learning_rate=lr, beta_1=betas[0], beta_2=betas[1],
                                                epsilon=1e-8)
         self.optimizer.build(energy.trainable_variables)
@@ -133,6 +134,8 @@ class EBM(EBMBase):
 
     def energies(self, x: Any, batch_size: int = 512) -> np.ndarray:
         """Energies of ``x`` [n, *shape] (array or tensor) as a NumPy float64 array [n]."""
+        check_rows(x, self.shape, training=False)
+        batch_size = check_int(batch_size, "batch_size", 1, "states per forward pass")
         x = np.asarray(to_numpy(x), dtype=np.float32).reshape(-1, *self.shape)
         return np.concatenate([
             np.asarray(to_numpy(self.energy(x[i:i + batch_size])), dtype=np.float64)
@@ -141,7 +144,7 @@ class EBM(EBMBase):
     def sample(self, n: int, *, n_steps: int | None = None, start: Any = None,
                return_chain: bool = False, stride: int = 1) -> LangevinResult:
         """Langevin chains with the training sampler's settings, from noise (or ``start``)."""
-        x0 = self.buffer.noise(n) if start is None else start
+        x0 = self._start(n, start)
         return langevin(self.log_prob, x0, **self._sampler_settings(n_steps),
                         return_chain=return_chain, stride=stride, seed=self.seed_gen)
 
@@ -170,7 +173,9 @@ class EBM(EBMBase):
 
     def train_step(self, x_data: Any) -> dict[str, float]:
         """One update on a batch of data [B, *shape]; returns the loss and mean energies."""
-        x_data = np.asarray(to_numpy(x_data), dtype=np.float32)
+        self._check_data(x_data, "x_data")
+        self._check_batch_size(len(x_data), "x_data's rows")
+        x_data = np.asarray(to_numpy(x_data), dtype=np.float32).reshape(-1, *self.shape)
         n = x_data.shape[0]
         x0, idx = self.buffer.sample(n)
         x_fake = langevin(self.log_prob, x0, **self.sampler, seed=self.seed_gen).x

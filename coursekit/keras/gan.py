@@ -25,7 +25,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from coursekit.checks import TrainingDiverged, check_int, check_seed, to_numpy
+from coursekit.checks import TrainingDiverged, check_bool, check_int, check_seed, to_numpy
 from coursekit.common.gan import (
     BATCH_NORM,
     BN_EPS,
@@ -33,6 +33,7 @@ from coursekit.common.gan import (
     DCGANBase,
     check_images_pm1,
     check_loss,
+    check_z,
     diverged_message,
 )
 from coursekit.keras.autodiff import compile_fn, loss_and_grads, two_losses_and_grads
@@ -137,9 +138,7 @@ class DCGAN(DCGANBase):
     def generate(self, z: Any) -> np.ndarray:
         """Generator output (inference mode: batch norm's moving statistics) for noise ``z``
         [n, latent_dim]: images [n, 28, 28] in [-1, 1]."""
-        z = np.asarray(to_numpy(z), dtype=np.float32)
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"z must be [n, {self.latent_dim}], got {z.shape}")
+        z = check_z(z, self.latent_dim)
         return to_numpy(self.generator(z, training=False))[..., 0]
 
     def sample(self, n: int, *, seed: int | None = None) -> np.ndarray:
@@ -183,13 +182,13 @@ class DCGAN(DCGANBase):
     def train_step(self, x_real: Any, *, update_generator: bool = True) -> dict[str, float]:
         """One update of each network (of the discriminator only with
         ``update_generator=False``) on a batch of real images in [-1, 1]; see
-        :meth:`coursekit.torch.DCGAN.train_step`. Arrays and lists are checked (layout,
-        range); a backend tensor [B, 28, 28, 1] (what ``fit`` passes) is taken as it is."""
-        real = x_real
-        if isinstance(x_real, (np.ndarray, list, tuple)) or not (
-            hasattr(x_real, "shape") and tuple(x_real.shape[1:]) == (28, 28, 1)
-        ):
-            real = check_images_pm1(x_real, "x_real", layout="nhwc")
+        :meth:`coursekit.torch.DCGAN.train_step`. ``x_real`` (array or tensor, any accepted
+        layout) is checked as ``fit`` checks its data: shape, NaN, the range [-1, 1]."""
+        real = check_images_pm1(x_real, "x_real", layout="nhwc")
+        return self._update(real, check_bool(update_generator, "update_generator"))
+
+    def _update(self, real: Any, update_generator: bool = True) -> dict[str, float]:
+        """:meth:`train_step` on a checked batch [B, 28, 28, 1] (what ``fit`` passes)."""
         stats, d_grads, g_grads = self._grads(ops.convert_to_tensor(real, "float32"))
         values = to_numpy(stats).astype(np.float64).tolist()
         out = dict(zip(("d_loss", "g_loss", "d_real", "d_fake"), values, strict=True))
@@ -220,13 +219,14 @@ class DCGAN(DCGANBase):
         data = check_images_pm1(x, "x", layout="nhwc")
         if log_every is None:  # one row per pass over x
             log_every = max(1, len(data) // check_int(batch_size, "batch_size", 1))
+        grid_size = check_int(grid_size, "grid_size", 1, "images in the fixed-noise grid")
         grid_z = np.random.default_rng(self.seed).standard_normal((grid_size, self.latent_dim))
 
         def extra(steps: int) -> dict[str, Any]:
             return {"epoch": steps * batch_size / len(data), "grid": self.generate(grid_z)}
 
         return train_updates(
-            self.train_step, data, updates=updates, batch_size=batch_size, log_every=log_every,
+            self._update, data, updates=updates, batch_size=batch_size, log_every=log_every,
             permutation=np.random.default_rng(self.seed + self.updates).permutation, model=self,
             done=lambda: self.updates, extra=extra, callback=callback, progress=progress,
             desc="DCGAN updates",

@@ -21,14 +21,16 @@ import keras
 import numpy as np
 from keras import ops
 
-from coursekit.checks import to_numpy
+from coursekit.checks import check_int, to_numpy
 from coursekit.common.langevin import (
     SamplerConfig,
+    check_draws,
     check_log_prob,
     check_log_prob_values,
     check_sampler_args,
     check_start,
     log_prob_failed,
+    start_array,
 )
 from coursekit.keras.autodiff import compile_fn, input_value_and_grad
 from coursekit.reference.langevin import GaussianMixture, LangevinResult, Ring
@@ -121,17 +123,24 @@ def langevin(
     cfg = check_sampler_args(step_size=step_size, n_steps=n_steps, noise_scale=noise_scale,
                              grad_clip=grad_clip, clamp=clamp, mala=mala,
                              return_chain=return_chain, stride=stride)
-    x = ops.convert_to_tensor(np.asarray(to_numpy(x0), dtype=np.float32))
+    x = ops.convert_to_tensor(np.asarray(start_array(x0), dtype=np.float32))
     check_start(_f64(x), cfg.clamp)
+    check_draws(noise, uniforms if cfg.mala else None, cfg.n_steps, tuple(x.shape))
     n, ndim = x.shape[0], len(x.shape)
-    seed_gen = seed if isinstance(seed, keras.random.SeedGenerator) else \
-        keras.random.SeedGenerator(seed)
+    if isinstance(seed, keras.random.SeedGenerator):
+        seed_gen = seed
+    else:
+        seed_gen = keras.random.SeedGenerator(check_int(seed, "seed", 0) if seed is not None
+                                              else None)  # fmt: skip
     check_log_prob(log_prob)
     step, grad = _stepper(log_prob, cfg, ndim)
     try:
         lp, g = grad(x)
     except (RuntimeError, TypeError, AttributeError, ValueError) as err:
         raise log_prob_failed(err, "keras.ops") from err
+    if g is None:  # tensorflow: the value does not depend on the states (stop_gradient, a constant)
+        raise log_prob_failed(TypeError("its gradient with respect to the states is None: the "
+                                        "value does not depend on them"), "keras.ops")
     check_log_prob_values(_f64(lp), n)
     chain, accepted = [], 0.0
     ones = ops.ones((n,))

@@ -38,7 +38,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from coursekit.checks import TrainingDiverged, check_int, to_numpy
+from coursekit.checks import TrainingDiverged, check_bool, check_int, to_numpy
 from coursekit.common.vae import (
     DEFAULT_MAX_ROWS,
     IMAGE_SIZE,
@@ -47,6 +47,7 @@ from coursekit.common.vae import (
     check_config,
     check_images,
     check_k,
+    check_latent,
     check_seed,
     check_settings,
     diverged_message,
@@ -247,15 +248,18 @@ class VAE(keras.Model, VAEFile):
         Raises:
             TrainingDiverged: a batch's loss is NaN or infinite (training stops there).
         """
+        kwargs.setdefault("batch_size", 128)
+        # Keras itself runs 0 epochs, or guesses a batch of 32 for None; a dataset (not an
+        # array) brings its own batches, and batch_size=None is then what Keras wants
+        if "epochs" in kwargs:
+            check_int(kwargs["epochs"], "epochs", 1)
+        if kwargs["batch_size"] is not None or _is_array(x):
+            check_int(kwargs["batch_size"], "batch_size", 1)
         if _is_array(x):
             x = check_images(x, "x")
         validation = kwargs.get("validation_data")
         if _is_array(validation):
             kwargs["validation_data"] = check_images(validation, "validation_data")
-        kwargs.setdefault("batch_size", 128)
-        for name in ("epochs", "batch_size"):  # Keras itself runs 0 epochs, or guesses a batch
-            if kwargs.get(name) is not None:
-                check_int(kwargs[name], name, 1)
         guard = _StopOnNonFiniteLoss()
         kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), guard]
         history = super().fit(x, y, **kwargs)
@@ -275,6 +279,7 @@ class VAE(keras.Model, VAEFile):
         """
         data = check_images(x, "x")
         batch_size = check_int(batch_size, "batch_size", 1)
+        terms = check_bool(terms, "terms")
         rec_total = kl_total = 0.0
         for i in range(0, len(data), batch_size):
             out = self(data[i : i + batch_size], training=False)
@@ -349,14 +354,13 @@ class VAE(keras.Model, VAEFile):
 
     def decode_mean(self, z: Any) -> np.ndarray:
         """``p(x = 1|h = z)`` [n, 784] at given latent points ``z`` [n, latent_dim]."""
-        z = np.asarray(z, dtype=np.float32)
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"z must be [n, {self.latent_dim}], got {z.shape}")
+        z = check_latent(z, self.latent_dim)
         return to_numpy(ops.sigmoid(self.decoder(z)))
 
     def embed(self, x: Any, *, batch_size: int = 2000) -> np.ndarray:
         """Encoder means ``mu(x)`` [n, latent_dim]."""
         data = check_images(x, "x")
+        batch_size = check_int(batch_size, "batch_size", 1, "images per forward pass")
         return np.concatenate(
             [
                 to_numpy(self.encoder_params(data[i : i + batch_size])[0])

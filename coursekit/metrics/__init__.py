@@ -8,6 +8,7 @@ committed as a framework-free ``.npz`` file, looks at a model's samples::
     print(report)                     # FID, classes covered, entropy, confidence, reference
     metrics.classifier_fid(samples)   # just the FID
     metrics.class_coverage(samples)   # just the class histogram
+    metrics.neighbour_accuracy(train_codes, train_labels, codes, labels)  # labels a code keeps
 
 Inputs are NumPy arrays or framework tensors; everything is evaluated with NumPy, so the
 number does not depend on the framework that trained the model. FID depends on the sample
@@ -20,6 +21,7 @@ from coursekit.metrics.classifier import (
     classifier_record,
     load_classifier,
 )
+from coursekit.metrics.codes import neighbour_accuracy, neighbour_labels
 from coursekit.metrics.frechet import frechet_distance, gaussian_stats
 from coursekit.metrics.report import (
     MIN_SAMPLES,
@@ -45,6 +47,8 @@ __all__ = [
     "frechet_distance",
     "gaussian_stats",
     "load_classifier",
+    "neighbour_accuracy",
+    "neighbour_labels",
     "reference_stats",
     "sample_report",
 ]

@@ -28,6 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from coursekit.checks import check_int
+from coursekit.metrics.samples import check_samples
+
 __all__ = [
     "DATASETS",
     "WEIGHTS_DIR",
@@ -161,14 +164,16 @@ class NumpyClassifier:
         self, x: np.ndarray, batch_size: int = 64
     ) -> tuple[np.ndarray, np.ndarray]:
         """Penultimate features [n, 128] and logits [n, 10] of images ``x`` [n, 28, 28] or
-        [n, 784] in [0, 1] (checked by the callers in :mod:`coursekit.metrics`).
+        [n, 784] (or with a channel axis of 1) in [0, 1]; anything else is refused with the
+        message of :func:`coursekit.metrics.check_samples` (uint8 pixels, [-1, 1] images, NaN).
 
         The results (read-only float32 arrays) of the last few distinct inputs are kept, keyed
         by the images' hash, so the real test digits are passed through the network once
         however often a notebook compares against them. Small batches keep the im2col
         matrices in cache (64 images was the fastest on a 2-core machine).
         """
-        x = np.ascontiguousarray(x, dtype=np.float32)
+        x = np.ascontiguousarray(check_samples(x, "x"))
+        batch_size = check_int(batch_size, "batch_size", 1, "images per forward pass")
         key = (hashlib.sha1(x.data).hexdigest(), x.shape)
         if key in self._memo:
             self._memo.move_to_end(key)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from coursekit.checks import check_numbers
+
 __all__ = ["frechet_distance", "gaussian_stats"]
 
 
@@ -25,17 +27,16 @@ def _psd_sqrt(cov: np.ndarray) -> np.ndarray:
 
 
 def _check_stats(mu: np.ndarray, cov: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
-    mu = np.asarray(mu, dtype=np.float64)
-    cov = np.asarray(cov, dtype=np.float64)
-    if mu.ndim != 1:
-        raise ValueError(f"{name}: the mean must be a vector [d], got shape {mu.shape}.")
+    try:
+        mu = check_numbers(mu, "mean", "a vector [d]", ndim=1)
+        cov = check_numbers(cov, "covariance", "a matrix [d, d]", ndim=2)
+    except ValueError as err:
+        raise ValueError(f"{name}: the {err}") from None
     if cov.shape != (mu.size, mu.size):
         raise ValueError(
             f"{name}: the covariance must have shape ({mu.size}, {mu.size}) to match the mean, "
             f"got {cov.shape}."
         )
-    if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(cov))):
-        raise ValueError(f"{name}: the mean or covariance holds NaN or infinite values.")
     if not np.allclose(cov, cov.T, rtol=1e-6, atol=1e-9 * max(1.0, float(np.abs(cov).max()))):
         raise ValueError(f"{name}: the covariance is not symmetric.")
     return mu, (cov + cov.T) / 2
@@ -68,7 +69,7 @@ def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: n
 
 def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean [d] and unbiased covariance [d, d] of ``features`` [n, d], in float64 (n >= 2)."""
-    feats = np.asarray(features, dtype=np.float64)
-    if feats.ndim != 2 or feats.shape[0] < 2:
+    feats = check_numbers(features, "features", "a matrix [n, d] with n >= 2", ndim=2)
+    if feats.shape[0] < 2:
         raise ValueError(f"features must be [n, d] with n >= 2, got shape {feats.shape}.")
     return feats.mean(axis=0), np.atleast_2d(np.cov(feats, rowvar=False))

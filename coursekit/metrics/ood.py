@@ -15,14 +15,21 @@ from typing import Any
 
 import numpy as np
 
+from coursekit.checks import check_numbers, to_numpy
+
 __all__ = ["ink_score", "roc_auc", "roc_curve"]
 
 
 def _scores(x: Any, name: str) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float64).reshape(-1)
-    if arr.size == 0 or not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be a non-empty array of finite scores.")
-    return arr
+    """One score per image: a non-empty vector [n] of finite numbers (``[n, 1]`` is taken as
+    ``[n]``); a matrix is refused rather than flattened into more scores."""
+    try:
+        arr = to_numpy(x)
+    except (TypeError, ValueError, RuntimeError):
+        arr = np.asarray(None)
+    if arr.ndim == 2 and arr.shape[1:] == (1,):
+        arr = arr[:, 0]
+    return check_numbers(arr, name, "a non-empty vector of scores [n], one per image", ndim=1)
 
 
 def roc_auc(scores_in: Any, scores_out: Any) -> float:
@@ -56,8 +63,8 @@ def ink_score(images: Any) -> np.ndarray:
     map of the pixels): less ink scores as more digit-like. An OOD detector that does not beat
     this score's AUC has learned nothing about digits beyond how much of the image is dark.
     """
-    arr = np.asarray(images, dtype=np.float64)
-    if arr.ndim < 2 or arr.shape[0] == 0 or not np.all(np.isfinite(arr)):
-        raise ValueError(f"images must be a non-empty batch [n, ...] of finite pixels, got shape "
-                         f"{arr.shape}")
+    arr = check_numbers(images, "images", "a non-empty batch of images [n, ...] of pixels")
+    if arr.ndim < 2:
+        raise ValueError(f"images must be a non-empty batch of images [n, ...] of pixels, got "
+                         f"shape {arr.shape}")  # fmt: skip
     return -arr.reshape(len(arr), -1).mean(axis=1)

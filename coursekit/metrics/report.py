@@ -29,9 +29,10 @@ from typing import Any
 import numpy as np
 
 from coursekit import data
-from coursekit.checks import check_int, to_numpy
+from coursekit.checks import check_float
 from coursekit.metrics.classifier import _check_dataset, classifier_record, load_classifier
 from coursekit.metrics.frechet import frechet_distance, gaussian_stats
+from coursekit.metrics.samples import check_samples
 
 __all__ = [
     "MIN_SAMPLES",
@@ -46,50 +47,6 @@ __all__ = [
 
 MIN_SAMPLES = 500
 _TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
-
-
-def check_samples(samples: Any, name: str = "samples", min_samples: int = 1) -> np.ndarray:
-    """``samples`` as float32 [n, 28, 28] in [0, 1], or a ValueError saying what is wrong.
-
-    Accepts NumPy arrays and framework tensors of shape [n, 28, 28], [n, 784], [n, 1, 28, 28]
-    or [n, 28, 28, 1].
-    """
-    try:
-        arr = to_numpy(samples)
-    except Exception as err:  # noqa: BLE001 - anything that is not array-like
-        raise ValueError(
-            f"{name} must be an array of images, got {type(samples).__name__}."
-        ) from err
-    if arr.dtype == bool:
-        arr = arr.astype(np.float32)
-    if not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"{name} must hold numbers, got dtype {arr.dtype}.")
-    shape = arr.shape
-    if arr.ndim == 2 and shape[1] == 784:
-        arr = arr.reshape(-1, 28, 28)
-    elif arr.ndim == 4 and shape[1:] in ((1, 28, 28), (28, 28, 1)):
-        arr = arr.reshape(-1, 28, 28)
-    elif not (arr.ndim == 3 and shape[1:] == (28, 28)):
-        raise ValueError(
-            f"{name} must have shape [n, 28, 28] or [n, 784] (or with a channel axis of 1), "
-            f"got {shape}."
-        )
-    n = arr.shape[0]
-    check_int(min_samples, "min_samples", 1, "the fewest images accepted")
-    if n < min_samples:
-        raise ValueError(f"{name} has {n} images; at least {min_samples} are needed.")
-    arr = arr.astype(np.float32, copy=False)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} holds {int(np.sum(~np.isfinite(arr)))} NaN or infinite values.")
-    lo, hi = float(arr.min()), float(arr.max())
-    if lo < 0.0 or hi > 1.0:
-        hint = "; rescale them to [0, 1]"
-        if lo < 0.0 and lo >= -1.0 and hi <= 1.0:
-            hint = "; they look like [-1, 1] images (e.g. a tanh generator): pass (x + 1) / 2"
-        elif hi > 1.0 and hi <= 255.0 and lo >= 0.0:
-            hint = "; they look like 0-255 pixel values: pass x / 255"
-        raise ValueError(f"{name} must lie in [0, 1], got values in [{lo:.3g}, {hi:.3g}]{hint}.")
-    return arr
 
 
 # --------------------------------------------------------------------------- reference statistics
@@ -251,9 +208,8 @@ def _coverage_from_probs(probs: np.ndarray, min_share: float) -> ClassCoverage:
 
 
 def _check_share(min_share: float) -> float:
-    if not (isinstance(min_share, (int, float)) and 0.0 < min_share <= 1.0):
-        raise ValueError(f"min_share must be a number in (0, 1], got {min_share!r}.")
-    return float(min_share)
+    return check_float(min_share, "min_share", "in (0, 1]",
+                       "the share of samples a class needs to count as covered")
 
 
 def class_coverage(
@@ -341,6 +297,9 @@ def sample_report(
     """
     _check_dataset(dataset)
     min_share = _check_share(min_share)
+    if not isinstance(name, str):
+        raise ValueError(f"name (what the samples are, for the title) must be a str such as "
+                         f"'RBM, Gibbs', got {type(name).__name__} {name!r:.40}")  # fmt: skip
     start = time.perf_counter()
     images = check_samples(samples, "samples", min_samples)
     feats, probs = _features_and_probs(images, dataset)

@@ -29,8 +29,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from coursekit.checks import check_seed
-from coursekit.common.ebm import EBMBase, check_optimizer
+from coursekit.checks import check_int, check_seed, to_numpy
+from coursekit.common.ebm import EBMBase, check_optimizer, check_rows
 from coursekit.torch.langevin import LangevinResult, langevin
 
 __all__ = ["EBM", "CNNEnergy", "MLPEnergy", "contrastive_loss"]
@@ -139,6 +139,12 @@ class EBM(EBMBase):
             restart=restart, alpha=alpha, clip_norm=clip_norm, data_noise=data_noise,
             max_energy=max_energy, seed=seed,
         )  # fmt: skip
+        training = energy.training
+        energy.eval()  # the probe must not move batch-norm statistics
+        try:
+            self._check_energy()
+        finally:
+            energy.train(training)
         self.optimizer = torch.optim.Adam(energy.parameters(), lr=lr, betas=betas)
         self.generator = torch.Generator().manual_seed(seed)
 
@@ -151,14 +157,16 @@ class EBM(EBMBase):
     @torch.no_grad()
     def energies(self, x: Any, batch_size: int = 512) -> np.ndarray:
         """Energies of ``x`` [n, *shape] (array or tensor) as a NumPy float64 array [n]."""
-        x = torch.as_tensor(np.asarray(x, dtype=np.float32)).reshape(-1, *self.shape)
+        check_rows(x, self.shape, training=False)
+        batch_size = check_int(batch_size, "batch_size", 1, "states per forward pass")
+        x = torch.as_tensor(np.asarray(to_numpy(x), dtype=np.float32)).reshape(-1, *self.shape)
         return np.concatenate([self.energy(x[i:i + batch_size]).double().numpy()
                                for i in range(0, len(x), batch_size)])
 
     def sample(self, n: int, *, n_steps: int | None = None, start: Any = None,
                return_chain: bool = False, stride: int = 1) -> LangevinResult:
         """Langevin chains with the training sampler's settings, from noise (or ``start``)."""
-        x0 = self.buffer.noise(n) if start is None else start
+        x0 = self._start(n, start)
         return langevin(self.log_prob, x0, **self._sampler_settings(n_steps),
                         return_chain=return_chain, stride=stride, generator=self.generator)
 
@@ -166,7 +174,10 @@ class EBM(EBMBase):
 
     def train_step(self, x_data: torch.Tensor) -> dict[str, float]:
         """One update on a batch of data [B, *shape]; returns the loss and mean energies."""
-        x_data = torch.as_tensor(np.asarray(x_data, dtype=np.float32))
+        self._check_data(x_data, "x_data")
+        self._check_batch_size(len(x_data), "x_data's rows")
+        x_data = torch.as_tensor(np.asarray(to_numpy(x_data), dtype=np.float32))
+        x_data = x_data.reshape(-1, *self.shape)
         n = x_data.shape[0]
         x0, idx = self.buffer.sample(n)
         x_fake = langevin(self.log_prob, x0, **self.sampler, generator=self.generator).x

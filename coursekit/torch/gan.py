@@ -39,7 +39,7 @@ import torch
 from torch import nn
 from torch.nn import functional as nnf
 
-from coursekit.checks import TrainingDiverged, check_int, check_seed
+from coursekit.checks import TrainingDiverged, check_bool, check_int, check_seed
 from coursekit.common.gan import (
     BATCH_NORM,
     BN_EPS,
@@ -47,6 +47,7 @@ from coursekit.common.gan import (
     DCGANBase,
     check_images_pm1,
     check_loss,
+    check_z,
     diverged_message,
 )
 from coursekit.loop import train_updates
@@ -177,10 +178,7 @@ class DCGAN(nn.Module, DCGANBase):
         return torch.randn((n, self.latent_dim), generator=gen)
 
     def _z(self, z: Any) -> torch.Tensor:
-        z = torch.as_tensor(np.asarray(z, dtype=np.float32))
-        if z.dim() != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"z must be [n, {self.latent_dim}], got {tuple(z.shape)}")
-        return z
+        return torch.from_numpy(check_z(z, self.latent_dim))
 
     @torch.no_grad()
     def generate(self, z: Any) -> np.ndarray:
@@ -219,11 +217,14 @@ class DCGAN(nn.Module, DCGANBase):
 
         Returns ``d_loss`` (``-v``), ``g_loss``, ``d_real`` and ``d_fake`` (mean ``D`` on the
         batch and on the fakes, before the update). Raises :class:`TrainingDiverged` (weights
-        unchanged) if a loss is NaN or infinite.
+        unchanged) if a loss is NaN or infinite. ``x_real`` (array or tensor, any accepted
+        layout) is checked as ``fit`` checks its data: shape, NaN, the range [-1, 1].
         """
-        real = x_real if isinstance(x_real, torch.Tensor) and x_real.dim() == 4 else None
-        if real is None:
-            real = torch.from_numpy(check_images_pm1(x_real, "x_real", layout="nchw"))
+        real = torch.from_numpy(check_images_pm1(x_real, "x_real", layout="nchw"))
+        return self._update(real, check_bool(update_generator, "update_generator"))
+
+    def _update(self, real: torch.Tensor, update_generator: bool = True) -> dict[str, float]:
+        """:meth:`train_step` on a checked batch [B, 1, 28, 28] (what ``fit`` passes)."""
         self.generator.train()
         self.discriminator.train()
         z = torch.randn((len(real), self.latent_dim), generator=self._gen)
@@ -285,13 +286,14 @@ class DCGAN(nn.Module, DCGANBase):
         data = torch.from_numpy(check_images_pm1(x, "x", layout="nchw"))
         if log_every is None:  # one row per pass over x
             log_every = max(1, len(data) // check_int(batch_size, "batch_size", 1))
+        grid_size = check_int(grid_size, "grid_size", 1, "images in the fixed-noise grid")
         grid_z = np.random.default_rng(self.seed).standard_normal((grid_size, self.latent_dim))
 
         def extra(steps: int) -> dict[str, Any]:
             return {"epoch": steps * batch_size / len(data), "grid": self.generate(grid_z)}
 
         return train_updates(
-            self.train_step, data, updates=updates, batch_size=batch_size, log_every=log_every,
+            self._update, data, updates=updates, batch_size=batch_size, log_every=log_every,
             permutation=lambda n: torch.randperm(n, generator=self._gen), model=self,
             done=lambda: self.updates, extra=extra, callback=callback, progress=progress,
             desc="DCGAN updates",

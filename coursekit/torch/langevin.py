@@ -27,12 +27,15 @@ from typing import Any
 import numpy as np
 import torch
 
+from coursekit.checks import check_seed
 from coursekit.common.langevin import (
+    check_draws,
     check_log_prob,
     check_log_prob_values,
     check_sampler_args,
     check_start,
     log_prob_failed,
+    start_array,
 )
 from coursekit.reference.langevin import GaussianMixture, LangevinResult, Ring
 
@@ -110,11 +113,16 @@ def langevin(
     cfg = check_sampler_args(step_size=step_size, n_steps=n_steps, noise_scale=noise_scale,
                              grad_clip=grad_clip, clamp=clamp, mala=mala,
                              return_chain=return_chain, stride=stride)
-    x = torch.as_tensor(x0)
+    x = x0 if isinstance(x0, torch.Tensor) else torch.as_tensor(start_array(x0))
     if not x.is_floating_point():
         x = x.float()
     x = x.detach().clone()
     check_start(x.double().cpu().numpy(), cfg.clamp)
+    check_draws(noise, uniforms if cfg.mala else None, cfg.n_steps, tuple(x.shape))
+    seed = check_seed(seed)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be None or a torch.Generator, got "
+                         f"{type(generator).__name__}")  # fmt: skip
     n = x.shape[0]
     gen = generator
     if gen is None and noise is None:

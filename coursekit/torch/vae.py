@@ -44,7 +44,7 @@ from torch import nn
 from torch.nn import functional as nnf
 from tqdm import tqdm
 
-from coursekit.checks import TrainingDiverged, check_int
+from coursekit.checks import TrainingDiverged, check_bool, check_int
 from coursekit.common.vae import (
     DEFAULT_MAX_ROWS,
     IMAGE_SIZE,
@@ -53,6 +53,7 @@ from coursekit.common.vae import (
     check_config,
     check_images,
     check_k,
+    check_latent,
     check_seed,
     check_settings,
     diverged_message,
@@ -294,8 +295,8 @@ class VAE(nn.Module, VAEFile):
         Raises:
             TrainingDiverged: the loss of an epoch is NaN or infinite.
         """
-        epochs = check_int(epochs, "epochs", 1)
-        batch_size = check_int(batch_size, "batch_size", 1)
+        epochs, batch_size = check_int(epochs, "epochs", 1), check_int(batch_size, "batch_size", 1)
+        progress = check_bool(progress, "progress")
         if binarize not in ("dynamic", "static", None):
             raise ValueError(f"binarize must be 'dynamic', 'static' or None, got {binarize!r}")
         data = self._tensor(x, "x")
@@ -364,7 +365,7 @@ class VAE(nn.Module, VAEFile):
         ``terms=True`` returns ``(elbo, reconstruction, kl)``.
         """
         data = self._tensor(x, "x")
-        batch_size = check_int(batch_size, "batch_size", 1)
+        batch_size, terms = check_int(batch_size, "batch_size", 1), check_bool(terms, "terms")
         self.eval()
         out = self._elbo(data, batch_size)
         return out if terms else out[0]
@@ -442,9 +443,7 @@ class VAE(nn.Module, VAEFile):
     @torch.no_grad()
     def decode_mean(self, z: Any) -> np.ndarray:
         """``p(x = 1|h = z)`` [n, 784] at given latent points ``z`` [n, latent_dim]."""
-        z = torch.as_tensor(np.asarray(z, dtype=np.float32), device=self.device)
-        if z.dim() != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"z must be [n, {self.latent_dim}], got {tuple(z.shape)}")
+        z = torch.as_tensor(check_latent(z, self.latent_dim), device=self.device)
         self.eval()
         return torch.sigmoid(self.decode(z)).cpu().numpy()
 
@@ -452,6 +451,7 @@ class VAE(nn.Module, VAEFile):
     def embed(self, x: Any, *, batch_size: int = 2000) -> np.ndarray:
         """Encoder means ``mu(x)`` [n, latent_dim]."""
         data = self._tensor(x, "x")
+        batch_size = check_int(batch_size, "batch_size", 1, "images per forward pass")
         self.eval()
         means = [self.encoder_params(data[i : i + batch_size])[0]
                  for i in range(0, len(data), batch_size)]  # fmt: skip

@@ -24,7 +24,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["GaussianMixture", "PCAGaussianMixture", "fit_gaussian_mixture", "fit_pca_gmm"]
+from coursekit.checks import IMAGE_SHAPES, check_float, check_int, check_numbers, to_numpy
+
+__all__ = [
+    "GaussianMixture",
+    "PCAGaussianMixture",
+    "check_digits",
+    "fit_gaussian_mixture",
+    "fit_pca_gmm",
+]
 
 _LOG_2PI = float(np.log(2 * np.pi))
 
@@ -46,10 +54,19 @@ class GaussianMixture:
 
     def log_prob(self, z: Any) -> np.ndarray:
         """Log-density of each row of ``z`` [n, d] under the mixture: [n]."""
-        return _logsumexp(_weighted_log_probs(np.asarray(z, dtype=np.float64), self))
+        d = self.means.shape[1]
+        z = check_numbers(z, "z", f"points [n, {d}]", ndim=2)
+        if z.shape[1] != d:
+            raise ValueError(f"z must be points [n, {d}] (the mixture's dimension), got shape "
+                             f"{z.shape}")  # fmt: skip
+        return _logsumexp(_weighted_log_probs(z, self))
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` draws [n, d] (float64): a component by its weight, then its Gaussian."""
+        n = check_int(n, "n", 1, "number of samples")
+        if not isinstance(rng, np.random.Generator):
+            raise ValueError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
+                             f"got {type(rng).__name__}")  # fmt: skip
         k, d = self.means.shape
         comp = rng.choice(k, size=n, p=self.weights / self.weights.sum())
         chol = np.linalg.cholesky(self.covariances)  # [k, d, d]
@@ -105,6 +122,39 @@ def _kmeans_labels(z: np.ndarray, k: int, rng: np.random.Generator, steps: int =
     return ((z[:, None, :] - c[None]) ** 2).sum(axis=2).argmin(axis=1)
 
 
+def _check_components(value: Any, name: str, limit: int, of: str, what: str) -> int:
+    """``value`` (``what``) as an int in [1, limit] (components cannot outnumber ``of``)."""
+    message = f"{name} ({what}) must be an int in [1, {limit}] ({of}), got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+            or not 1 <= value <= limit:
+        raise ValueError(message)
+    return int(value)
+
+
+def _check_em(max_iter: Any, tol: Any, reg: Any, seed: Any) -> tuple[int, float, float, int]:
+    """EM's settings, checked: ``max_iter >= 1``, ``tol > 0``, ``reg >= 0``, ``seed >= 0``."""
+    return (check_int(max_iter, "max_iter", 1, "EM iterations at most"),
+            check_float(tol, "tol", "> 0", "the change of the log-likelihood that stops EM"),
+            check_float(reg, "reg", ">= 0", "added to every covariance's diagonal"),
+            check_int(seed, "seed", 0, "random seed"))  # fmt: skip
+
+
+def check_digits(images: Any, name: str = "images") -> np.ndarray:
+    """Digits as float64 rows [N, 784] in [0, 1]: uint8 (0..255, divided by 255) or numbers in
+    [0, 1] ([N, 28, 28], [N, 784], or with a channel axis of 1); NaN, other shapes and other
+    ranges are refused with the message of :func:`coursekit.metrics.check_samples`."""
+    from coursekit.metrics import check_samples
+
+    arr = to_numpy(images) if getattr(images, "dtype", None) is not None else images
+    if getattr(arr, "dtype", None) == np.uint8:  # 0..255: the shape only, then / 255
+        if arr.ndim < 2 or arr.shape[1:] not in IMAGE_SHAPES or len(arr) < 1:
+            raise ValueError(f"{name} must have shape [n, 28, 28] or [n, 784] (or with a "
+                             f"channel axis of 1), got {arr.shape}.")  # fmt: skip
+        return arr.reshape(len(arr), 784).astype(np.float64) / 255.0
+    rows = check_samples(arr, name)  # shape, NaN, range [0, 1] (with a hint)
+    return np.asarray(to_numpy(arr), dtype=np.float64).reshape(len(rows), 784)
+
+
 def fit_gaussian_mixture(
     z: Any, k: int, *, seed: int = 0, max_iter: int = 100, tol: float = 1e-3, reg: float = 1e-6
 ) -> GaussianMixture:
@@ -113,13 +163,9 @@ def fit_gaussian_mixture(
     Raises:
         ValueError: ``z`` not a finite [n, d] array, ``k`` not in [1, n], or a bad setting.
     """
-    z = np.asarray(z, dtype=np.float64)
-    if z.ndim != 2 or not np.all(np.isfinite(z)):
-        raise ValueError(f"z must be a finite array [n, d], got shape {z.shape}.")
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(z):
-        raise ValueError(f"k must be an integer in [1, {len(z)}] (the points), got {k!r}.")
-    if max_iter < 1 or tol <= 0 or reg < 0:
-        raise ValueError(f"need max_iter >= 1, tol > 0, reg >= 0; got {max_iter}, {tol}, {reg}.")
+    z = check_numbers(z, "z", "points [n, d]", ndim=2)
+    k = _check_components(k, "k", len(z), "at most the points", "Gaussians in the mixture")
+    max_iter, tol, reg, seed = _check_em(max_iter, tol, reg, seed)
     rng = np.random.default_rng(seed)
     labels = _kmeans_labels(z, k, rng) if k > 1 else np.zeros(len(z), dtype=int)
     resp = np.zeros((len(z), k))
@@ -157,9 +203,8 @@ class PCAGaussianMixture:
 
     def sample(self, n: int, *, seed: int = 0) -> np.ndarray:
         """``n`` new digits, float32 [n, 28, 28], pixel values clipped to [0, 1]."""
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}.")
-        z = self.mixture.sample(n, np.random.default_rng(seed))
+        n = check_int(n, "n", 1, "number of samples")
+        z = self.mixture.sample(n, np.random.default_rng(check_int(seed, "seed", 0)))
         x = z @ self.components + self.mean
         return np.clip(x, 0.0, 1.0).astype(np.float32).reshape(n, 28, 28)
 
@@ -181,19 +226,18 @@ def fit_pca_gmm(
     ([N, 28, 28] or [N, 784]); ``seed`` fixes the k-means start (same seed, same model).
 
     Raises:
-        ValueError: images of another shape, or fewer than ``n_components`` + 1 of them.
+        ValueError: images of another shape or range, NaN, fewer than ``n_components`` + 1 of
+            them, fewer than ``n_mixture``, or a bad setting (checked before any work).
     """
     start = time.perf_counter()
-    x = np.asarray(images)
-    scale = 255.0 if x.dtype == np.uint8 else 1.0
-    x = x.reshape(len(x), -1).astype(np.float64) / scale if x.ndim >= 2 else x
-    if x.ndim != 2 or x.shape[1] != 784:
-        raise ValueError(f"images must be [N, 28, 28] or [N, 784], got {np.shape(images)}.")
-    if isinstance(n_components, bool) or not isinstance(n_components, int) or not (
-        1 <= n_components < len(x)
-    ):
-        raise ValueError(f"n_components must be an integer in [1, N - 1] = [1, {len(x) - 1}], "
-                         f"got {n_components!r}.")
+    x = check_digits(images, "images")
+    if len(x) < 2:
+        raise ValueError(f"images must hold at least 2 digits to fit, got {len(x)}")
+    n_components = _check_components(n_components, "n_components", len(x) - 1,
+                                     "N - 1, N the number of images", "principal components")
+    n_mixture = _check_components(n_mixture, "n_mixture", len(x), "at most the images",
+                                  "Gaussians in the mixture")  # fmt: skip
+    max_iter, tol, _, seed = _check_em(max_iter, tol, 0.0, seed)
     mean = x.mean(axis=0)
     centred = x - mean
     variances, vectors = np.linalg.eigh(centred.T @ centred)  # ascending; cheaper than an SVD

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from coursekit.checks import check_bool, check_float, check_int
 from coursekit.course import results
 from coursekit.course.families.records import FAMILIES, check_rows, report_of, sort_key
 
@@ -142,9 +143,12 @@ def subsample(images: Any, n: int, *, seed: int = 0) -> np.ndarray:
     Raises:
         ValueError: fewer than ``n`` images, or ``n`` not a positive integer.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}.")
+    n = check_int(n, "n", 1, "images to take")
+    seed = check_int(seed, "seed", 0, "random seed")
     images = np.asarray(images)
+    if images.ndim < 1:
+        raise ValueError(f"images must be an array [m, ...] of images, got {type(images).__name__}"
+                         f" of shape {images.shape}")  # fmt: skip
     if len(images) < n:
         raise ValueError(f"cannot take n = {n:,} of {len(images):,} images.")
     if len(images) == n:
@@ -155,6 +159,9 @@ def subsample(images: Any, n: int, *, seed: int = 0) -> np.ndarray:
 def seconds_per_sample(row: dict) -> float | None:
     """``sample_seconds`` over the samples the lab timed (``samples_drawn``, else the report's
     ``n_samples``); None when either is missing."""
+    if not isinstance(row, dict):
+        raise ValueError(f"row must be a record (a dict from choose_records().rows), got "
+                         f"{type(row).__name__}")  # fmt: skip
     sec = row.get("sample_seconds")
     count = row.get("samples_drawn") or report_of(row).get("n_samples")
     return None if sec is None or not count else float(sec) / count
@@ -216,8 +223,19 @@ def compare(
         A :class:`Comparison`: records in the course's order, then the baseline, then real.
     """
     rows = check_rows(rows)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 10:
-        raise ValueError(f"n must be an integer >= 10, got {n!r}.")
+    n = check_int(n, "n", 10, "the sample count of every score")
+    seed = check_int(seed, "seed", 0, "random seed")
+    real = check_bool(real, "real")
+    if not (baseline is True or baseline is False or _is_baseline(baseline)):
+        raise ValueError(
+            "baseline must be True (fit the PCA + GMM baseline), False (no baseline) or a "
+            f"fitted model (families.fit_pca_gmm(images)), got {type(baseline).__name__} "
+            f"{baseline!r:.40}"
+        )
+    if train_images is not None and (baseline is True or real):
+        from coursekit.course.families.baseline import check_digits
+
+        check_digits(train_images, "train_images")
     entries, what = [], ""
     for row in sorted(rows, key=sort_key):
         e = Entry(f"{row['family']}, {row['framework']}", row["family"], row["framework"],
@@ -261,13 +279,32 @@ def compare(
     return Comparison(n=n, entries=entries, reference=what, seed=seed, baseline_model=model)
 
 
+def _is_baseline(model: Any) -> bool:
+    """Whether ``model`` is a fitted baseline: it draws images and says how long it took."""
+    return callable(getattr(model, "sample", None)) and hasattr(model, "fit_seconds")
+
+
+def _check_comparison(comparison: Any, name: str = "comparison") -> Comparison:
+    if not isinstance(comparison, Comparison):
+        raise ValueError(f"{name} must be a Comparison (families.compare(rows)), got "
+                         f"{type(comparison).__name__}")  # fmt: skip
+    return comparison
+
+
 def check_same_n(entries: Comparison | Sequence[Entry]) -> int | None:
     """The one ``n`` of the scored entries (None if none is scored).
 
     Raises:
-        ValueError: scores at different ``n``: FID depends on ``n``, so they do not compare.
+        ValueError: scores at different ``n``: FID depends on ``n``, so they do not compare;
+            ``entries`` neither a :class:`Comparison` nor a list of :class:`Entry`.
     """
-    items = entries.entries if isinstance(entries, Comparison) else list(entries)
+    if isinstance(entries, Comparison):
+        items = entries.entries
+    elif isinstance(entries, (list, tuple)) and all(isinstance(e, Entry) for e in entries):
+        items = list(entries)
+    else:
+        raise ValueError(f"entries must be a Comparison or a list of its entries, got "
+                         f"{type(entries).__name__}")  # fmt: skip
     ns = {e.n for e in items if e.scored}
     if len(ns) > 1:
         which = "; ".join(f"{e.label}: n = {e.n:,}" for e in items if e.scored)
@@ -289,7 +326,7 @@ def comparison_table(comparison: Comparison) -> str:
     fit), seconds per sample, FID at ``n``, FID above the real digits' at ``n``, classes,
     entropy, log-likelihood. Unscored records say why in the FID column.
     """
-    n = check_same_n(comparison)
+    n = check_same_n(_check_comparison(comparison))
     floor = comparison.real.fid if comparison.real and comparison.real.scored else None
     lines = [
         f"| model | source | samples are | updates | train s | s per sample | FID (n = "
@@ -320,12 +357,15 @@ def fid_tie_band(baseline_fid: float, floor: float) -> float:
     """The FID difference below which two models at the same n are level: FID at one n is
     noisy (two sets of real digits already differ by the ``floor``), so twice the floor, or a
     tenth of the baseline's distance above it, whichever is larger."""
+    baseline_fid = check_float(baseline_fid, "baseline_fid", ">= 0", "the baseline's FID")
+    floor = check_float(floor, "floor", ">= 0", "the real digits' FID at the same n")
     return max(2 * floor, 0.1 * (baseline_fid - floor))
 
 
 def fid_verdict(fid: float, baseline_fid: float, floor: float) -> str:
     """How a FID compares with the baseline's at the same n: ``"level with"`` (within
     :func:`fid_tie_band`), ``"beats"`` or ``"does not beat"``."""
+    fid = check_float(fid, "fid", ">= 0", "the model's FID")
     if abs(fid - baseline_fid) < fid_tie_band(baseline_fid, floor):
         return "level with"
     return "beats" if fid < baseline_fid else "does not beat"
@@ -334,7 +374,7 @@ def fid_verdict(fid: float, baseline_fid: float, floor: float) -> str:
 def buys_text(comparison: Comparison) -> str:
     """Markdown bullets: per family, its best entry by FID at ``n`` against the baseline (FID
     above the real digits' floor, classes, seconds per sample), every number from the scores."""
-    check_same_n(comparison)
+    check_same_n(_check_comparison(comparison))
     base, real = comparison.baseline, comparison.real
     if base is None or not base.scored:
         return "*No baseline scored: nothing to measure the families against.*"
@@ -381,7 +421,12 @@ def bernoulli_draws(
     Returns:
         New entries [one per scored entry of ``families``], labelled "... (binary draws)".
     """
-    rng = np.random.default_rng(seed)
+    _check_comparison(comparison)
+    if isinstance(families, str) or not isinstance(families, (list, tuple, set)) \
+            or not all(f in FAMILIES for f in families):
+        raise ValueError(f"families must be a list of some of {FAMILIES}, e.g. ('RBM', 'VAE'), "
+                         f"got {families!r}")  # fmt: skip
+    rng = np.random.default_rng(check_int(seed, "seed", 0, "random seed"))
     out = []
     for e in comparison.models:
         if e.family in families and e.scored:

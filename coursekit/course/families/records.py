@@ -23,7 +23,7 @@ from typing import Any
 from coursekit.course import results
 
 #: The course's four families, in the order of the weeks.
-FAMILIES = ("RBM", "EBM", "VAE", "GAN")
+FAMILIES = results.FAMILIES
 #: Where records can come from: the committed full-mode records and this run's results folder.
 SOURCES = ("committed", "run")
 #: The committed records, relative to the repository root (``make outputs`` writes them).
