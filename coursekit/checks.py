@@ -37,6 +37,7 @@ __all__ = [
     "check_path",
     "check_seed",
     "check_shape",
+    "numeric_array",
     "describe",
     "to_numpy",
     "warn_deprecated",
@@ -183,17 +184,24 @@ def check_path(value: Any, name: str) -> Path:
     return Path(value)
 
 
-def check_numbers(x: Any, name: str, what: str, *, ndim: int | None = None) -> np.ndarray:
-    """``x`` (an array, a tensor, nested lists) as a non-empty float64 array of finite numbers;
-    with ``ndim``, of exactly that many dimensions. ``what`` describes the expected layout for
-    the messages, e.g. ``"scores [n]"``."""
+def numeric_array(x: Any, name: str, what: str) -> np.ndarray:
+    """``x`` (an array, a tensor, nested lists) as a NumPy array of numbers or bools, any shape;
+    anything else (strings, objects) is refused as "``name`` must be ``what``"."""
     try:
         arr = to_numpy(x)
     except (TypeError, ValueError, RuntimeError):
         arr = None
     if arr is None or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
         shown = f"dtype {arr.dtype}" if arr is not None else type(x).__name__
-        raise ValueError(f"{name} must be {what} (numbers), got {shown}")
+        raise ValueError(f"{name} must be {what}, got {shown}")
+    return arr
+
+
+def check_numbers(x: Any, name: str, what: str, *, ndim: int | None = None) -> np.ndarray:
+    """``x`` (an array, a tensor, nested lists) as a non-empty float64 array of finite numbers;
+    with ``ndim``, of exactly that many dimensions. ``what`` describes the expected layout for
+    the messages, e.g. ``"scores [n]"``."""
+    arr = numeric_array(x, name, f"{what} (numbers)")
     if arr.size == 0 or (ndim is not None and arr.ndim != ndim):
         raise ValueError(f"{name} must be {what}, got shape {tuple(arr.shape)}")
     arr = np.asarray(arr, dtype=np.float64)
