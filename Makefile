@@ -68,6 +68,7 @@ bench: $(STAMP)  ## benchmarks: tables and JSON records under benchmarks/results
 	$(BIN)/python benchmarks/vae.py
 	$(BIN)/python benchmarks/ebm.py
 	$(BIN)/python benchmarks/gan.py
+	$(BIN)/python benchmarks/ising.py
 
 lab: $(STAMP)  ## start JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks

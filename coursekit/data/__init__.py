@@ -6,8 +6,13 @@ and :mod:`coursekit.keras` for loaders)::
     from coursekit.data import load_mnist, to_float
     x, y = load_mnist("train")        # uint8 [60000, 28, 28], uint8 [60000]
     x = to_float(x)                   # float32 in [0, 1]
+
+:mod:`coursekit.data.ising` makes configurations of the 2-D Ising model (week 6)::
+
+    data = ising.sample(16, 2.0, 4000)  # data.spins: int8 [4000, 16, 16] in {-1, +1}
 """
 
+from coursekit.data import ising
 from coursekit.data.cache import (
     DataError,
     DataSourceWarning,
@@ -53,6 +58,7 @@ __all__ = [
     "dynamic_binarize",
     "fetch",
     "flatten",
+    "ising",
     "load",
     "load_fashion_mnist",
     "load_mnist",

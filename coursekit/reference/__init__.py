@@ -9,6 +9,11 @@ log-sum-exp); :mod:`coursekit.reference.ais` (annealed importance sampling for l
 :mod:`coursekit.reference.evaluate` (log Z with an error bar that covers the schedule's bias,
 test log-likelihood) and :mod:`coursekit.reference.tempering` (parallel tempering and its
 exact checks). The notebooks' PyTorch and Keras models are tested against these functions.
+
+Week 6, the 2-D Ising model: :mod:`coursekit.reference.ising` (energies and observables of spin
+configurations, exact enumeration of lattices up to 4 x 4, Onsager's energy and free energy and
+Yang's spontaneous magnetisation). Import it as a module (``from coursekit.reference import
+ising``); its names are not re-exported here, since ``ising.energy`` is not the RBM's ``energy``.
 """
 
 from coursekit.reference.ais import (
