@@ -243,19 +243,26 @@ EBM_FIT_ARGUMENTS = {
 }
 
 
+def fit_refuses_before_any_update(model, x, name: str, values: st.SearchStrategy) -> None:
+    """``model.fit(x, updates=1, ..., name=value)`` refuses every drawn value, naming ``name``,
+    and the model has made no update (the EBM and the DCGAN share this ``fit`` signature)."""
+
+    @EXAMPLES
+    @given(values)
+    def check(value):
+        args = {"updates": 1, "batch_size": 8, "progress": False, name: value}
+        refuses(lambda _: model.fit(x, **args), name, value)
+
+    check()
+    assert model.updates == 0
+
+
 @pytest.mark.parametrize("name", sorted(EBM_FIT_ARGUMENTS))
 def test_ebm_fit_refuses_every_value_outside_its_domain_before_any_update(fw, name):
     ebm = _ebm(fw)
     x = np.zeros((32, 2), np.float32)
 
-    @EXAMPLES
-    @given(EBM_FIT_ARGUMENTS[name])
-    def check(value):
-        args = {"updates": 1, "batch_size": 8, "progress": False, name: value}
-        refuses(lambda _: ebm.fit(x, **args), name, value)
-
-    check()
-    assert ebm.updates == 0
+    fit_refuses_before_any_update(ebm, x, name, EBM_FIT_ARGUMENTS[name])
 
 
 @pytest.mark.parametrize(("name", "domain"), [("n", ints_below(1)),
@@ -358,14 +365,7 @@ def test_dcgan_fit_refuses_every_value_outside_its_domain_before_any_update(fw, 
     gan = fw.DCGAN(4, generator_channels=(4, 4, 4), discriminator_channels=(4, 4), seed=0)
     x = -np.ones((16, 28, 28), np.float32)
 
-    @EXAMPLES
-    @given(DCGAN_FIT_ARGUMENTS[name])
-    def check(value):
-        args = {"updates": 1, "batch_size": 8, "progress": False, name: value}
-        refuses(lambda _: gan.fit(x, **args), name, value)
-
-    check()
-    assert gan.updates == 0
+    fit_refuses_before_any_update(gan, x, name, DCGAN_FIT_ARGUMENTS[name])
 
 
 # ---- the replay buffer, the metrics, week 5's helpers and the results records --------------
