@@ -203,8 +203,8 @@ def read_npz(
     if not head.startswith(b"PK"):
         kind = "empty" if not head else "not an .npz (zip) archive"
         raise ValueError(f"{target} is {kind}; expected {expected}")
-    try:
-        with np.load(target, allow_pickle=False) as npz:
+    try:  # an open file, closed here: np.load leaks its own handle when the archive is damaged
+        with open(target, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:
         raise ValueError(
