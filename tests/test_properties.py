@@ -114,17 +114,22 @@ def test_rbm_fit_refuses_every_value_outside_its_domain_and_keeps_the_weights(RB
     np.testing.assert_array_equal(rbm.get_weights()["W"], w0)
 
 
-@pytest.mark.parametrize(("name", "domain"), [("n", ints_below(1)), ("steps", ints_below(1))])
-def test_rbm_sample_refuses_every_value_outside_its_domain(RBM, name, domain):
-    rbm = RBM(6, 3, seed=0)
+def sample_refuses(model, steps: str, name: str, values: st.SearchStrategy) -> None:
+    """``model.sample(n, **{steps: k})`` (the RBM's ``steps``, the EBM's ``n_steps``) refuses
+    every drawn value of ``name``, naming it."""
 
     @EXAMPLES
-    @given(domain)
+    @given(values)
     def check(value):
-        args = {"n": 2, "steps": 1, name: value}
-        refuses(lambda _: rbm.sample(args.pop("n"), **args), name, value)
+        args = {"n": 2, steps: 1, name: value}
+        refuses(lambda _: model.sample(args.pop("n"), **args), name, value)
 
     check()
+
+
+@pytest.mark.parametrize(("name", "domain"), [("n", ints_below(1)), ("steps", ints_below(1))])
+def test_rbm_sample_refuses_every_value_outside_its_domain(RBM, name, domain):
+    sample_refuses(RBM(6, 3, seed=0), "steps", name, domain)
 
 
 # ---- data and the yardstick ----------------------------------------------------------------
@@ -268,15 +273,7 @@ def test_ebm_fit_refuses_every_value_outside_its_domain_before_any_update(fw, na
 @pytest.mark.parametrize(("name", "domain"), [("n", ints_below(1)),
                                               ("n_steps", _optional(ints_below(1)))])
 def test_ebm_sample_refuses_every_value_outside_its_domain(fw, name, domain):
-    ebm = _ebm(fw)
-
-    @EXAMPLES
-    @given(domain)
-    def check(value):
-        args = {"n": 2, "n_steps": 1, name: value}
-        refuses(lambda _: ebm.sample(args.pop("n"), **args), name, value)
-
-    check()
+    sample_refuses(_ebm(fw), "n_steps", name, domain)
 
 
 LANGEVIN_ARGUMENTS = {
