@@ -39,6 +39,7 @@ __all__ = [
     "check_shape",
     "numeric_array",
     "describe",
+    "image_shapes",
     "to_numpy",
     "warn_deprecated",
 ]
@@ -243,12 +244,21 @@ def to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
-def check_image_batch(x: Any, name: str, *, expect: str) -> np.ndarray:
-    """A batch of 28 x 28 images as float32 ``[n, 28, 28]`` (values not checked).
+def image_shapes(side: int = 28) -> tuple[tuple[int, ...], ...]:
+    """The layouts of a batch of ``side x side`` images that the models accept, after the
+    batch axis: ``(side * side,)``, ``(side, side)``, ``(side, side, 1)``, ``(1, side, side)``
+    (:data:`IMAGE_SHAPES` for 28)."""
+    return ((side * side,), (side, side), (side, side, 1), (1, side, side))
 
-    Accepts :data:`IMAGE_SHAPES` after the batch axis (arrays, tensors, nested lists), floats,
-    integers and bools. uint8 images (0..255) are refused with ``expect``, the conversion the
-    model wants (e.g. ``"intensities in [0, 1]: use ck.data.to_float(images) first"``).
+
+def check_image_batch(x: Any, name: str, *, expect: str, side: int = 28) -> np.ndarray:
+    """A batch of ``side x side`` images as float32 ``[n, side, side]`` (values not checked).
+
+    Accepts :func:`image_shapes` of ``side`` after the batch axis (for 28: :data:`IMAGE_SHAPES`,
+    ``[n, 784]``, ``[n, 28, 28]``, ``[n, 28, 28, 1]``, ``[n, 1, 28, 28]``; arrays, tensors,
+    nested lists), floats, integers and bools. uint8 images (0..255) are refused with
+    ``expect``, the conversion the model wants (e.g. ``"intensities in [0, 1]: use
+    ck.data.to_float(images) first"``).
     """
     if not isinstance(x, np.ndarray):
         try:
@@ -256,10 +266,11 @@ def check_image_batch(x: Any, name: str, *, expect: str) -> np.ndarray:
         except (TypeError, ValueError) as err:
             raise ValueError(f"{name} must be an array of images, got {type(x).__name__}") from err
     shape = tuple(x.shape)
-    if len(shape) < 2 or shape[1:] not in IMAGE_SHAPES or shape[0] < 1:
+    if len(shape) < 2 or shape[1:] not in image_shapes(side) or shape[0] < 1:
+        s = side
         raise ValueError(
-            f"{name} must hold 28x28 images as [n, 784], [n, 28, 28], [n, 28, 28, 1] or "
-            f"[n, 1, 28, 28] with n >= 1, got shape {shape}"
+            f"{name} must hold {s}x{s} images as [n, {s * s}], [n, {s}, {s}], [n, {s}, {s}, 1] "
+            f"or [n, 1, {s}, {s}] with n >= 1, got shape {shape}"
         )
     if x.dtype == np.uint8:
         raise ValueError(f"{name} is uint8 (0..255); the model wants {expect}")
@@ -269,7 +280,7 @@ def check_image_batch(x: Any, name: str, *, expect: str) -> np.ndarray:
         or np.issubdtype(x.dtype, np.integer)
     ):
         raise ValueError(f"{name} must be numeric, got dtype {x.dtype}")
-    return np.asarray(x, dtype=np.float32).reshape(shape[0], 28, 28)
+    return np.asarray(x, dtype=np.float32).reshape(shape[0], side, side)
 
 
 def warn_deprecated(old: str, new: str, stacklevel: int = 3) -> None:

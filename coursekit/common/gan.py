@@ -1,6 +1,11 @@
 """What the PyTorch and Keras DCGANs (week 4) share, framework-free: input checks, the weight
 layout both load, their common initial weights, and the file format.
 
+Both DCGANs take square ``L x L`` images, ``L = image_side``: 28 for MNIST (the default, the
+tutorial's networks), 16 for the Ising configurations of the course; any multiple of 4 from 8.
+The generator starts at ``s = L / 4`` (7 for 28, 4 for 16) and doubles it twice; the
+discriminator's two stride-2 convolutions halve ``L`` twice back to ``s``.
+
 Every check raises a :class:`ValueError` that names the argument and says what was expected
 (:mod:`coursekit.checks`).
 
@@ -10,8 +15,8 @@ layout; :mod:`coursekit.torch.gan` transposes on the way in and out):
 =======================  ===========================================  ========================
 name                     shape                                        layer
 =======================  ===========================================  ========================
-``g/dense/kernel``       [latent_dim, 49 c0]                          Dense, no bias
-``g/bn0/{gamma,beta,moving_mean,moving_variance}``  [49 c0]           BatchNorm
+``g/dense/kernel``       [latent_dim, s^2 c0]                         Dense, no bias
+``g/bn0/{gamma,beta,moving_mean,moving_variance}``  [s^2 c0]          BatchNorm
 ``g/deconv1/kernel``     [5, 5, c1, c0]                               Conv2DTranspose, stride 1
 ``g/bn1/...``            [c1]
 ``g/deconv2/kernel``     [5, 5, c2, c1]                               Conv2DTranspose, stride 2
@@ -19,10 +24,11 @@ name                     shape                                        layer
 ``g/deconv3/kernel``     [5, 5, 1, c2]                                Conv2DTranspose, stride 2
 ``d/conv1/{kernel,bias}``  [5, 5, 1, d1], [d1]                        Conv2D, stride 2
 ``d/conv2/{kernel,bias}``  [5, 5, d1, d2], [d2]                       Conv2D, stride 2
-``d/dense/{kernel,bias}``  [49 d2, 1], [1]                            Dense (the logit)
+``d/dense/{kernel,bias}``  [s^2 d2, 1], [1]                           Dense (the logit)
 =======================  ===========================================  ========================
 
-with generator channels ``(c0, c1, c2)`` and discriminator channels ``(d1, d2)``.
+with generator channels ``(c0, c1, c2)``, discriminator channels ``(d1, d2)`` and
+``s = image_side / 4`` (``s^2 = 49`` for 28 x 28 images, 16 for 16 x 16).
 """
 
 from __future__ import annotations
@@ -52,7 +58,9 @@ __all__ = [
     "LOSSES",
     "check_channels",
     "DCGANBase",
+    "DEFAULT_SIDE",
     "check_config",
+    "check_image_side",
     "check_images_pm1",
     "check_latent_dim",
     "check_loss",
@@ -77,11 +85,31 @@ LEAKY_SLOPE = 0.3
 BN_EPS = 1e-3
 #: The four arrays of a batch-norm layer, by their Keras names.
 BATCH_NORM = ("gamma", "beta", "moving_mean", "moving_variance")
+#: The side of the images by default (MNIST's 28 x 28, the tutorial's); also that of a file
+#: saved before the DCGANs took other sizes (its config has no ``image_side``).
+DEFAULT_SIDE = 28
 
 
 def check_latent_dim(value: Any) -> int:
     """``value`` as an int >= 1 (the dimension of the generator's noise ``z``)."""
     return check_int(value, "latent_dim", 1, "the dimension of the noise z")
+
+
+def check_image_side(value: Any) -> int:
+    """``value`` as an int >= 8 and a multiple of 4: the side ``L`` of the ``L x L`` images (the
+    generator starts at ``L / 4`` and doubles it twice; the discriminator halves it twice)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < 8
+        or value % 4
+    ):
+        raise ValueError(
+            "image_side (pixels along each side of the square images) must be an int >= 8 and "
+            "a multiple of 4 (the generator starts at image_side / 4 and doubles it twice; 28 "
+            f"for MNIST, 16 for the Ising lattices), got {value!r}"
+        )
+    return int(value)
 
 
 def check_loss(value: Any) -> str:
@@ -109,16 +137,20 @@ def check_channels(value: Any, name: str, length: int) -> tuple[int, ...]:
     return tuple(int(c) for c in out)
 
 
-def check_images_pm1(x: Any, name: str = "x", layout: str = "nhwc") -> np.ndarray:
-    """Images as float32 ``[n, 28, 28, 1]`` (``layout="nhwc"``) or ``[n, 1, 28, 28]`` ("nchw")
-    with values in [-1, 1], the range of the generator's tanh.
+def check_images_pm1(
+    x: Any, name: str = "x", layout: str = "nhwc", side: int = DEFAULT_SIDE
+) -> np.ndarray:
+    """``side x side`` images (``L = side``) as float32 ``[n, L, L, 1]`` (``layout="nhwc"``) or
+    ``[n, 1, L, L]`` ("nchw") with values in [-1, 1], the range of the generator's tanh.
 
-    Accepts ``[n, 784]``, ``[n, 28, 28]``, ``[n, 28, 28, 1]`` or ``[n, 1, 28, 28]`` (arrays,
-    tensors). Refuses uint8 images, values outside [-1, 1], and images with no negative value
-    (they look like [0, 1] intensities: pass ``2 * x - 1``).
+    Accepts ``[n, L*L]``, ``[n, L, L]``, ``[n, L, L, 1]`` or ``[n, 1, L, L]`` (arrays,
+    tensors; for 28: ``[n, 784]``, ``[n, 28, 28]``, ...); any other shape, e.g. 28 x 28 images
+    for a model of side 16, is refused naming the shapes expected. Refuses uint8 images, values
+    outside [-1, 1], and images with no negative value (they look like [0, 1] intensities: pass
+    ``2 * x - 1``); Ising spins in {-1, +1} are taken as they are.
     """
     img = check_image_batch(
-        x, name, expect="values in [-1, 1]: pass 2 * ck.data.to_float(images) - 1"
+        x, name, expect="values in [-1, 1]: pass 2 * ck.data.to_float(images) - 1", side=side
     )
     if not np.all(np.isfinite(img)):
         raise ValueError(f"{name} contains NaN or infinite values")
@@ -138,14 +170,18 @@ def check_images_pm1(x: Any, name: str = "x", layout: str = "nhwc") -> np.ndarra
 
 
 def weight_shapes(
-    latent_dim: int, generator_channels: tuple[int, ...], discriminator_channels: tuple[int, ...]
+    latent_dim: int,
+    generator_channels: tuple[int, ...],
+    discriminator_channels: tuple[int, ...],
+    image_side: int = DEFAULT_SIDE,
 ) -> dict[str, tuple[int, ...]]:
     """Names and shapes of the canonical weights (see the module docstring)."""
     c0, c1, c2 = generator_channels
     d1, d2 = discriminator_channels
-    shapes: dict[str, tuple[int, ...]] = {"g/dense/kernel": (latent_dim, 49 * c0)}
+    cells = (image_side // 4) ** 2  # the generator's first grid, the discriminator's last
+    shapes: dict[str, tuple[int, ...]] = {"g/dense/kernel": (latent_dim, cells * c0)}
     for i, (width, kernel) in enumerate(
-        [(49 * c0, None), (c1, (5, 5, c1, c0)), (c2, (5, 5, c2, c1))]
+        [(cells * c0, None), (c1, (5, 5, c1, c0)), (c2, (5, 5, c2, c1))]
     ):
         if kernel is not None:
             shapes[f"g/deconv{i}/kernel"] = kernel
@@ -155,7 +191,7 @@ def weight_shapes(
     shapes.update({
         "d/conv1/kernel": (5, 5, 1, d1), "d/conv1/bias": (d1,),
         "d/conv2/kernel": (5, 5, d1, d2), "d/conv2/bias": (d2,),
-        "d/dense/kernel": (49 * d2, 1), "d/dense/bias": (1,),
+        "d/dense/kernel": (cells * d2, 1), "d/dense/bias": (1,),
     })  # fmt: skip
     return shapes
 
@@ -172,6 +208,7 @@ def initial_weights(
     generator_channels: tuple[int, ...],
     discriminator_channels: tuple[int, ...],
     seed: int,
+    image_side: int = DEFAULT_SIDE,
 ) -> dict[str, np.ndarray]:
     """Initial weights, identical in both frameworks: Glorot-uniform kernels (Keras' default;
     Glorot and Bengio 2010), zero biases, batch norm ``gamma = 1, beta = 0``, moving mean 0,
@@ -179,7 +216,7 @@ def initial_weights(
     rng = np.random.default_rng(seed)
     out = {}
     for name, shape in weight_shapes(
-        latent_dim, generator_channels, discriminator_channels
+        latent_dim, generator_channels, discriminator_channels, image_side
     ).items():
         last = name.rsplit("/", 1)[1]
         if last == "kernel":
@@ -269,14 +306,17 @@ def write_gan(
 
 
 def read_gan(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray], int]:
-    """``(config, weights, updates)`` from a file written by :func:`write_gan`."""
+    """``(config, weights, updates)`` from a file written by :func:`write_gan`. A config
+    without ``image_side`` (a file saved before the DCGANs took other sizes) gets 28."""
     z = read_npz(path, "DCGAN", file_format=FILE_FORMAT, writer="DCGAN.save")
     config = json.loads(str(z["config"]))
+    config.setdefault("image_side", DEFAULT_SIDE)
     weights = {k[2:]: v for k, v in z.items() if k.startswith("w:")}
     latent, channels = config.get("latent_dim"), (config.get("generator_channels"),
                                                   config.get("discriminator_channels"))
     try:  # every weight the saved architecture has, of its shape: else name the file
-        check_weights(weights, weight_shapes(latent, *channels))
+        side = check_image_side(config["image_side"])
+        check_weights(weights, weight_shapes(latent, *channels, side))
     except (TypeError, ValueError) as err:
         raise ValueError(f"{path} does not hold the weights of the DCGAN its config describes "
                          f"({err}): the file is damaged") from None
@@ -309,6 +349,7 @@ def _load_new(cls: type, path: str | os.PathLike[str], **settings: Any) -> Any:
         config["latent_dim"],
         generator_channels=tuple(config["generator_channels"]),
         discriminator_channels=tuple(config["discriminator_channels"]),
+        image_side=config["image_side"],
         **{**saved, **settings},
     )
     return model._load_into(path)
@@ -338,10 +379,12 @@ class DCGANBase:
         beta_1: Any,
         dropout: Any,
         seed: Any,
+        image_side: Any = DEFAULT_SIDE,
     ) -> int | None:
         """Check and keep the constructor's settings; returns the checked ``seed`` (None: the
         framework draws one from its global generator)."""
         self.latent_dim = check_latent_dim(latent_dim)
+        self.image_side = check_image_side(image_side)
         self.generator_channels = check_channels(generator_channels, "generator_channels", 3)
         self.discriminator_channels = check_channels(
             discriminator_channels, "discriminator_channels", 2
@@ -358,19 +401,27 @@ class DCGANBase:
 
     @property
     def config(self) -> dict[str, Any]:
-        """The architecture (what a saved file must match)."""
+        """The architecture (what a saved file must match), ``image_side`` included."""
         return {
             "latent_dim": self.latent_dim,
             "generator_channels": self.generator_channels,
             "discriminator_channels": self.discriminator_channels,
+            "image_side": self.image_side,
         }
 
     def _initial_weights(self) -> dict[str, np.ndarray]:
         """The seeded initial weights (:func:`initial_weights`), the same in both frameworks."""
-        return initial_weights(self.latent_dim, *self._channels, self.seed)
+        return initial_weights(self.latent_dim, *self._channels, self.seed, self.image_side)
 
     def _check_weights(self, weights: dict[str, Any]) -> dict[str, np.ndarray]:
-        return check_weights(weights, weight_shapes(self.latent_dim, *self._channels))
+        return check_weights(
+            weights, weight_shapes(self.latent_dim, *self._channels, self.image_side)
+        )
+
+    def _images(self, x: Any, name: str, layout: str) -> np.ndarray:
+        """``x`` checked as a batch of this model's ``image_side`` images in [-1, 1]
+        (:func:`check_images_pm1`), ``[n, L, L, 1]`` ("nhwc") or ``[n, 1, L, L]`` ("nchw")."""
+        return check_images_pm1(x, name, layout=layout, side=self.image_side)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write architecture, settings, weights and update count to ``path`` (.npz, atomic).

@@ -5,13 +5,15 @@ The networks are the TensorFlow DCGAN tutorial's (tensorflow.org/tutorials/gener
 the lecture's code) with configurable widths; see :mod:`coursekit.torch.gan`. The tutorial's
 ``train_step`` uses two ``tf.GradientTape`` s and so runs on TensorFlow only; here the maths is
 ``keras.ops`` / ``keras.random`` and the one backend-specific part, the gradients, comes from
-:func:`coursekit.keras.autodiff.two_losses_and_grads`. Images are channels-last
-``[n, 28, 28, 1]`` in [-1, 1]; :meth:`DCGAN.generate` and :meth:`DCGAN.sample` return
-``[n, 28, 28]`` as the torch model does::
+:func:`coursekit.keras.autodiff.two_losses_and_grads`. Images are square, of side
+``L = image_side`` (28 by default, 16 for the Ising lattices), channels-last
+``[n, L, L, 1]`` in [-1, 1]; :meth:`DCGAN.generate` and :meth:`DCGAN.sample` return
+``[n, L, L]`` as the torch model does::
 
     from coursekit.keras import DCGAN
     gan = DCGAN(latent_dim=100, generator_channels=(64, 32, 16), seed=0)
     history = gan.fit(2 * x_train - 1, updates=2000, batch_size=128)
+    ising = DCGAN(latent_dim=32, image_side=16, seed=0)   # spins in {-1, +1} as [n, 16, 16, 1]
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ from coursekit.checks import TrainingDiverged, check_bool, check_int, check_seed
 from coursekit.common.gan import (
     BATCH_NORM,
     BN_EPS,
+    DEFAULT_SIDE,
     LEAKY_SLOPE,
     DCGANBase,
-    check_images_pm1,
     check_loss,
     check_z,
     diverged_message,
@@ -45,14 +47,18 @@ __all__ = ["DCGAN", "TrainingDiverged", "build_discriminator", "build_generator"
 BN_MOMENTUM = 0.99
 
 
-def build_generator(latent_dim: int, channels: tuple[int, int, int]) -> keras.Model:
-    """The tutorial's generator: ``z [n, latent_dim] -> [n, 28, 28, 1]`` in [-1, 1]."""
+def build_generator(
+    latent_dim: int, channels: tuple[int, int, int], image_side: int = DEFAULT_SIDE
+) -> keras.Model:
+    """The tutorial's generator: ``z [n, latent_dim] -> [n, L, L, 1]`` in [-1, 1], ``L =
+    image_side``: from an ``L/4 x L/4`` grid (7 x 7 for 28), doubled twice ("same" padding)."""
     c0, c1, c2 = channels
+    s = image_side // 4
     z = keras.Input((latent_dim,))
-    h = layers.Dense(49 * c0, use_bias=False, name="dense")(z)
+    h = layers.Dense(s * s * c0, use_bias=False, name="dense")(z)
     h = layers.BatchNormalization(epsilon=BN_EPS, momentum=BN_MOMENTUM, name="bn0")(h)
     h = layers.LeakyReLU(LEAKY_SLOPE)(h)
-    h = layers.Reshape((7, 7, c0))(h)
+    h = layers.Reshape((s, s, c0))(h)
     for i, (c, stride) in enumerate(((c1, 1), (c2, 2)), start=1):
         h = layers.Conv2DTranspose(c, 5, strides=stride, padding="same", use_bias=False,
                                    name=f"deconv{i}")(h)  # fmt: skip
@@ -63,10 +69,13 @@ def build_generator(latent_dim: int, channels: tuple[int, int, int]) -> keras.Mo
     return keras.Model(z, out, name="generator")
 
 
-def build_discriminator(channels: tuple[int, int], dropout: float = 0.3) -> keras.Model:
-    """The tutorial's discriminator: ``[n, 28, 28, 1] -> logits [n]``."""
+def build_discriminator(
+    channels: tuple[int, int], dropout: float = 0.3, image_side: int = DEFAULT_SIDE
+) -> keras.Model:
+    """The tutorial's discriminator: ``[n, L, L, 1] -> logits [n]``, ``L = image_side``; two
+    stride-2 convolutions ("same": L -> L/2 -> L/4), a dense layer from ``(L/4)^2 d2``."""
     d1, d2 = channels
-    x = keras.Input((28, 28, 1))
+    x = keras.Input((image_side, image_side, 1))
     h = x
     for i, c in enumerate((d1, d2), start=1):
         h = layers.Conv2D(c, 5, strides=2, padding="same", name=f"conv{i}")(h)
@@ -95,6 +104,12 @@ class DCGAN(DCGANBase):
 
     The arguments are those of :class:`coursekit.torch.DCGAN`; the same ``seed`` gives the same
     initial weights in both frameworks.
+
+    ``image_side``: the side L of the square images, an int >= 8 and a multiple of 4 (28, the
+    default, for MNIST; 16 for the Ising lattices). Images are given as ``[n, L*L]``,
+    ``[n, L, L]``, ``[n, L, L, 1]`` or ``[n, 1, L, L]`` in [-1, 1]; the generator makes
+    ``[n, L, L, 1]`` from an ``L/4 x L/4`` grid, and ``generate``, ``sample`` and the fit
+    history's grids are ``[n, L, L]``.
     """
 
     def __init__(
@@ -108,12 +123,17 @@ class DCGAN(DCGANBase):
         beta_1: float = 0.9,
         dropout: float = 0.3,
         seed: int | None = None,
+        image_side: int = DEFAULT_SIDE,
     ) -> None:
         seed = self._settings(latent_dim, generator_channels, discriminator_channels, loss,
-                              learning_rate, beta_1, dropout, seed)  # fmt: skip
+                              learning_rate, beta_1, dropout, seed, image_side)  # fmt: skip
         self.seed = random.randrange(2**31) if seed is None else seed
-        self.generator = build_generator(self.latent_dim, self.generator_channels)
-        self.discriminator = build_discriminator(self.discriminator_channels, self.dropout)
+        self.generator = build_generator(
+            self.latent_dim, self.generator_channels, self.image_side
+        )
+        self.discriminator = build_discriminator(
+            self.discriminator_channels, self.dropout, self.image_side
+        )
         self.set_weights(self._initial_weights())
         self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.g_optimizer = keras.optimizers.Adam(self.learning_rate, beta_1=self.beta_1)
@@ -137,17 +157,17 @@ class DCGAN(DCGANBase):
 
     def generate(self, z: Any) -> np.ndarray:
         """Generator output (inference mode: batch norm's moving statistics) for noise ``z``
-        [n, latent_dim]: images [n, 28, 28] in [-1, 1]."""
+        [n, latent_dim]: images [n, L, L] in [-1, 1] (``L = image_side``, 28 by default)."""
         z = check_z(z, self.latent_dim)
         return to_numpy(self.generator(z, training=False))[..., 0]
 
     def sample(self, n: int, *, seed: int | None = None) -> np.ndarray:
-        """``n`` generated images [n, 28, 28] mapped to [0, 1] (for ``coursekit.metrics``)."""
+        """``n`` generated images [n, L, L] mapped to [0, 1] (for ``coursekit.metrics``)."""
         return (self.generate(self.noise(n, seed)) + 1.0) / 2.0
 
     def discriminate(self, x: Any) -> np.ndarray:
-        """``D(x)`` [n] (inference mode, no dropout) for images in [-1, 1]."""
-        data = check_images_pm1(x, "x", layout="nhwc")
+        """``D(x)`` [n] (inference mode, no dropout) for ``L x L`` images in [-1, 1]."""
+        data = self._images(x, "x", "nhwc")
         return to_numpy(ops.sigmoid(self.discriminator(data, training=False)))
 
     # ----------------------------------------------------------------------------------------
@@ -184,11 +204,11 @@ class DCGAN(DCGANBase):
         ``update_generator=False``) on a batch of real images in [-1, 1]; see
         :meth:`coursekit.torch.DCGAN.train_step`. ``x_real`` (array or tensor, any accepted
         layout) is checked as ``fit`` checks its data: shape, NaN, the range [-1, 1]."""
-        real = check_images_pm1(x_real, "x_real", layout="nhwc")
+        real = self._images(x_real, "x_real", "nhwc")
         return self._update(real, check_bool(update_generator, "update_generator"))
 
     def _update(self, real: Any, update_generator: bool = True) -> dict[str, float]:
-        """:meth:`train_step` on a checked batch [B, 28, 28, 1] (what ``fit`` passes)."""
+        """:meth:`train_step` on a checked batch [B, L, L, 1] (what ``fit`` passes)."""
         stats, d_grads, g_grads = self._grads(ops.convert_to_tensor(real, "float32"))
         values = to_numpy(stats).astype(np.float64).tolist()
         out = dict(zip(("d_loss", "g_loss", "d_real", "d_fake"), values, strict=True))
@@ -216,7 +236,7 @@ class DCGAN(DCGANBase):
     ) -> dict[str, list]:
         """Train for ``updates`` updates of each network on images ``x`` in [-1, 1]; the
         arguments and the history are those of :meth:`coursekit.torch.DCGAN.fit`."""
-        data = check_images_pm1(x, "x", layout="nhwc")
+        data = self._images(x, "x", "nhwc")
         if log_every is None:  # one row per pass over x
             log_every = max(1, len(data) // check_int(batch_size, "batch_size", 1))
         grid_size = check_int(grid_size, "grid_size", 1, "images in the fixed-noise grid")

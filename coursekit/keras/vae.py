@@ -14,15 +14,18 @@ decoder. Loss per batch: the negative one-sample ELBO,
 ``mean(D[Q(h|x) || p(h)] - log p(x|z))`` with ``z = mean + exp(log_var / 2) * eps``.
 ``fit`` reports ``loss``, ``reconstruction`` (mean ``log p(x|z)``, nats) and ``kl`` (nats).
 
-Images are rows [n, 784] in [0, 1] (also [n, 28, 28], [n, 28, 28, 1], [n, 1, 28, 28])::
+Images are square, ``L x L`` with ``L = image_side`` (28 for MNIST, the default; 16 for the
+Ising lattices): rows [n, L*L] (784 for MNIST) in [0, 1] (also [n, L, L], [n, L, L, 1],
+[n, 1, L, L])::
 
     from coursekit.keras import VAE
     vae = VAE(latent_dim=2, arch="conv", seed=0)
     history = vae.fit(x_train, epochs=10, batch_size=128)
     vae.log_likelihood(x_test_binary, k=1000)        # IWAE estimate of log p(x) per image
+    ising = VAE(2, arch="mlp", image_side=16, seed=0)  # 16 x 16 spins as {0, 1}: [n, 256]
 
-The module-level functions are the same maths as :mod:`coursekit.reference.vae` and
-:mod:`coursekit.torch.vae` (tested against both).
+The networks are in :mod:`coursekit.keras.vae_nets`. The module-level functions are the same
+maths as :mod:`coursekit.reference.vae` and :mod:`coursekit.torch.vae` (tested against both).
 """
 
 from __future__ import annotations
@@ -36,15 +39,16 @@ from typing import Any
 
 import keras
 import numpy as np
-from keras import layers, ops
+from keras import ops
 
 from coursekit.checks import TrainingDiverged, check_bool, check_int, to_numpy
 from coursekit.common.vae import (
     DEFAULT_MAX_ROWS,
-    IMAGE_SIZE,
+    DEFAULT_SIDE,
     LOG_2PI,
     VAEFile,
     check_config,
+    check_image_side,
     check_images,
     check_k,
     check_latent,
@@ -53,6 +57,7 @@ from coursekit.common.vae import (
     diverged_message,
 )
 from coursekit.io import read_npz, write_npz
+from coursekit.keras.vae_nets import Initializers, decoder, encoder
 
 __all__ = ["VAE", "bernoulli_log_prob", "elbo_terms", "kl_standard_normal", "reparameterize"]
 
@@ -88,67 +93,18 @@ def elbo_terms(x: Any, mean: Any, log_var: Any, logits: Any) -> tuple[Any, Any]:
     return bernoulli_log_prob(x, logits), kl_standard_normal(mean, log_var)
 
 
-# --------------------------------------------------------------------------------------------
-# Networks
-# --------------------------------------------------------------------------------------------
-
-
-class _Initializers:
-    """Glorot-uniform kernel initialisers with seeds derived from one seed, one per layer."""
-
-    def __init__(self, seed: int) -> None:
-        self._rng = np.random.default_rng(seed)
-
-    def __call__(self) -> dict[str, Any]:
-        seed = int(self._rng.integers(0, 2**31 - 1))
-        return {"kernel_initializer": keras.initializers.GlorotUniform(seed=seed)}
-
-
-def _encoder(
-    arch: str, latent_dim: int, hidden: int, init: _Initializers, dense: int = 16
-) -> keras.Sequential:
-    if arch == "mlp":
-        body = [layers.Dense(hidden, activation="relu", **init())]
-    else:  # keras.io: two stride-2 convolutions, then a dense layer (16 units in keras.io)
-        body = [
-            layers.Reshape((28, 28, 1)),
-            layers.Conv2D(32, 3, strides=2, padding="same", activation="relu", **init()),
-            layers.Conv2D(64, 3, strides=2, padding="same", activation="relu", **init()),
-            layers.Flatten(),
-            layers.Dense(dense, activation="relu", **init()),
-        ]
-    # one layer for [mean, log_var] (keras.io has two Dense layers; the same function)
-    return keras.Sequential(
-        [keras.Input((IMAGE_SIZE,)), *body, layers.Dense(2 * latent_dim, **init())], name="encoder"
-    )
-
-
-def _decoder(arch: str, latent_dim: int, hidden: int, init: _Initializers) -> keras.Sequential:
-    if arch == "mlp":
-        body = [
-            layers.Dense(hidden, activation="relu", **init()),
-            layers.Dense(IMAGE_SIZE, **init()),
-        ]
-    else:
-        body = [
-            layers.Dense(7 * 7 * 64, activation="relu", **init()),
-            layers.Reshape((7, 7, 64)),
-            layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation="relu", **init()),
-            layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu", **init()),
-            layers.Conv2DTranspose(1, 3, padding="same", **init()),  # logits, no sigmoid
-            layers.Reshape((IMAGE_SIZE,)),
-        ]
-    return keras.Sequential([keras.Input((latent_dim,)), *body], name="decoder")
-
-
-
 class VAE(keras.Model, VAEFile):
-    """A VAE with a Gaussian encoder and a Bernoulli decoder over 28 x 28 images.
+    """A VAE with a Gaussian encoder and a Bernoulli decoder over square ``L x L`` images.
 
     Args:
         latent_dim: number of latent variables (>= 1; 2 for pictures of the latent space).
-        arch: ``"conv"`` (the keras.io shape) or ``"mlp"`` (784-``hidden``-latent and back).
+        arch: ``"conv"`` (the keras.io shape) or ``"mlp"`` (``L*L``-``hidden``-latent and back).
         hidden: units of the MLP's hidden layer (ignored by ``"conv"``).
+        image_side: ``L``, the side of the images, an int >= 2 (28 for MNIST; a multiple of 4
+            for ``"conv"``, whose two stride-2 convolutions give ``L/4 x L/4``, 7 x 7 for
+            MNIST). The model takes images as rows [n, L*L] or as [n, L, L], [n, L, L, 1],
+            [n, 1, L, L], and returns rows [n, L*L] (``sample``, ``decode_mean``,
+            ``reconstruct``; the ``decoder`` network gives logits [n, L*L]).
         dense: units of the ``"conv"`` encoder's dense layer before ``(mean, log_var)``
             (keras.io: 16; ignored by ``"mlp"``). With a 2-D latent space and a few thousand
             updates on the 4,000 offline digits, 16 ReLU units train to a near-collapsed
@@ -169,6 +125,7 @@ class VAE(keras.Model, VAEFile):
         *,
         arch: str = "conv",
         hidden: int = 400,
+        image_side: int = DEFAULT_SIDE,
         dense: int = 16,
         binarize: str | None = "dynamic",
         learning_rate: float = 1e-3,
@@ -182,14 +139,16 @@ class VAE(keras.Model, VAEFile):
         if binarize not in ("dynamic", None):
             raise ValueError(f"binarize must be 'dynamic' or None, got {binarize!r}")
         dense = check_int(dense, "dense", 1, "units of the conv encoder's dense layer")
+        image_side = check_image_side(image_side, arch)
         super().__init__(**kwargs)
         self.latent_dim, self.arch, self.hidden, self.dense = latent_dim, arch, hidden, dense
+        self.image_side = image_side
         self.binarize, self.learning_rate = binarize, learning_rate
         self.seed = random.randrange(2**31) if seed is None else seed
         self.seed_generator = keras.random.SeedGenerator(self.seed)
-        init = _Initializers(self.seed)  # seeded weights, no global seed touched
-        self.encoder = _encoder(arch, latent_dim, hidden, init, dense)
-        self.decoder = _decoder(arch, latent_dim, hidden, init)
+        init = Initializers(self.seed)  # seeded weights, no global seed touched
+        self.encoder = encoder(arch, latent_dim, hidden, init, dense, image_side)
+        self.decoder = decoder(arch, latent_dim, hidden, init, image_side)
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
         self.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=jit_compile)
@@ -197,16 +156,21 @@ class VAE(keras.Model, VAEFile):
 
     @property
     def config(self) -> dict[str, Any]:
-        """The architecture (what a checkpoint must match)."""
+        """The architecture (what a checkpoint must match); ``dense`` for ``"conv"``,
+        ``image_side`` when not 28."""
         config = {"arch": self.arch, "latent_dim": self.latent_dim, "hidden": self.hidden}
-        return {**config, "dense": self.dense} if self.arch == "conv" else config
+        if self.arch == "conv":
+            config["dense"] = self.dense
+        if self.image_side != DEFAULT_SIDE:  # files of 28 x 28 models as before
+            config["image_side"] = self.image_side
+        return config
 
     # ----------------------------------------------------------------------------------------
     # The model
     # ----------------------------------------------------------------------------------------
 
     def encoder_params(self, x: Any) -> tuple[Any, Any]:
-        """``(mean, log_var)`` of ``Q(h|x)``, each [n, latent_dim], from rows ``x`` [n, 784]."""
+        """``(mean, log_var)`` of ``Q(h|x)``, each [n, latent_dim], from rows ``x`` [n, L*L]."""
         out = self.encoder(x)
         return out[:, : self.latent_dim], out[:, self.latent_dim :]
 
@@ -256,10 +220,11 @@ class VAE(keras.Model, VAEFile):
         if kwargs["batch_size"] is not None or _is_array(x):
             check_int(kwargs["batch_size"], "batch_size", 1)
         if _is_array(x):
-            x = check_images(x, "x")
+            x = check_images(x, "x", self.image_side)
         validation = kwargs.get("validation_data")
         if _is_array(validation):
-            kwargs["validation_data"] = check_images(validation, "validation_data")
+            kwargs["validation_data"] = check_images(validation, "validation_data",
+                                                     self.image_side)
         guard = _StopOnNonFiniteLoss()
         kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), guard]
         history = super().fit(x, y, **kwargs)
@@ -277,7 +242,7 @@ class VAE(keras.Model, VAEFile):
 
         With ``terms=True`` returns ``(elbo, reconstruction, kl)``.
         """
-        data = check_images(x, "x")
+        data = check_images(x, "x", self.image_side)
         batch_size = check_int(batch_size, "batch_size", 1)
         terms = check_bool(terms, "terms")
         rec_total = kl_total = 0.0
@@ -306,7 +271,7 @@ class VAE(keras.Model, VAEFile):
         memory. ``seed`` fixes the noise (None: the model's generator); ``eps`` [n, k,
         latent_dim] gives it explicitly (to compare implementations number for number).
         """
-        data = check_images(x, "x")
+        data = check_images(x, "x", self.image_side)
         k = check_k(k)
         max_rows = DEFAULT_MAX_ROWS[self.arch] if max_rows is None else max_rows
         max_rows = check_int(max_rows, "max_rows", 1, "decoder rows per pass")
@@ -346,20 +311,20 @@ class VAE(keras.Model, VAEFile):
         return np.concatenate(out)
 
     def sample(self, n: int, *, seed: int | None = None) -> np.ndarray:
-        """``p(x = 1|h)`` for ``n`` draws ``h ~ p(h) = N(0, I)``: [n, 784] in [0, 1]."""
+        """``p(x = 1|h)`` for ``n`` draws ``h ~ p(h) = N(0, I)``: [n, L*L] in [0, 1]."""
         n = check_int(n, "n", 1, "number of samples")
         gen = self.seed_generator if seed is None else keras.random.SeedGenerator(check_seed(seed))
         z = keras.random.normal((n, self.latent_dim), seed=gen)
         return to_numpy(ops.sigmoid(self.decoder(z)))
 
     def decode_mean(self, z: Any) -> np.ndarray:
-        """``p(x = 1|h = z)`` [n, 784] at given latent points ``z`` [n, latent_dim]."""
+        """``p(x = 1|h = z)`` [n, L*L] at given latent points ``z`` [n, latent_dim]."""
         z = check_latent(z, self.latent_dim)
         return to_numpy(ops.sigmoid(self.decoder(z)))
 
     def embed(self, x: Any, *, batch_size: int = 2000) -> np.ndarray:
         """Encoder means ``mu(x)`` [n, latent_dim]."""
-        data = check_images(x, "x")
+        data = check_images(x, "x", self.image_side)
         batch_size = check_int(batch_size, "batch_size", 1, "images per forward pass")
         return np.concatenate(
             [
@@ -369,7 +334,7 @@ class VAE(keras.Model, VAEFile):
         )
 
     def reconstruct(self, x: Any) -> np.ndarray:
-        """``p(x = 1|h = mu(x))`` [n, 784]: decode the encoder mean."""
+        """``p(x = 1|h = mu(x))`` [n, L*L]: decode the encoder mean."""
         return self.decode_mean(self.embed(x))
 
     @property
@@ -411,9 +376,9 @@ class VAE(keras.Model, VAEFile):
 
     @classmethod
     def load(cls, path: Any, **settings: Any) -> VAE:
-        """A VAE built with the file's settings (the conv encoder's ``dense`` width included),
-        holding its weights. ``settings`` (e.g. ``learning_rate``, ``seed``) override the saved
-        ones."""
+        """A VAE built with the file's settings (``image_side`` and the conv encoder's
+        ``dense`` width included), holding its weights. ``settings`` (e.g. ``learning_rate``,
+        ``seed``) override the saved ones."""
         config = cls._saved_config(path)
         if config.get("arch") == "conv":
             settings = {"dense": config.get("dense", 16), **settings}

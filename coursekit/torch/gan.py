@@ -1,17 +1,19 @@
-"""A DCGAN in PyTorch (week 4): the TensorFlow DCGAN tutorial's 28 x 28 networks, same API and
-weights as :class:`coursekit.keras.DCGAN`.
+"""A DCGAN in PyTorch (week 4): the TensorFlow DCGAN tutorial's networks for square L x L images
+(``image_side`` L, 28 by default), same API and weights as :class:`coursekit.keras.DCGAN`.
 
 Networks (tensorflow.org/tutorials/generative/dcgan; Radford et al. 2016, "Unsupervised
-representation learning with deep convolutional GANs", ICLR), with channel widths as arguments
-(the tutorial's are ``generator_channels=(256, 128, 64)``, ``discriminator_channels=(64, 128)``):
+representation learning with deep convolutional GANs", ICLR), with channel widths and the image
+side as arguments (the tutorial's are ``generator_channels=(256, 128, 64)``,
+``discriminator_channels=(64, 128)`` and 28 x 28 MNIST digits); with ``s = L / 4`` (7 for 28,
+4 for the 16 x 16 Ising lattices):
 
-* generator ``z [n, latent_dim] -> x [n, 1, 28, 28]`` in [-1, 1]: Dense (no bias) to
-  7 x 7 x c0, batch norm, leaky ReLU; transposed convolutions 5 x 5 to c1 (stride 1, 7 x 7) and
-  c2 (stride 2, 14 x 14), each with batch norm and leaky ReLU; a last one to 1 channel (stride
-  2, 28 x 28) and tanh;
-* discriminator ``x -> logit [n]``: 5 x 5 convolutions with stride 2 to d1 (14 x 14) and d2
-  (7 x 7), each with leaky ReLU (slope 0.3, the Keras default the tutorial uses) and dropout
-  0.3; a dense layer to one logit, ``D(x) = sigmoid(logit)``.
+* generator ``z [n, latent_dim] -> x [n, 1, L, L]`` in [-1, 1]: Dense (no bias) to
+  s x s x c0, batch norm, leaky ReLU; transposed convolutions 5 x 5 to c1 (stride 1, s x s) and
+  c2 (stride 2, 2s x 2s), each with batch norm and leaky ReLU; a last one to 1 channel (stride
+  2, L x L) and tanh;
+* discriminator ``x -> logit [n]``: 5 x 5 convolutions with stride 2 to d1 (2s x 2s, 14 x 14
+  for 28) and d2 (s x s), each with leaky ReLU (slope 0.3, the Keras default the tutorial uses)
+  and dropout 0.3; a dense layer from s^2 d2 to one logit, ``D(x) = sigmoid(logit)``.
 
 Padding reproduces Keras' ``padding="same"`` exactly (TensorFlow pads one pixel before and two
 after for a 5 x 5 kernel with stride 2), and the dense layers read channels-last order, so that
@@ -26,6 +28,8 @@ cross-entropy), the generator on the chosen loss (:mod:`coursekit.reference.gan`
     gan = DCGAN(latent_dim=100, generator_channels=(64, 32, 16), seed=0)
     history = gan.fit(2 * x_train - 1, updates=2000, batch_size=128)   # images in [-1, 1]
     images = gan.sample(64)                                            # [64, 28, 28] in [0, 1]
+
+    ising = DCGAN(latent_dim=32, image_side=16, seed=0)   # spins in {-1, +1} as [n, 1, 16, 16]
 """
 
 from __future__ import annotations
@@ -43,9 +47,9 @@ from coursekit.checks import TrainingDiverged, check_bool, check_int, check_seed
 from coursekit.common.gan import (
     BATCH_NORM,
     BN_EPS,
+    DEFAULT_SIDE,
     LEAKY_SLOPE,
     DCGANBase,
-    check_images_pm1,
     check_loss,
     check_z,
     diverged_message,
@@ -64,14 +68,18 @@ def _same_pad_stride2() -> nn.ZeroPad2d:
 
 
 class Generator(nn.Module):
-    """``z [n, latent_dim] -> images [n, 1, 28, 28]`` in [-1, 1] (see the module docstring)."""
+    """``z [n, latent_dim] -> images [n, 1, L, L]`` in [-1, 1], ``L = image_side`` (see the
+    module docstring)."""
 
-    def __init__(self, latent_dim: int, channels: tuple[int, int, int]) -> None:
+    def __init__(
+        self, latent_dim: int, channels: tuple[int, int, int], image_side: int = DEFAULT_SIDE
+    ) -> None:
         super().__init__()
         c0, c1, c2 = channels
-        self.c0 = c0
-        self.dense = nn.Linear(latent_dim, 49 * c0, bias=False)
-        self.bn0 = nn.BatchNorm1d(49 * c0, eps=BN_EPS, momentum=BN_MOMENTUM)
+        self.c0, self.side = c0, image_side
+        cells = (image_side // 4) ** 2
+        self.dense = nn.Linear(latent_dim, cells * c0, bias=False)
+        self.bn0 = nn.BatchNorm1d(cells * c0, eps=BN_EPS, momentum=BN_MOMENTUM)
         self.deconv1 = nn.ConvTranspose2d(c0, c1, 5, stride=1, padding=2, bias=False)
         self.bn1 = nn.BatchNorm2d(c1, eps=BN_EPS, momentum=BN_MOMENTUM)
         # padding=1 then dropping the last row and column = TensorFlow's "same" (1 before)
@@ -80,24 +88,27 @@ class Generator(nn.Module):
         self.deconv3 = nn.ConvTranspose2d(c2, 1, 5, stride=2, padding=1, bias=False)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        side, s = self.side, self.side // 4
         h = nnf.leaky_relu(self.bn0(self.dense(z)), LEAKY_SLOPE)
-        h = h.view(-1, 7, 7, self.c0).permute(0, 3, 1, 2)  # channels-last order, as Keras
-        h = nnf.leaky_relu(self.bn1(self.deconv1(h)), LEAKY_SLOPE)  # [n, c1, 7, 7]
-        h = nnf.leaky_relu(self.bn2(self.deconv2(h)[..., :14, :14]), LEAKY_SLOPE)
-        return torch.tanh(self.deconv3(h)[..., :28, :28])  # [n, 1, 28, 28]
+        h = h.view(-1, s, s, self.c0).permute(0, 3, 1, 2)  # channels-last order, as Keras
+        h = nnf.leaky_relu(self.bn1(self.deconv1(h)), LEAKY_SLOPE)  # [n, c1, s, s]
+        h = nnf.leaky_relu(self.bn2(self.deconv2(h)[..., : 2 * s, : 2 * s]), LEAKY_SLOPE)
+        return torch.tanh(self.deconv3(h)[..., :side, :side])  # [n, 1, L, L]
 
 
 class Discriminator(nn.Module):
-    """``images [n, 1, 28, 28] -> logits [n]``; ``D(x) = sigmoid(logit)``."""
+    """``images [n, 1, L, L] -> logits [n]``, ``L = image_side``; ``D(x) = sigmoid(logit)``."""
 
-    def __init__(self, channels: tuple[int, int], dropout: float = 0.3) -> None:
+    def __init__(
+        self, channels: tuple[int, int], dropout: float = 0.3, image_side: int = DEFAULT_SIDE
+    ) -> None:
         super().__init__()
         d1, d2 = channels
         self.pad = _same_pad_stride2()
-        self.conv1 = nn.Conv2d(1, d1, 5, stride=2)  # 28 -> 14
-        self.conv2 = nn.Conv2d(d1, d2, 5, stride=2)  # 14 -> 7
+        self.conv1 = nn.Conv2d(1, d1, 5, stride=2)  # L -> L/2 (28 -> 14)
+        self.conv2 = nn.Conv2d(d1, d2, 5, stride=2)  # L/2 -> L/4 (14 -> 7)
         self.drop = nn.Dropout(dropout)
-        self.dense = nn.Linear(49 * d2, 1)
+        self.dense = nn.Linear((image_side // 4) ** 2 * d2, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.drop(nnf.leaky_relu(self.conv1(self.pad(x)), LEAKY_SLOPE))
@@ -133,6 +144,13 @@ class DCGAN(nn.Module, DCGANBase):
         dropout: the discriminator's dropout rate (0.3).
         seed: seeds the initial weights (the same as the Keras model's with that seed) and the
             model's own generator of noise; None draws one from torch's global generator.
+        image_side: the side L of the square images, an int >= 8 and a multiple of 4: 28
+            (default, MNIST; bit for bit the tutorial's networks), 16 for the Ising lattices.
+            Images are given as ``[n, L*L]``, ``[n, L, L]``, ``[n, L, L, 1]`` or
+            ``[n, 1, L, L]`` in [-1, 1] (e.g. spins in {-1, +1}); the generator makes
+            ``[n, 1, L, L]`` (``generate`` and ``sample`` return ``[n, L, L]``) from a first grid
+            of ``L/4 x L/4`` (7 x 7 for 28, 4 x 4 for 16), and the discriminator's dense layer
+            reads ``(L/4)^2 d2`` numbers.
     """
 
     def __init__(
@@ -146,13 +164,16 @@ class DCGAN(nn.Module, DCGANBase):
         beta_1: float = 0.9,
         dropout: float = 0.3,
         seed: int | None = None,
+        image_side: int = DEFAULT_SIDE,
     ) -> None:
         super().__init__()
         seed = self._settings(latent_dim, generator_channels, discriminator_channels, loss,
-                              learning_rate, beta_1, dropout, seed)  # fmt: skip
+                              learning_rate, beta_1, dropout, seed, image_side)  # fmt: skip
         self.seed = int(torch.randint(0, 2**31 - 1, (1,))) if seed is None else seed
-        self.generator = Generator(self.latent_dim, self.generator_channels)
-        self.discriminator = Discriminator(self.discriminator_channels, self.dropout)
+        self.generator = Generator(self.latent_dim, self.generator_channels, self.image_side)
+        self.discriminator = Discriminator(
+            self.discriminator_channels, self.dropout, self.image_side
+        )
         self.set_weights(self._initial_weights())
         self._gen = torch.Generator().manual_seed(self.seed)
         betas = (self.beta_1, 0.999)
@@ -183,19 +204,19 @@ class DCGAN(nn.Module, DCGANBase):
     @torch.no_grad()
     def generate(self, z: Any) -> np.ndarray:
         """Generator output (eval mode: batch norm's moving statistics) for noise ``z``
-        [n, latent_dim]: images [n, 28, 28] in [-1, 1]."""
+        [n, latent_dim]: images [n, L, L] in [-1, 1] (``L = image_side``, 28 by default)."""
         self.generator.eval()
         return self.generator(self._z(z))[:, 0].numpy()
 
     def sample(self, n: int, *, seed: int | None = None) -> np.ndarray:
-        """``n`` generated images [n, 28, 28] mapped to [0, 1] (for ``coursekit.metrics``)."""
+        """``n`` generated images [n, L, L] mapped to [0, 1] (for ``coursekit.metrics``)."""
         return (self.generate(self.noise(n, seed)) + 1.0) / 2.0
 
     @torch.no_grad()
     def discriminate(self, x: Any) -> np.ndarray:
-        """``D(x)`` [n] (eval mode, no dropout) for images in [-1, 1]."""
+        """``D(x)`` [n] (eval mode, no dropout) for ``L x L`` images in [-1, 1]."""
         self.discriminator.eval()
-        data = torch.from_numpy(check_images_pm1(x, "x", layout="nchw"))
+        data = torch.from_numpy(self._images(x, "x", "nchw"))
         return torch.sigmoid(self.discriminator(data)).numpy()
 
     # ----------------------------------------------------------------------------------------
@@ -220,11 +241,11 @@ class DCGAN(nn.Module, DCGANBase):
         unchanged) if a loss is NaN or infinite. ``x_real`` (array or tensor, any accepted
         layout) is checked as ``fit`` checks its data: shape, NaN, the range [-1, 1].
         """
-        real = torch.from_numpy(check_images_pm1(x_real, "x_real", layout="nchw"))
+        real = torch.from_numpy(self._images(x_real, "x_real", "nchw"))
         return self._update(real, check_bool(update_generator, "update_generator"))
 
     def _update(self, real: torch.Tensor, update_generator: bool = True) -> dict[str, float]:
-        """:meth:`train_step` on a checked batch [B, 1, 28, 28] (what ``fit`` passes)."""
+        """:meth:`train_step` on a checked batch [B, 1, L, L] (what ``fit`` passes)."""
         self.generator.train()
         self.discriminator.train()
         z = torch.randn((len(real), self.latent_dim), generator=self._gen)
@@ -268,7 +289,8 @@ class DCGAN(nn.Module, DCGANBase):
         """Train for ``updates`` updates of each network on images ``x`` in [-1, 1].
 
         Args:
-            x: real images in [-1, 1] (``2 * x - 1`` for [0, 1] images), any accepted shape.
+            x: real ``L x L`` images in [-1, 1] (``2 * x - 1`` for [0, 1] images; Ising
+                spins as they are), any accepted shape.
             updates: parameter updates of each network (the training length).
             batch_size: real images per update (the tutorial: 256).
             log_every: updates per history row (an "epoch"; default one pass over ``x``).
@@ -281,9 +303,9 @@ class DCGAN(nn.Module, DCGANBase):
             One entry per row: ``update`` (cumulative), ``epoch`` (passes over ``x``),
             ``d_real`` and ``d_fake`` (mean ``D`` on real and fake batches over the row),
             ``d_loss``, ``g_loss``, ``seconds`` (cumulative training time) and ``grid`` (the
-            fixed-noise images [grid_size, 28, 28] in [-1, 1]).
+            fixed-noise images [grid_size, L, L] in [-1, 1]).
         """
-        data = torch.from_numpy(check_images_pm1(x, "x", layout="nchw"))
+        data = torch.from_numpy(self._images(x, "x", "nchw"))
         if log_every is None:  # one row per pass over x
             log_every = max(1, len(data) // check_int(batch_size, "batch_size", 1))
         grid_size = check_int(grid_size, "grid_size", 1, "images in the fixed-noise grid")

@@ -8,15 +8,17 @@ returned as a :class:`torch.distributions.Normal` (as in the lecture's PyTorch c
             ~ log p(x | z = mu + sigma * eps) - 1/2 sum_j (sigma_j^2 + mu_j^2 - 1 - log sigma_j^2)
 
 with one ``eps ~ N(0, I)`` per image (the reparameterisation trick). The two terms are kept
-separately in :meth:`VAE.fit`'s history. Two architectures through one class:
+separately in :meth:`VAE.fit`'s history. Two architectures through one class
+(:mod:`coursekit.torch.vae_nets`):
 
-* ``arch="mlp"``: 784-``hidden``-(2 x latent) / latent-``hidden``-784 with ReLU, the shape of
-  the pytorch/examples VAE (hidden 400, latent 20);
+* ``arch="mlp"``: ``L*L``-``hidden``-(2 x latent) / latent-``hidden``-``L*L`` with ReLU, the
+  shape of the pytorch/examples VAE (hidden 400, latent 20);
 * ``arch="conv"``: the keras.io convolutional VAE (two stride-2 convolutions 32 and 64, a dense
-  layer of 16; mirrored by transposed convolutions).
+  layer of 16; mirrored by transposed convolutions; ``L`` a multiple of 4).
 
-Images are rows ``x`` [n, 784] with values in [0, 1] (any of [n, 28, 28], [n, 28, 28, 1],
-[n, 1, 28, 28] is accepted)::
+Images are square, ``L x L`` with ``L = image_side`` (28 for MNIST, the default; 16 for the
+Ising lattices): rows ``x`` [n, L*L] (784 for MNIST) with values in [0, 1] (any of [n, L, L],
+[n, L, L, 1], [n, 1, L, L] is accepted)::
 
     from coursekit.torch import VAE
     vae = VAE(latent_dim=20, arch="mlp", seed=0)
@@ -24,6 +26,7 @@ Images are rows ``x`` [n, 784] with values in [0, 1] (any of [n, 28, 28], [n, 28
     vae.elbo(x_test)                                    # mean test ELBO, nats
     vae.log_likelihood(x_test, k=1000)                  # IWAE estimate of log p(x) per image
     images = vae.sample(64)                             # p(x=1|h), h ~ p(h): [64, 784]
+    ising = VAE(latent_dim=2, image_side=16, seed=0)    # 16 x 16 spins as {0, 1}: [n, 256]
 
 The module-level functions (:func:`kl_standard_normal`, :func:`bernoulli_log_prob`,
 :func:`reparameterize`, :func:`elbo_terms`) are the same maths as
@@ -47,10 +50,11 @@ from tqdm import tqdm
 from coursekit.checks import TrainingDiverged, check_bool, check_int
 from coursekit.common.vae import (
     DEFAULT_MAX_ROWS,
-    IMAGE_SIZE,
+    DEFAULT_SIDE,
     LOG_2PI,
     VAEFile,
     check_config,
+    check_image_side,
     check_images,
     check_k,
     check_latent,
@@ -59,6 +63,7 @@ from coursekit.common.vae import (
     diverged_message,
 )
 from coursekit.io import read_npz, write_npz
+from coursekit.torch.vae_nets import decoder, encoder
 
 __all__ = ["VAE", "bernoulli_log_prob", "elbo_terms", "kl_standard_normal", "reparameterize"]
 
@@ -94,43 +99,17 @@ def elbo_terms(
     return bernoulli_log_prob(x, logits), kl_standard_normal(mean, log_var)
 
 
-def _encoder(arch: str, latent_dim: int, hidden: int) -> nn.Module:
-    if arch == "mlp":
-        return nn.Sequential(
-            nn.Linear(IMAGE_SIZE, hidden), nn.ReLU(), nn.Linear(hidden, 2 * latent_dim)
-        )
-    return nn.Sequential(
-        nn.Unflatten(1, (1, 28, 28)),
-        nn.Conv2d(1, 32, 3, stride=2, padding=1), nn.ReLU(),   # [n, 32, 14, 14]
-        nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),  # [n, 64, 7, 7]
-        nn.Flatten(),
-        nn.Linear(64 * 7 * 7, 16), nn.ReLU(),
-        nn.Linear(16, 2 * latent_dim),
-    )  # fmt: skip
-
-
-def _decoder(arch: str, latent_dim: int, hidden: int) -> nn.Module:
-    if arch == "mlp":
-        return nn.Sequential(
-            nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, IMAGE_SIZE)
-        )
-    return nn.Sequential(
-        nn.Linear(latent_dim, 64 * 7 * 7), nn.ReLU(),
-        nn.Unflatten(1, (64, 7, 7)),
-        nn.ConvTranspose2d(64, 64, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
-        nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
-        nn.ConvTranspose2d(32, 1, 3, padding=1),  # logits [n, 1, 28, 28]
-        nn.Flatten(),
-    )  # fmt: skip
-
-
 class VAE(nn.Module, VAEFile):
-    """A VAE with a Gaussian encoder and a Bernoulli decoder over 28 x 28 images.
+    """A VAE with a Gaussian encoder and a Bernoulli decoder over square ``L x L`` images.
 
     Args:
         latent_dim: number of latent variables ``k`` (>= 1; 2 for pictures of the latent space).
         arch: ``"mlp"`` or ``"conv"`` (see the module docstring).
         hidden: units of the MLP's hidden layer (ignored by ``"conv"``).
+        image_side: ``L``, the side of the images, an int >= 2 (28 for MNIST; a multiple of 4
+            for ``"conv"``). The model takes images as rows [n, L*L] or as [n, L, L],
+            [n, L, L, 1], [n, 1, L, L], and returns rows [n, L*L] (``sample``,
+            ``decode_mean``, ``reconstruct``; ``decode`` gives logits [n, L*L]).
         learning_rate: Adam's step size (Kingma and Ba 2015; 1e-3 as in pytorch/examples).
         seed: seeds the initial weights and the VAE's own generator (shuffling, binarisation,
             the noise ``eps``), leaving torch's global generator alone; None draws both from
@@ -143,6 +122,7 @@ class VAE(nn.Module, VAEFile):
         *,
         arch: str = "mlp",
         hidden: int = 400,
+        image_side: int = DEFAULT_SIDE,
         learning_rate: float = 1e-3,
         seed: int | None = None,
     ) -> None:
@@ -150,12 +130,14 @@ class VAE(nn.Module, VAEFile):
         self.latent_dim, self.arch, self.hidden, self.learning_rate, self.seed = check_settings(
             latent_dim, arch, hidden, learning_rate, seed
         )
+        self.image_side = check_image_side(image_side, self.arch)
+        side = self.image_side
         # a seed fixes the initial weights without touching torch's global generator
         with torch.random.fork_rng(devices=[], enabled=self.seed is not None):
             if self.seed is not None:
                 torch.manual_seed(self.seed)
-            self.encoder = _encoder(self.arch, self.latent_dim, self.hidden)
-            self.decoder = _decoder(self.arch, self.latent_dim, self.hidden)
+            self.encoder = encoder(self.arch, self.latent_dim, self.hidden, side)
+            self.decoder = decoder(self.arch, self.latent_dim, self.hidden, side)
             own_seed = self.seed if self.seed is not None else int(torch.randint(0, 2**62, (1,)))
         self._gen = torch.Generator()
         self._gen.manual_seed(own_seed)
@@ -168,8 +150,11 @@ class VAE(nn.Module, VAEFile):
 
     @property
     def config(self) -> dict[str, Any]:
-        """The architecture (what a checkpoint must match)."""
-        return {"arch": self.arch, "latent_dim": self.latent_dim, "hidden": self.hidden}
+        """The architecture (what a checkpoint must match); ``image_side`` when not 28."""
+        config = {"arch": self.arch, "latent_dim": self.latent_dim, "hidden": self.hidden}
+        if self.image_side != DEFAULT_SIDE:  # files of 28 x 28 models as before
+            config["image_side"] = self.image_side
+        return config
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in self.config.items())
@@ -195,17 +180,17 @@ class VAE(nn.Module, VAEFile):
             isinstance(x, torch.Tensor)
             and x.dtype == torch.float32
             and x.dim() == 2
-            and (x.shape[1] == IMAGE_SIZE)
+            and (x.shape[1] == self.image_side**2)
         ):
             rows = x
             if rows.numel() and (rows.min() < 0 or rows.max() > 1 or rows.isnan().any()):
-                check_images(x, name)  # raises with the message
+                check_images(x, name, self.image_side)  # raises with the message
         else:
-            rows = torch.from_numpy(check_images(x, name))
+            rows = torch.from_numpy(check_images(x, name, self.image_side))
         return rows.to(self.device)
 
     def encoder_params(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(mean, log_var)`` of ``Q(h|x)``, each [n, latent_dim], from rows ``x`` [n, 784]."""
+        """``(mean, log_var)`` of ``Q(h|x)``, each [n, latent_dim], from rows ``x`` [n, L*L]."""
         out = self.encoder(x)
         return out[:, : self.latent_dim], out[:, self.latent_dim :]
 
@@ -215,7 +200,7 @@ class VAE(nn.Module, VAEFile):
         return torch.distributions.Normal(loc=mean, scale=(0.5 * log_var).exp())
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Decoder logits [n, 784] at latent points ``z`` [n, latent_dim]."""
+        """Decoder logits [n, L*L] at latent points ``z`` [n, latent_dim]."""
         return self.decoder(z)
 
     def forward(self, x: torch.Tensor, eps: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
@@ -237,7 +222,7 @@ class VAE(nn.Module, VAEFile):
         return rec.mean(), kl.mean()
 
     def train_step(self, x: torch.Tensor, eps: torch.Tensor | None = None) -> tuple[Any, Any]:
-        """One Adam step down the negative ELBO of the batch ``x`` [n, 784] (the algorithm; the
+        """One Adam step down the negative ELBO of the batch ``x`` [n, L*L] (the algorithm; the
         lab's notebook writes the same): returns the batch means ``(log p(x|z), KL)``."""
         rec, kl = self.loss_terms(x, eps)
         opt = self._optimizer()
@@ -272,7 +257,7 @@ class VAE(nn.Module, VAEFile):
         progress: bool = True,
         seed: int | None = None,
     ) -> dict[str, list[float]]:
-        """Train with Adam on the negative ELBO of ``x`` [n, 784] (floats in [0, 1]).
+        """Train with Adam on the negative ELBO of ``x`` [n, L*L] (floats in [0, 1]).
 
         Args:
             x: training images; with ``binarize="dynamic"`` each epoch sees a fresh binary
@@ -433,7 +418,7 @@ class VAE(nn.Module, VAEFile):
 
     @torch.no_grad()
     def sample(self, n: int, *, seed: int | None = None) -> np.ndarray:
-        """``p(x = 1|h)`` for ``n`` draws ``h ~ p(h) = N(0, I)``: [n, 784] in [0, 1]."""
+        """``p(x = 1|h)`` for ``n`` draws ``h ~ p(h) = N(0, I)``: [n, L*L] in [0, 1]."""
         n = check_int(n, "n", 1, "number of samples")
         gen = self._generator(seed)
         self.eval()
@@ -442,7 +427,7 @@ class VAE(nn.Module, VAEFile):
 
     @torch.no_grad()
     def decode_mean(self, z: Any) -> np.ndarray:
-        """``p(x = 1|h = z)`` [n, 784] at given latent points ``z`` [n, latent_dim]."""
+        """``p(x = 1|h = z)`` [n, L*L] at given latent points ``z`` [n, latent_dim]."""
         z = torch.as_tensor(check_latent(z, self.latent_dim), device=self.device)
         self.eval()
         return torch.sigmoid(self.decode(z)).cpu().numpy()
@@ -458,7 +443,7 @@ class VAE(nn.Module, VAEFile):
         return torch.cat(means).cpu().numpy()
 
     def reconstruct(self, x: Any) -> np.ndarray:
-        """``p(x = 1|h = mu(x))`` [n, 784]: decode the encoder mean."""
+        """``p(x = 1|h = mu(x))`` [n, L*L]: decode the encoder mean."""
         return self.decode_mean(self.embed(x))
 
     # ----------------------------------------------------------------------------------------
