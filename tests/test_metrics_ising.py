@@ -1,4 +1,4 @@
-"""The Ising yardstick (coursekit.metrics.ising) and the week 6 figures (coursekit.plotting.ising)."""
+"""The Ising yardstick (coursekit.metrics.ising) and the week 6 figures (plotting.ising)."""
 
 from __future__ import annotations
 

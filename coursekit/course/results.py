@@ -22,6 +22,11 @@ collects every record into ``build/results.md`` after a run, and ``make outputs`
 the committed copies (the table ``benchmarks/results/course.md`` and the records with their
 samples in ``benchmarks/results/course/``) from the full-mode records.
 
+Week 6 records models trained on 2-D Ising configurations with ``ising=report`` (an
+:class:`coursekit.metrics.ising.IsingReport`) in place of ``report=``: their observables against
+Monte Carlo fill a second table below the digits' one, and week 5, which compares the families on
+digits, leaves them out (:mod:`coursekit.course.results_ising`).
+
 The results folder is ``$COURSEKIT_RESULTS`` if set (``coursekit run`` sets it), otherwise
 ``build/results`` at the top of the repository the notebook runs in (found by walking up from
 the working folder to the one holding ``pyproject.toml`` and ``notebooks/``), otherwise
@@ -42,6 +47,7 @@ import numpy as np
 
 from coursekit import config
 from coursekit.checks import check_path
+from coursekit.course.results_ising import ising_json, ising_markdown, ising_problem
 from coursekit.io import atomic_write_bytes, atomic_write_text, read_npz
 
 __all__ = [
@@ -114,6 +120,7 @@ def record(
     notes: str = "",
     samples: Any = None,
     folder: str | os.PathLike[str] | None = None,
+    ising: Any = None,
 ) -> Path:
     """Write one model's row of the course-wide table; returns the JSON file's path.
 
@@ -134,6 +141,10 @@ def record(
             or None: pass all the lab drew (the ``sample_seconds`` draw). The first
             :data:`N_KEPT_SAMPLES` are stored as 8-bit images beside the record (read them with
             :func:`load_samples`); the record notes ``samples_drawn`` and ``samples_kept``.
+        ising: for a model of Ising configurations (week 6), its
+            :class:`coursekit.metrics.ising.IsingReport` (from ``ising_report``), stored as the
+            record's ``"ising"`` object and shown in the table's Ising part; a record has
+            ``report`` and ``samples`` (digits) or ``ising``, not both.
     """
     if not isinstance(key, str) or not _KEY.fullmatch(key):
         raise ValueError(
@@ -148,14 +159,21 @@ def record(
         if not isinstance(value, str):
             raise ValueError(f"{name} must be a string (may be empty), got {value!r}.")
     if report is not None and not hasattr(report, "as_dict"):
-        raise ValueError(
-            f"report must be a coursekit.metrics.SampleReport or None, got {type(report).__name__}."
-        )
+        hint = " (an Ising report goes in ising=)" if hasattr(report, "m_distance") else ""
+        raise ValueError(f"report must be a coursekit.metrics.SampleReport or None, got "
+                         f"{type(report).__name__}{hint}.")  # fmt: skip
     if updates is not None and (
         isinstance(updates, bool) or not isinstance(updates, (int, np.integer)) or updates < 0
     ):
         raise ValueError(f"updates must be a non-negative integer or None, got {updates!r}.")
     updates = None if updates is None else int(updates)
+    if ising is not None and (report is not None or samples is not None):
+        given = "report" if report is not None else "samples"
+        raise ValueError(
+            f"a record holds digit samples ({given}=) or an Ising report (ising=), not both; "
+            f"got both {given} and ising."
+        )
+    ising_row = None if ising is None else ising_json(ising)
     target = check_path(folder, "folder") if folder is not None else results_dir()
     _check_folder(target, "folder")
     drawn, images = (None, None) if samples is None else _as_images(samples)
@@ -177,6 +195,8 @@ def record(
         "samples_drawn": drawn,
         "samples_kept": None if images is None else len(images),
     }
+    if ising_row is not None:
+        row["ising"] = ising_row
     if images is not None:
         _write_samples(target / row["sample_file"], images)
     else:
@@ -330,6 +350,12 @@ def record_problem(row: Any) -> str | None:
             not isinstance(histogram, list) or any(bad_number(v) or v is None for v in histogram)
         ):
             return f"'samples.histogram' must be a list of finite numbers, got {histogram!r:.60}"
+    if row.get("ising") is not None:
+        if samples is not None:
+            return "a record holds 'samples' (digits) or 'ising', not both"
+        problem = ising_problem(row["ising"])
+        if problem:
+            return problem
     for where, prefix, names, bad, what in checks:
         for name in names:
             if bad(where.get(name)):
@@ -361,7 +387,14 @@ def format_seconds(value: float | None, *, thousands: bool = False) -> str:
 
 
 def to_markdown(rows: list[dict]) -> str:
-    """The table as markdown: one row per record."""
+    """The table as markdown: one row per record; the Ising records of week 6 (those with an
+    ``"ising"`` object) in a second table below the digits' one (alone when there are only
+    those)."""
+    ising_rows = [r for r in rows if r.get("ising") is not None]
+    rows = [r for r in rows if r.get("ising") is None]
+    ising = ising_markdown(ising_rows, FAMILIES, format_seconds) if ising_rows else ""
+    if ising and not rows:
+        return ising
     lines = [
         "| family | model | framework | mode | updates | train s | log-likelihood (nats) "
         "| samples | classifier FID | classes | entropy | sample s |",
@@ -390,7 +423,7 @@ def to_markdown(rows: list[dict]) -> str:
         "ln 10 = 2.303 for a balanced generator.",
     ]
     notes += [f"Reference: {ref}." for ref in refs]
-    return "\n".join(lines + notes)
+    return "\n".join(lines + notes + (["", ising] if ising else []))
 
 
 def write_table(

@@ -9,9 +9,10 @@ update a batch of lattices, int8 ``[chains, L, L]``:
 * :func:`metropolis_sweep`: Metropolis et al. (1953), one sweep updates every site once, one
   sublattice of a checkerboard at a time (no two neighbours in the same update, so each site
   sees fixed neighbours; four colours for odd ``L``; on the 2 x 2 lattice, where a fixed
-  order is not ergodic, random sites), accepting a flip with ``min(1, exp(-dE / T))`` from a
-  table of the five possible ``dE``. Cheap per step, but near ``T_c`` it decorrelates slowly
-  (critical slowing down, ``tau ~ L^2.17``).
+  order is not ergodic, random sites), accepting a flip with ``min(1, exp(-dE / T))`` (1/2 at
+  ``dE = 0``: see :func:`_acceptance_table`) from a table of the five possible ``dE``.
+  Cheap per step, but near ``T_c`` it decorrelates slowly (critical slowing down,
+  ``tau ~ L^2.17``).
 * :func:`wolff_step`: the cluster algorithm of Wolff (1989): from a random seed site, grow a
   cluster of equal spins through bonds that open with probability ``p = 1 - exp(-2 / T)``, and
   flip it whole (always accepted: the move obeys detailed balance by construction). Near
@@ -173,11 +174,22 @@ def _abs_magnetisation(state: np.ndarray) -> np.ndarray:
 
 
 def _acceptance_table(T: float) -> np.ndarray:
-    """float32 [9]: entry ``s h + 4`` is ``min(1, exp(-2 s h / T))``, the Metropolis acceptance
-    of flipping a spin ``s`` whose four neighbours sum to ``h`` (dE = 2 s h; s h is one of
-    -4, -2, 0, 2, 4, the odd entries are never used)."""
+    """float32 [9]: entry ``s h + 4`` is the acceptance of flipping a spin ``s`` whose four
+    neighbours sum to ``h`` (dE = 2 s h; s h is one of -4, -2, 0, 2, 4, the odd entries are
+    never used): ``min(1, exp(-dE / T))``, except **1/2 for dE = 0**.
+
+    Why not 1 at dE = 0: with a checkerboard, every site of a sublattice is updated at once, and
+    on an even lattice the row (or column) stripes have ``h = 0`` at every site, so every flip
+    is accepted: one sweep turns the stripes into their negative and back, with ``E = 0`` at
+    any T, a closed cycle the chain never leaves (found from ``sample(4, T_C, 4000, seed=139)``).
+    Any acceptance ``a(dE)`` with ``a(dE) / a(-dE) = exp(-dE / T)`` keeps detailed balance, so
+    1/2 at dE = 0 is as correct as 1; and with every acceptance below 1 except the moves that
+    lower the energy, no deterministic cycle can exist (its energy would fall forever).
+    """
     sh = np.arange(-4, 5)
-    return np.minimum(1.0, np.exp(-2.0 * sh / T)).astype(np.float32)
+    table = np.minimum(1.0, np.exp(-2.0 * sh / T))
+    table[4] = 0.5  # dE = 0
+    return table.astype(np.float32)
 
 
 def _metropolis(state: np.ndarray, lattice: _Lattice, table: np.ndarray,
@@ -234,9 +246,9 @@ def metropolis_sweep(spins: np.ndarray, T: float, rng: np.random.Generator,
     sweeps at temperature ``T``; return the number of spin updates (sites visited).
 
     Each sweep visits every site once, one checkerboard sublattice at a time, and flips a spin
-    with probability ``min(1, exp(-dE / T))`` (Metropolis et al. 1953; Newman and Barkema 1999,
-    section 3.1). Each chain is an independent Markov chain with the Boltzmann distribution as
-    its stationary distribution.
+    with probability ``min(1, exp(-dE / T))``, 1/2 at ``dE = 0`` (Metropolis et al. 1953;
+    Newman and Barkema 1999, section 3.1). Each chain is an independent Markov chain with the
+    Boltzmann distribution as its stationary distribution.
     """
     spins = _check_batch(spins)
     T = _check_T(T)

@@ -6,7 +6,8 @@ repository root), replaced key by key by this run's record (``results.results_di
 ``build/results`` after ``make run``) when that one is full mode and newer. Smoke-mode records
 are never used unless asked for (``allow_smoke=True``); the rows then carry ``_smoke = True``
 and every figure marks them. Every chosen row carries ``_source`` (``"committed"`` or
-``"run"``) and ``_folder`` (where its samples are).
+``"run"``) and ``_folder`` (where its samples are). Records of week 6's Ising models (those
+with an ``"ising"`` object) are left out: week 5 compares the families on digits.
 
 Also the few facts about a row that the table, the texts and the figures share: its order
 (:func:`sort_key`), its label, its sample report, and the check that rows are records.
@@ -141,8 +142,10 @@ def choose_records(
     Returns:
         A :class:`Selection`. Per key, the newest full-mode record wins (the committed one when
         this run's is not newer); smoke-mode records are passed over (and said so) unless
-        ``allow_smoke``. A default folder that does not exist holds no records; one given
-        explicitly must exist.
+        ``allow_smoke``. Records of models trained on Ising configurations (week 6: a record
+        with an ``"ising"`` object, scored by observables, not by FID) are left out, with one
+        line that counts them: week 5 compares the families on digits. A default folder that
+        does not exist holds no records; one given explicitly must exist.
 
     Raises:
         ValueError: an unknown source name, no source, or an explicit folder that does not
@@ -170,8 +173,12 @@ def choose_records(
         folders[name] = folder
 
     candidates: dict[str, list[tuple[str, Path, dict]]] = {}
+    ising_keys = set()
     for name, folder in folders.items():
         for row in results.collect(folder):
+            if row.get("ising") is not None:  # week 6: Ising configurations, not digits
+                ising_keys.add(row["key"])
+                continue
             candidates.setdefault(row["key"], []).append((name, folder, row))
 
     chosen, lines = [], []
@@ -199,6 +206,9 @@ def choose_records(
             else:
                 why = "an older record of the same key"
             lines.append(f"  not from {_describe(row, name, folder)}: {why}")
+    if ising_keys:
+        lines.append(f"not shown: {len(ising_keys)} Ising model(s) of week 6 (scored by their "
+                     "observables, not on digits; see the Ising table of the results)")
     chosen.sort(key=sort_key)
     present = {r.get("family") for r in chosen}
     missing = [f for f in FAMILIES if f not in present]
