@@ -14,6 +14,7 @@ from scipy import stats
 
 from coursekit.data import DataError, DataSourceWarning, cache_dir, ising, ising_cache, ising_mc
 from coursekit.reference import ising as ref
+from coursekit.reference import ising_kaufman
 
 P_MIN = 0.001  # significance of every chi-squared test here
 
@@ -57,39 +58,13 @@ def abs_distribution(exact: ref.IsingExact) -> tuple[np.ndarray, np.ndarray]:
 
 
 def log_z_kaufman(L: int, K: float) -> float:
-    """log Z of the periodic ``L x L`` lattice at coupling ``K = 1 / T`` (Kaufman 1949, in the
-    form of Beale, Phys. Rev. Lett. 76, 78 (1996))::
-
-        Z = 1/2 (2 sinh 2K)^(L^2/2) [prod 2 cosh(L g_odd / 2) + prod 2 sinh(L g_odd / 2)
-                                     + prod 2 cosh(L g_even / 2) + prod 2 sinh(L g_even / 2)]
-
-    over ``g_l``, ``l = 0 .. 2L - 1``, ``cosh g_l = cosh 2K coth 2K - cos(pi l / L)``, and the
-    signed ``g_0 = 2K + log tanh K`` (negative above T_c). Summed in logs with signs.
-    The exact finite-lattice answer of Ferdinand and Fisher (1969) follows by differentiation.
-    """
-    lag = np.arange(2 * L)
-    g = np.arccosh(np.cosh(2 * K) / np.tanh(2 * K) - np.cos(np.pi * lag / L))
-    g[0] = 2 * K + np.log(np.tanh(K))
-    half = L * g / 2
-    signs, logs = [], []
-    for part in (half[1::2], half[0::2]):
-        signs.append(1.0)
-        logs.append(np.sum(np.logaddexp(part, -part)))  # prod 2 cosh
-        sign = float(np.prod(np.sign(part)))
-        if sign:
-            a = np.abs(part)
-            signs.append(sign)
-            logs.append(np.sum(a + np.log(-np.expm1(-2 * a))))  # prod 2 |sinh|
-    logs_arr = np.array(logs)
-    top = logs_arr.max()
-    total = top + np.log(np.sum(np.array(signs) * np.exp(logs_arr - top)))
-    return float(-np.log(2) + (L * L / 2) * np.log(2 * np.sinh(2 * K)) + total)
+    """Kaufman's log Z at coupling ``K = 1 / T`` (:mod:`coursekit.reference.ising_kaufman`)."""
+    return ising_kaufman.log_z(L, 1.0 / K)
 
 
-def energy_per_spin_exact(L: int, T: float, h: float = 1e-5) -> float:
-    """The exact mean energy per spin of the finite periodic lattice: ``-d log Z / dK / L^2``."""
-    K = 1.0 / T
-    return -(log_z_kaufman(L, K + h) - log_z_kaufman(L, K - h)) / (2 * h) / (L * L)
+def energy_per_spin_exact(L: int, T: float) -> float:
+    """The exact mean energy per spin of the finite periodic lattice (Kaufman 1949)."""
+    return ising_kaufman.energy_per_spin(L, T)
 
 
 def ar1(phi: float, chains: int, length: int, seed: int) -> np.ndarray:
@@ -115,6 +90,10 @@ def test_kaufman_formula_matches_enumeration_and_the_2x2_closed_form():
         assert log_z_kaufman(4, 1 / T) == pytest.approx(ref.exact(4, T).log_z, rel=1e-12)
         assert log_z_kaufman(2, 1 / T) == pytest.approx(ref.log_z_2x2(T), rel=1e-12)
         assert energy_per_spin_exact(4, T) == pytest.approx(ref.exact(4, T).e, abs=1e-8)
+    with pytest.raises(ValueError, match="L"):
+        ising_kaufman.log_z(1, 2.0)
+    with pytest.raises(ValueError, match="T"):
+        ising_kaufman.energy_per_spin(8, 0.0)
 
 
 CASES_4X4 = [("metropolis", 1.5), ("metropolis", 2.27), ("metropolis", 3.0),

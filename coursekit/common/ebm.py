@@ -13,6 +13,10 @@ noise, so that the buffer keeps exploring (Du and Mordatch use 5%)::
 
 The buffer always holds ``capacity`` states (it starts full of noise), and ``sample`` draws its
 rows uniformly; :class:`coursekit.torch.EBM` and :class:`coursekit.keras.EBM` both use it.
+
+Both CNN energies (:class:`coursekit.torch.CNNEnergy`, :func:`coursekit.keras.cnn_energy`) take
+square ``L x L`` images, ``L = image_side`` >= 8 (28 for MNIST, 8 for the Ising lattices of week
+6); :func:`cnn_final_side` is the side of their last feature map.
 """
 
 from __future__ import annotations
@@ -34,7 +38,36 @@ from coursekit.checks import (
 from coursekit.common.langevin import check_sampler_args
 from coursekit.loop import train_updates
 
-__all__ = ["EBMBase", "ReplayBuffer", "check_optimizer", "check_range", "check_rows", "guard"]
+__all__ = [
+    "EBMBase",
+    "ReplayBuffer",
+    "check_image_side",
+    "check_optimizer",
+    "check_range",
+    "check_rows",
+    "cnn_final_side",
+    "guard",
+]
+
+
+def check_image_side(value: Any) -> int:
+    """``value`` as an int >= 8: the side ``L`` of the ``L x L`` images of a CNN energy."""
+    return check_int(value, "image_side", 8, "pixels along each side of the square images, "
+                     "e.g. 28 for MNIST, 8 for 8 x 8 Ising lattices")  # fmt: skip
+
+
+def cnn_final_side(image_side: int) -> int:
+    """The side of the CNN energy's last feature map for ``image_side x image_side`` images.
+
+    Each stride-2 convolution maps a side ``s`` to ``floor((s + 2p - k) / 2) + 1``: the first
+    (``k = 5``, ``p = 4``) to ``floor((s + 3) / 2) + 1``, the three others (``k = 3``, ``p = 1``)
+    to ``ceil(s / 2)``. 28 -> 16 -> 8 -> 4 -> 2; 16 -> 10 -> 5 -> 3 -> 2; 12 -> 8 -> 4 -> 2 -> 1;
+    8 -> 6 -> 3 -> 2 -> 1.
+    """
+    side = (check_image_side(image_side) + 2 * 4 - 5) // 2 + 1
+    for _ in range(3):
+        side = (side + 2 * 1 - 3) // 2 + 1
+    return side
 
 
 class ReplayBuffer:
@@ -272,7 +305,18 @@ class EBMBase:
     def _check_energy(self) -> None:
         """The energy must map a batch [n, *shape] to energies [n]: tried once, on two states
         of zeros (no random draw), so that a network built for other states is named here
-        rather than inside the first Langevin step."""
+        rather than inside the first Langevin step. A CNN energy (it has an ``image_side``)
+        built for square images of another side than the states' is refused even where its
+        convolutions would run (torch's 28 x 28 network takes 16 x 16 images)."""
+        built = getattr(self.energy, "image_side", None)
+        sides = [d for d in self.shape if d != 1]
+        if isinstance(built, int) and len(sides) == 2 and sides[0] == sides[1] != built:
+            raise ValueError(
+                f"energy was built for {built} x {built} images (image_side={built}) but the "
+                f"EBM for states of shape {self.shape} ({sides[0]} x {sides[0]} images): build "
+                f"the energy with image_side={sides[0]}, or the EBM with the shape of {built} x "
+                f"{built} images"
+            )
         probe = np.zeros((2, *self.shape), np.float32)
         try:
             out = np.asarray(self.energies(probe))

@@ -1,8 +1,8 @@
 """Energy-based models in Keras 3 (week 2), on the tensorflow or the torch backend: the twin of
 :mod:`coursekit.torch.ebm` (same architecture, loss, sampler, buffer and defaults).
 
-Images are channels-last here, ``[n, 28, 28, 1]`` in [-1, 1]. See :mod:`coursekit.torch.ebm` for
-the maths and the references; the loss per update is
+Images are channels-last here, ``[n, L, L, 1]`` in [-1, 1] (``L = 28`` for MNIST). See
+:mod:`coursekit.torch.ebm` for the maths and the references; the loss per update is
 
     L = mean E(x_data) - mean E(x_sample) + alpha * (mean E(x_data)^2 + mean E(x_sample)^2).
 """
@@ -18,7 +18,7 @@ import numpy as np
 from keras import layers, ops
 
 from coursekit.checks import check_int, to_numpy
-from coursekit.common.ebm import EBMBase, check_optimizer, check_rows
+from coursekit.common.ebm import EBMBase, check_optimizer, check_rows, cnn_final_side
 from coursekit.keras.autodiff import compile_fn, loss_and_grads
 from coursekit.keras.langevin import LangevinResult, langevin
 
@@ -49,23 +49,34 @@ def torch_init(fan_in: int) -> dict[str, keras.initializers.Initializer]:
             "bias_initializer": keras.initializers.RandomUniform(-bound, bound)}
 
 
-def cnn_energy(channels: Sequence[int] = (16, 32, 64, 64), hidden: int = 64) -> keras.Model:
-    """The CNN energy of :class:`coursekit.torch.CNNEnergy` in Keras: [n, 28, 28, 1] -> [n].
+def cnn_energy(channels: Sequence[int] = (16, 32, 64, 64), hidden: int = 64, *,
+               image_side: int = 28) -> keras.Model:  # fmt: skip
+    """The CNN energy of :class:`coursekit.torch.CNNEnergy` in Keras: [n, L, L, 1] -> [n].
 
     Explicit zero padding reproduces torch's ``padding=4`` and ``padding=1`` exactly, and the
     initialisers are torch's (:func:`torch_init`).
+
+    ``image_side`` is the side ``L`` of the square images, an int >= 8 (keyword only): 28 for
+    MNIST (the default, the tutorial's network), 8 for the Ising lattices of week 6. Each
+    convolution maps a side ``s`` to ``floor((s + 2p - k) / 2) + 1`` (the first ``k = 5, p = 4``,
+    the others ``k = 3, p = 1``), so the last map is ``f x f`` with
+    ``f = coursekit.common.ebm.cnn_final_side(L)`` (2 for L = 13 to 28, 1 for L = 8 to 12) and the
+    first dense layer takes ``f^2 * c4`` inputs. The model keeps the side as ``model.image_side``.
     """
+    final = cnn_final_side(image_side)
     c1, c2, c3, c4 = channels
-    inp = keras.Input((28, 28, 1))
+    inp = keras.Input((image_side, image_side, 1))
     h = layers.ZeroPadding2D(4)(inp)
-    h = layers.Conv2D(c1, 5, strides=2, activation="silu", **torch_init(25))(h)  # 16x16
+    h = layers.Conv2D(c1, 5, strides=2, activation="silu", **torch_init(25))(h)  # 28 -> 16
     for c_in, c in ((c1, c2), (c2, c3), (c3, c4)):
         h = layers.ZeroPadding2D(1)(h)
         h = layers.Conv2D(c, 3, strides=2, activation="silu", **torch_init(9 * c_in))(h)  # 8, 4, 2
     h = layers.Flatten()(h)
-    h = layers.Dense(hidden, activation="silu", **torch_init(4 * c4))(h)
+    h = layers.Dense(hidden, activation="silu", **torch_init(final * final * c4))(h)
     out = layers.Reshape(())(layers.Dense(1, **torch_init(hidden))(h))
-    return keras.Model(inp, out, name="cnn_energy")
+    model = keras.Model(inp, out, name="cnn_energy")
+    model.image_side = int(image_side)  # names the side in the EBM's message on other states
+    return model
 
 
 def mlp_energy(dim: int = 2, hidden: int = 64) -> keras.Model:

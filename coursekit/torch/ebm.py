@@ -1,5 +1,5 @@
-"""Energy-based models in PyTorch (week 2): a CNN energy for MNIST, an MLP energy for 2-D toys,
-and contrastive training with Langevin negatives from a replay buffer.
+"""Energy-based models in PyTorch (week 2): a CNN energy for MNIST (or other square images), an
+MLP energy for 2-D toys, and contrastive training with Langevin negatives from a replay buffer.
 
 ``p(x) = exp(-E(x)) / Z``. The gradient of the mean log-likelihood with respect to the
 parameters is a data term minus a model term (the positive and negative phases of week 1),
@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from coursekit.checks import check_int, check_seed, to_numpy
-from coursekit.common.ebm import EBMBase, check_optimizer, check_rows
+from coursekit.common.ebm import EBMBase, check_optimizer, check_rows, cnn_final_side
 from coursekit.torch.langevin import LangevinResult, langevin
 
 __all__ = ["EBM", "CNNEnergy", "MLPEnergy", "contrastive_loss"]
@@ -48,22 +48,35 @@ def contrastive_loss(
 
 
 class CNNEnergy(nn.Module):
-    """A small CNN energy ``E(x)`` for images [n, 1, 28, 28] in [-1, 1] -> [n], Swish activations.
+    """A small CNN energy ``E(x)`` for images [n, 1, L, L] in [-1, 1] -> [n], Swish activations.
 
-    The architecture of the uvadlc tutorial: four strided convolutions (16, 32, 64, 64 channels)
-    down to 2x2, then 256 -> 64 -> 1. Swish (SiLU) is smooth, so ``grad_x E`` is too.
+    The architecture of the uvadlc tutorial: four strided convolutions (16, 32, 64, 64 channels),
+    then ``f^2 * c4 -> hidden -> 1``. Swish (SiLU) is smooth, so ``grad_x E`` is too.
+
+    Args:
+        channels: the four convolutions' channels ``(c1, c2, c3, c4)``.
+        hidden: units of the hidden linear layer.
+        image_side: the side ``L`` of the square images, an int >= 8 (keyword only): 28 for
+            MNIST (the default, the tutorial's network), 8 for the Ising lattices of week 6.
+            Each convolution maps a side ``s`` to ``floor((s + 2p - k) / 2) + 1`` (the first
+            ``k = 5, p = 4``, the others ``k = 3, p = 1``), so the last map is ``f x f`` with
+            ``f = coursekit.common.ebm.cnn_final_side(L)``: 2 for L = 13 to 28 (28 -> 16 -> 8
+            -> 4 -> 2), 1 for L = 8 to 12 (8 -> 6 -> 3 -> 2 -> 1), 3 for L = 29 to 44.
     """
 
-    def __init__(self, channels: Sequence[int] = (16, 32, 64, 64), hidden: int = 64) -> None:
+    def __init__(self, channels: Sequence[int] = (16, 32, 64, 64), hidden: int = 64, *,
+                 image_side: int = 28) -> None:  # fmt: skip
+        final = cnn_final_side(image_side)
         super().__init__()
+        self.image_side = int(image_side)
         c1, c2, c3, c4 = channels
         self.net = nn.Sequential(
-            nn.Conv2d(1, c1, 5, stride=2, padding=4), nn.SiLU(),   # 16x16
-            nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.SiLU(),  # 8x8
-            nn.Conv2d(c2, c3, 3, stride=2, padding=1), nn.SiLU(),  # 4x4
-            nn.Conv2d(c3, c4, 3, stride=2, padding=1), nn.SiLU(),  # 2x2
+            nn.Conv2d(1, c1, 5, stride=2, padding=4), nn.SiLU(),   # 28 -> 16
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.SiLU(),  # -> 8
+            nn.Conv2d(c2, c3, 3, stride=2, padding=1), nn.SiLU(),  # -> 4
+            nn.Conv2d(c3, c4, 3, stride=2, padding=1), nn.SiLU(),  # -> 2 = final
             nn.Flatten(),
-            nn.Linear(4 * c4, hidden), nn.SiLU(),
+            nn.Linear(final * final * c4, hidden), nn.SiLU(),
             nn.Linear(hidden, 1),
         )
         # channels-last weights: oneDNN's convolutions run about 1.3x faster on CPU this way
