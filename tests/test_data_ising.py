@@ -363,7 +363,7 @@ def test_summary_says_how_the_sample_was_made():
 def test_a_second_call_reads_the_cache(monkeypatch):
     first = ising.sample(6, 2.5, 50, seed=3)
     assert not first.from_cache and first.path == ising.cache_path(6, 2.5, 50, seed=3)
-    assert first.path.name == "L6_T2.5_n50_s3_auto_v2.npz" and first.path.parent.name == "ising"
+    assert first.path.name == "L6_T2.5_n50_s3_auto_v3.npz" and first.path.parent.name == "ising"
 
     def no_sampling(*args, **kwargs):
         raise AssertionError("sampled again instead of reading the cache")
@@ -540,7 +540,7 @@ def test_every_state_of_2x2_is_reachable_by_both_samplers():
 def test_checkerboard_metropolis_leaves_the_stripes(L):
     """Row stripes have h = 0 at every site: with acceptance 1 at dE = 0 the whole checkerboard
     flipped each half-sweep, and the stripes and their negative alternated forever at E = 0
-    (found from ``sample(4, T_C, 4000, seed=139)``). With 1/2 at dE = 0 the chains leave them and
+    (found from ``sample(4, T_C, 4000, seed=139)``). With 0.95 at dE = 0 the chains leave them and
     reach the ordered phase's energy at low T."""
     stripes = np.ones((64, L, L), dtype=np.int8)
     stripes[:, 1::2] = -1

@@ -30,7 +30,7 @@ from coursekit.io import read_npz, write_npz
 __all__ = ["FILE_FORMAT", "FORMAT_VERSION", "KEY", "SCALARS", "path", "read", "write"]
 
 #: The version of the cache files' layout (in their name and inside them).
-FORMAT_VERSION = 2  # 2: Metropolis accepts dE = 0 with 1/2 (the stripe cycle of version 1)
+FORMAT_VERSION = 3  # 3: Metropolis accepts dE = 0 with 0.95 (1: the stripe cycle; 2: 1/2, slow)
 FILE_FORMAT = f"coursekit.data.ising/{FORMAT_VERSION}"
 
 #: What a file holds beside the spins: name -> type.

@@ -9,7 +9,7 @@ update a batch of lattices, int8 ``[chains, L, L]``:
 * :func:`metropolis_sweep`: Metropolis et al. (1953), one sweep updates every site once, one
   sublattice of a checkerboard at a time (no two neighbours in the same update, so each site
   sees fixed neighbours; four colours for odd ``L``; on the 2 x 2 lattice, where a fixed
-  order is not ergodic, random sites), accepting a flip with ``min(1, exp(-dE / T))`` (1/2 at
+  order is not ergodic, random sites), accepting a flip with ``min(1, exp(-dE / T))`` (0.95 at
   ``dE = 0``: see :func:`_acceptance_table`) from a table of the five possible ``dE``.
   Cheap per step, but near ``T_c`` it decorrelates slowly (critical slowing down,
   ``tau ~ L^2.17``).
@@ -173,22 +173,30 @@ def _abs_magnetisation(state: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
+#: The acceptance of a flip that leaves the energy unchanged (see :func:`_acceptance_table`).
+ACCEPT_FLAT = 0.95
+
+
 def _acceptance_table(T: float) -> np.ndarray:
     """float32 [9]: entry ``s h + 4`` is the acceptance of flipping a spin ``s`` whose four
     neighbours sum to ``h`` (dE = 2 s h; s h is one of -4, -2, 0, 2, 4, the odd entries are
-    never used): ``min(1, exp(-dE / T))``, except **1/2 for dE = 0**.
+    never used): ``min(1, exp(-dE / T))``, except **0.95 for dE = 0** (:data:`ACCEPT_FLAT`).
 
     Why not 1 at dE = 0: with a checkerboard, every site of a sublattice is updated at once, and
     on an even lattice the row (or column) stripes have ``h = 0`` at every site, so every flip
     is accepted: one sweep turns the stripes into their negative and back, with ``E = 0`` at
     any T, a closed cycle the chain never leaves (found from ``sample(4, T_C, 4000, seed=139)``).
     Any acceptance ``a(dE)`` with ``a(dE) / a(-dE) = exp(-dE / T)`` keeps detailed balance, so
-    1/2 at dE = 0 is as correct as 1; and with every acceptance below 1 except the moves that
-    lower the energy, no deterministic cycle can exist (its energy would fall forever).
+    any value at dE = 0 is as correct as 1; and with every acceptance below 1 except the moves
+    that lower the energy, no deterministic cycle can exist (its energy would fall forever).
+    Why 0.95 and not 1/2: measured (L = 8 and 16, at T_c and T = 3, three seeds each), 1/2
+    slows the wandering of domain walls, whose sites have dE = 0, and doubles the
+    autocorrelation time; 0.95 leaves it within the seeds' spread of the value at 1, and 256
+    chains started in the stripes at T = 1 all leave them within 10 sweeps on 4 x 4 and 8 x 8.
     """
     sh = np.arange(-4, 5)
     table = np.minimum(1.0, np.exp(-2.0 * sh / T))
-    table[4] = 0.5  # dE = 0
+    table[4] = ACCEPT_FLAT  # dE = 0
     return table.astype(np.float32)
 
 
@@ -246,7 +254,7 @@ def metropolis_sweep(spins: np.ndarray, T: float, rng: np.random.Generator,
     sweeps at temperature ``T``; return the number of spin updates (sites visited).
 
     Each sweep visits every site once, one checkerboard sublattice at a time, and flips a spin
-    with probability ``min(1, exp(-dE / T))``, 1/2 at ``dE = 0`` (Metropolis et al. 1953;
+    with probability ``min(1, exp(-dE / T))``, 0.95 at ``dE = 0`` (Metropolis et al. 1953;
     Newman and Barkema 1999, section 3.1). Each chain is an independent Markov chain with the
     Boltzmann distribution as its stationary distribution.
     """

@@ -125,12 +125,21 @@ def magnetisation_histograms(
     sets: Mapping[str, Any], *, bins: int = 33, ax: Axes | None = None, title: str | None = None,
 ) -> Figure:  # fmt: skip
     """Histograms of ``m = M / N`` of configuration sets ``name -> spins [n, L, L]`` (one
-    lattice), as step lines on ``bins`` equal bins of [-1, 1] (the lattice's ``N + 1`` allowed
-    values merged, so that sets of a few hundred configurations still give smooth shapes)."""
+    lattice), as step lines on about ``bins`` bins of [-1, 1]. ``m`` takes the ``N + 1`` values
+    ``-1, -1 + 2/N, ..., 1``; each bin holds the same number of them (edges half-way between
+    allowed values), so no bin is emptier than its neighbours by construction."""
     if not sets:
         raise ValueError("sets is empty: pass name -> spins [n, L, L]")
     fig, ax = figure_and_axes(ax, (8.0, 4.0))
-    edges = np.linspace(-1.0, 1.0, bins + 1)
+    n_spins = {check_spins(spins).shape[1] ** 2 for spins in sets.values()}
+    if len(n_spins) != 1:
+        raise ValueError(f"every set in sets must hold lattices of one size, got "
+                         f"{sorted(int(np.sqrt(n)) for n in n_spins)} (sides)")  # fmt: skip
+    N = n_spins.pop()
+    step = 2.0 / N  # between allowed values of m
+    group = max(1, round((N + 1) / bins))  # allowed values per bin
+    edges = -1.0 - step / 2 + step * group * np.arange(-(-(N + 1) // group) + 1)
+    edges[-1] = 1.0 + step / 2  # a last bin with fewer values is narrower: densities stay fair
     for i, (name, spins) in enumerate(sets.items()):
         m, share = magnetisation_histogram(spins)
         counts, _ = np.histogram(m, bins=edges, weights=share)
