@@ -261,22 +261,27 @@ def test_after_200_updates_on_the_two_ground_states_data_lie_below_noise(fw):
 
 
 @pytest.mark.keras
-@pytest.mark.parametrize("side", [8, 16, 28])
-def test_keras_cnn_energy_matches_torch_with_the_same_weights(side):
-    """tests/test_langevin.py's parity check at 28, here at every final map size: 1x1 (8),
-    2x2 (16 and 28)."""
+@pytest.mark.parametrize(("side", "channels", "hidden", "scale"), [
+    (8, SMALL["channels"], 8, 0.5), (16, SMALL["channels"], 8, 0.5),
+    (28, SMALL["channels"], 8, 0.5), (28, (16, 32, 64, 64), 64, None),  # the course's network
+])  # fmt: skip
+def test_keras_cnn_energy_matches_torch_with_the_same_weights(side, channels, hidden, scale):
+    """The Keras CNN energy computes the torch one's energies from the same weights, at every
+    final map size: 1x1 (8), 2x2 (16 and 28); ``scale`` widens the weights (None: torch's
+    initialisation) so that the energies differ from image to image."""
     import torch
 
     from coursekit.keras import cnn_energy
     from coursekit.torch import CNNEnergy
 
-    c4, hidden, f = 8, 8, cnn_final_side(side)
+    c4, f = channels[-1], cnn_final_side(side)
     torch.manual_seed(0)
-    tnet = CNNEnergy(SMALL["channels"], hidden, image_side=side).double()
-    with torch.no_grad():  # weights larger than at initialisation: energies that differ
-        for p in tnet.parameters():
-            p.uniform_(-0.5, 0.5)
-    knet = cnn_energy(SMALL["channels"], hidden, image_side=side)
+    tnet = CNNEnergy(channels, hidden, image_side=side).double()
+    if scale is not None:
+        with torch.no_grad():
+            for p in tnet.parameters():
+                p.uniform_(-scale, scale)
+    knet = cnn_energy(channels, hidden, image_side=side)
     convs = [m for m in tnet.net if isinstance(m, torch.nn.Conv2d)]
     lins = [m for m in tnet.net if isinstance(m, torch.nn.Linear)]
     kconv = [layer for layer in knet.layers if layer.__class__.__name__ == "Conv2D"]
@@ -289,7 +294,7 @@ def test_keras_cnn_energy_matches_torch_with_the_same_weights(side):
     kdense[1].set_weights([lins[1].weight.detach().numpy().T, lins[1].bias.detach().numpy()])
     x = np.random.default_rng(0).uniform(-1, 1, (6, 1, side, side))
     want = tnet(torch.as_tensor(x)).detach().numpy()
-    assert np.ptp(want) > 0.1
+    assert np.ptp(want) > (0.1 if scale else 1e-4)
     got = np.asarray(to_numpy(knet(x.transpose(0, 2, 3, 1).astype(np.float32))))
     assert got.shape == (6,)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)

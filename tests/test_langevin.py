@@ -250,30 +250,7 @@ def test_torch_log_prob_and_its_gradient_match_numpy_in_float64(target):
 # ---- Keras only -----------------------------------------------------------------------------
 
 
-@pytest.mark.keras
-def test_keras_cnn_energy_matches_torch_with_the_same_weights():
-    import torch
-
-    from coursekit.keras import cnn_energy
-    from coursekit.torch import CNNEnergy
-
-    torch.manual_seed(0)
-    tnet = CNNEnergy().double()
-    knet = cnn_energy()
-    convs = [m for m in tnet.net if isinstance(m, torch.nn.Conv2d)]
-    lins = [m for m in tnet.net if isinstance(m, torch.nn.Linear)]
-    kconv = [layer for layer in knet.layers if layer.__class__.__name__ == "Conv2D"]
-    kdense = [layer for layer in knet.layers if layer.__class__.__name__ == "Dense"]
-    for t, k in zip(convs, kconv, strict=True):
-        k.set_weights([t.weight.detach().numpy().transpose(2, 3, 1, 0), t.bias.detach().numpy()])
-    # torch flattens [c, 2, 2] channel-major, Keras [2, 2, c] channel-minor
-    w1 = lins[0].weight.detach().numpy().reshape(-1, 64, 2, 2).transpose(0, 2, 3, 1)
-    kdense[0].set_weights([w1.reshape(-1, 256).T, lins[0].bias.detach().numpy()])
-    kdense[1].set_weights([lins[1].weight.detach().numpy().T, lins[1].bias.detach().numpy()])
-    x = np.random.default_rng(0).uniform(-1, 1, (8, 1, 28, 28))
-    want = tnet(torch.as_tensor(x)).detach().numpy()
-    got = to_numpy(knet(x.transpose(0, 2, 3, 1).astype(np.float32)))
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+# The Keras CNN energy against torch's with the same weights: tests/test_ebm_sizes.py.
 
 
 @pytest.mark.keras
