@@ -98,8 +98,11 @@ def test_bad_input_is_named(bad, match):
 
 
 def test_the_figures_draw_what_they_are_given(exact_sets):
-    a, b = exact_sets
-    plotting.use_style()
+    with matplotlib.rc_context(plotting.COURSE_STYLE):  # the course style, without leaking it
+        _draw_the_figures(*exact_sets)
+
+
+def _draw_the_figures(a, b):
     fig = ising_plots.magnetisation_histograms({"exact": a, "other": b}, bins=17)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["exact", "other"]
