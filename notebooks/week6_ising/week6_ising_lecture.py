@@ -569,8 +569,8 @@ print(f"KL(q || p) = {kl:.4f} nats in all, {kl / N:.4f} per spin;  "
 # ## 7. The lab
 #
 # `week6_ising_pytorch` trains the families of weeks 1 to 4 on configurations made by this
-# sampler, on an $8\times8$ lattice so that each model trains in under a minute (the lab says
-# why, and how to try $L = 16$), and judges them with this yardstick:
+# sampler, on an $8\times8$ lattice so that each model trains in about a minute or less (the
+# lab says why, and how to try $L = 16$), and judges them with this yardstick:
 #
 # * an **RBM per temperature**, as Torlai and Melko (2016), across the ten temperatures: do the
 #   curves of $e$, $|m|$, $c$, $\chi$ of its samples follow the data's?

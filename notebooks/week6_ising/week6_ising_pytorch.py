@@ -54,7 +54,7 @@ if "google.colab" in sys.modules:  # only acts on Colab
 # ## 0. Parameters
 #
 # The lattice is $8\times8$ (64 spins): large enough to show the transition (a rounded peak of
-# $c$ and $\chi$ near $T_c$), small enough that every model trains in well under a minute per
+# $c$ and $\chi$ near $T_c$), small enough that every model trains in about a minute or less per
 # temperature on two cores. Try `L = 16` when you have the time: the data are made for any $L$.
 
 # %% slideshow={"slide_type": "skip"} tags=["parameters"]
