@@ -1,21 +1,25 @@
-"""Benchmark: Langevin steps through the week 2 CNN energy, and EBM training at uvadlc's settings.
+"""Benchmark: EBM training at uvadlc's settings against the tutorial itself, and Langevin steps.
 
-For each implementation (``coursekit.torch``, ``coursekit.keras`` on the tensorflow backend
-and, in a subprocess, on the torch backend) it times
+Four rows, each in a process of its own (:mod:`series`), taking turns round after round:
+``coursekit.torch``, ``coursekit.keras`` on the tensorflow backend, ``coursekit.keras`` on the
+torch backend, and the **peer**, the uvadlc EBM tutorial re-implemented in plain PyTorch
+(:mod:`peer_ebm`, whose docstring names the source and every deviation).
 
-* **Langevin**: ``langevin(-E, x, step_size=10, noise_scale=0.005, grad_clip=0.03,
-  clamp=(-1, 1))`` on a batch of 128 MNIST-shaped images: each step is one forward pass of the
-  CNN energy and one backward pass for the input gradient;
-* **EBM epoch**: ``EBM.train_step`` at the uvadlc tutorial's settings (batch 128, 60 Langevin
-  steps per update, replay buffer), timed over a few updates and scaled to one epoch of 60,000
-  images (469 updates).
+One timed **sample** is ``--updates`` EBM updates on a batch of 128 MNIST-shaped images (each:
+60 Langevin steps from the 8,192-image replay buffer with 5% restarts, then one forward and
+backward pass over data and samples, gradient-norm clipping at 0.1 and an Adam step), the same
+work in every row; after the updates, outside their time, the sample also times one Langevin
+chain of ``--langevin-steps`` steps on 128 noise images (step 10, noise 0.005, gradient clip
+0.03, clamp to [-1, 1]), reported per step.
 
-Each is set next to its floating-point work (the convolutions and dense layers as GEMMs:
-``2 m k n`` flops each; a Langevin step is a forward and an input-gradient pass, 2x forward; a
-training update adds a forward pass over data and samples and its backward pass, 3x forward)
-at the best **large**-matmul rate measured in the same run (square GEMMs of 1024 and 2048, the
-fastest of NumPy's BLAS and torch): the machine's peak. The ratio says how far from that peak
-the code runs; small convolutions cannot reach it, so 1x is out of reach, and the target is 3x.
+Each time is set next to its floating-point work (the convolutions and dense layers as GEMMs,
+``2 m k n`` flops each; a Langevin step is a forward and an input-gradient pass, 2x forward; an
+update adds a forward pass over data and samples and its backward pass, 3x forward) at the peak:
+the best rate of large square matmuls (:func:`harness.peak_rate`), measured after every round in
+the same run, the best kept. "x bound" is measured / bound (the issue's limit: 4x); "x peer" is
+the peer's time / the row's time in the same run (above 1: faster than the peer). The whole
+interleaved series runs ``--runs`` times (two by default, fresh processes each time); the table
+gives both runs and its verdicts take the worse.
 
     python benchmarks/ebm.py           # the full benchmark, results in benchmarks/results/
     python benchmarks/ebm.py --quick   # seconds, for a smoke test of the script
@@ -26,21 +30,39 @@ Writes ``benchmarks/results/ebm.md`` and ``benchmarks/results/ebm.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
+import statistics
 import sys
-import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
+from series import Series, interleaved  # noqa: E402
 
 EPOCH_IMAGES = 60_000
 CHANNELS = (16, 32, 64, 64)
 HIDDEN = 64
+LIMIT = 4.0  # the issue's bound for EBM rows: within 4x of the peak-matmul bound
+PEER = "peer"
+#: (option, full value, --quick value, meaning)
+SIZES = [
+    ("--batch", 128, 8, "images per update"),
+    ("--steps", 60, 2, "Langevin steps per update"),
+    ("--langevin-steps", 20, 2, "steps of the separately timed chain"),
+    ("--updates", 2, 1, "EBM updates per timed sample"),
+    ("--rounds", 7, 2, "timed samples per row and run"),
+    ("--runs", 2, 1, "whole interleaved runs, fresh processes each"),
+]
+#: --impl choice -> (row label, worker factory, environment of its process)
+ROWS = {
+    "torch": ("torch", "ebm:coursekit_runner", {}),
+    "keras": ("keras[tensorflow]", "ebm:coursekit_runner", {"KERAS_BACKEND": "tensorflow"}),
+    "keras-torch": ("keras[torch]", "ebm:coursekit_runner", {"KERAS_BACKEND": "torch"}),
+    "peer": (PEER, "peer_ebm:runner", {}),
+}
 
 
 def cnn_gemms(batch: int) -> list[tuple[int, int, int]]:
@@ -60,149 +82,218 @@ def forward_flops(batch: int) -> int:
     return sum(harness.gemm_flops(*g) for g in cnn_gemms(batch))
 
 
-def peak_gflops(quick: bool) -> tuple[float, dict]:
-    """Best GFLOP/s over large square GEMMs and libraries, and the raw seconds."""
-    sizes = [(256, 256, 256)] if quick else [(1024, 1024, 1024), (2048, 2048, 2048)]
-    secs = harness.matmul_seconds(sizes, repeats=5, inner=5)
-    best = max(harness.gemm_flops(*map(int, k.split(","))) / s / 1e9
-               for k, entry in secs.items() for s in entry.values())
-    return best, secs
+def coursekit_runner(impl: str, batch: int, steps: int, updates: int, langevin_steps: int,
+                     seed: int = 0) -> tuple:  # fmt: skip
+    """Series worker: coursekit's EBM (``impl`` "torch" or "keras", the Keras backend from the
+    process's ``KERAS_BACKEND``) at the tutorial's settings; ``run()`` times ``updates`` calls of
+    ``EBM.train_step`` and, as an extra, one ``langevin`` chain of ``langevin_steps`` steps."""
+    import coursekit as ck  # first: the thread pools, as in the notebooks
 
-
-def time_impl(impl: str, args: argparse.Namespace) -> list[dict]:
-    """Time Langevin steps and EBM updates with ``impl`` ("torch" or "keras")."""
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     if impl == "torch":
         import torch
 
         from coursekit.torch import EBM, CNNEnergy, langevin
 
-        torch.manual_seed(0)
+        torch.manual_seed(seed)
         shape, energy = (1, 28, 28), CNNEnergy(CHANNELS, HIDDEN)
+        info = {"impl": "torch", "torch": torch.__version__}
     else:
+        import keras
+
         from coursekit.keras import EBM, cnn_energy, langevin
 
         shape, energy = (28, 28, 1), cnn_energy(CHANNELS, HIDDEN)
-    ebm = EBM(energy, shape, n_steps=args.steps, buffer_size=max(1024, args.batch), seed=0)
-    x0 = rng.uniform(-1, 1, (args.batch, *shape)).astype(np.float32)
-    data = rng.uniform(-1, 1, (args.batch, *shape)).astype(np.float32)
+        info = {"impl": f"keras[{keras.backend.backend()}]", "keras": keras.__version__}
+        if keras.backend.backend() == "tensorflow":
+            info["tensorflow"] = sys.modules["tensorflow"].__version__
+    ebm = EBM(energy, shape, n_steps=steps, seed=seed)  # buffer 8192, 5% restarts, clip 0.1
+    data = rng.uniform(-1, 1, (batch, *shape)).astype(np.float32)
+    x0 = rng.uniform(-1, 1, (batch, *shape)).astype(np.float32)
 
-    def chains():
-        langevin(ebm.log_prob, x0, step_size=10.0, noise_scale=0.005, grad_clip=0.03,
-                 clamp=(-1, 1), n_steps=args.langevin_steps, seed=0)
-
-    def updates():
-        for _ in range(args.updates):
+    def run() -> tuple[float, dict]:
+        t0 = time.perf_counter()
+        for _ in range(updates):
             ebm.train_step(data)
+        t1 = time.perf_counter()
+        langevin(ebm.log_prob, x0, step_size=10.0, noise_scale=0.005, grad_clip=0.03,
+                 clamp=(-1, 1), n_steps=langevin_steps, seed=0)
+        return t1 - t0, {"langevin": time.perf_counter() - t1}
 
+    return run, {**info, "threads": ck.num_threads()}
+
+
+def measure(args: argparse.Namespace, sizes: tuple[int, ...]) -> list[dict]:
+    """``args.runs`` interleaved runs of the chosen rows; per run the samples and the peaks."""
+    kwargs = {"batch": args.batch, "steps": args.steps, "updates": args.updates,
+              "langevin_steps": args.langevin_steps}
+    series = []
+    for impl in args.impl:
+        label, factory, env = ROWS[impl]
+        extra = {} if impl == "peer" else {"impl": "torch" if impl == "torch" else "keras"}
+        series.append(Series(label, factory, {**extra, **kwargs}, env))
+    runs = []
+    for r in range(args.runs):
+        print(f"run {r + 1}/{args.runs}: {len(series)} rows x {args.rounds} rounds", flush=True)
+        peaks: list[dict] = []
+        samples = interleaved(series, args.rounds, warmup=1, between=peak_meter(peaks, sizes))
+        runs.append({"samples": samples, "peaks": peaks, "peak": harness.best_peak(peaks)})
+    return runs
+
+
+def peak_meter(peaks: list[dict], sizes: tuple[int, ...]):
+    """The ``between`` callback: a peak measurement after each round, appended to ``peaks``."""
+    return lambda _round: peaks.append(harness.peak_rate(sizes))
+
+
+def summarise(args: argparse.Namespace, runs: list[dict]) -> list[dict]:
+    """One record row per (row, workload): per-run medians per unit, x bound and x peer."""
+    b = args.batch
+    step_flops = 2 * forward_flops(b)
+    update_flops = args.steps * step_flops + 3 * forward_flops(2 * b)
     rows = []
-    t = harness.time_it(f"{impl} langevin", chains, repeats=args.repeats, warmup=1)
-    rows.append({"impl": impl, "workload": "langevin", "timing": t.as_dict()})
-    t = harness.time_it(f"{impl} updates", updates, repeats=args.repeats, warmup=1)
-    rows.append({"impl": impl, "workload": "updates", "timing": t.as_dict()})
+    for workload, flops, per in (("updates", update_flops, args.updates),
+                                 ("langevin", step_flops, args.langevin_steps)):
+        for impl in args.impl:
+            label = ROWS[impl][0]
+            samples, secs, bounds = [], [], []
+            for run in runs:
+                s = run["samples"][label]
+                got = s.seconds if workload == "updates" else [e["langevin"] for e in s.extras]
+                samples.append(got)
+                secs.append(statistics.median(got) / per)
+                bounds.append(flops / (run["peak"]["gflops"] * 1e9))
+            rows.append({"impl": label, "workload": workload, "samples": samples,
+                         "seconds": secs, "bound_seconds": bounds,
+                         "x_bound": [s / bd for s, bd in zip(secs, bounds, strict=True)],
+                         "limit": LIMIT})
+    for row in rows:
+        row["x_bound_max"] = max(row["x_bound"])
+        peer = next((p for p in rows if p["impl"] == PEER and p["workload"] == row["workload"]),
+                    None)  # fmt: skip
+        if peer is not None:
+            row["x_peer"] = [p / s for p, s in zip(peer["seconds"], row["seconds"], strict=True)]
+            row["x_peer_min"] = min(row["x_peer"])
+        row["verdict"] = verdict(row)
     return rows
 
 
-def run_in_subprocess(backend: str, args: argparse.Namespace) -> list[dict]:
-    """Run the Keras timings under another Keras backend (it is fixed at import)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "rows.json"
-        cmd = [sys.executable, __file__, "--impl", "keras", "--rows-only", str(out),
-               "--batch", str(args.batch), "--steps", str(args.steps),
-               "--langevin-steps", str(args.langevin_steps), "--updates", str(args.updates),
-               "--repeats", str(args.repeats)]
-        subprocess.run(cmd, check=True, env={**os.environ, "KERAS_BACKEND": backend})
-        return json.loads(out.read_text())
+def verdict(row: dict) -> str:
+    """Against the peer (the worse run) and against the bound limit (the worse run)."""
+    parts = []
+    if row["impl"] == PEER:
+        parts.append("the peer")
+    elif "x_peer_min" in row:
+        parts.append("faster than peer" if row["x_peer_min"] >= 1.0 else "SLOWER than peer")
+    ok = row["x_bound_max"] <= row["limit"]
+    parts.append(f"within {row['limit']:g}x of bound" if ok else f"OVER {row['limit']:g}x bound")
+    return "; ".join(parts)
+
+
+def both(values: list[float], fmt: str) -> str:
+    return " / ".join(format(v, fmt) for v in values)
+
+
+def spread(values: list[float]) -> str:
+    return f"{(max(values) - min(values)) / min(values):.0%}" if len(values) > 1 else "-"
+
+
+def render(args: argparse.Namespace, runs: list[dict], rows: list[dict], threads: int) -> str:
+    """The markdown report: two tables, then machine, peaks, protocol and the peer."""
+    b, per_epoch = args.batch, -(-EPOCH_IMAGES // args.batch)
+    n_runs = f"run 1 / run {len(runs)}" if len(runs) > 1 else "one run"
+    update_rows, chain_rows = [], []
+    for row in rows:
+        xp = both(row["x_peer"], ".2f") if "x_peer" in row else "-"
+        cells = [both(row["x_bound"], ".2f"), xp, spread(row["seconds"]), row["verdict"]]
+        if row["workload"] == "updates":
+            update_rows.append([row["impl"], both(row["seconds"], ".3f"),
+                                both([s * per_epoch for s in row["seconds"]], ".0f"), *cells])
+        else:
+            chain_rows.append([row["impl"], both([s * 1e3 for s in row["seconds"]], ".2f"),
+                               *cells])
+    tail = ["x bound", "x peer", "run spread", "verdict"]
+    peaks = "; ".join(f"run {i + 1}: {r['peak']['gflops']:.1f} GFLOP/s ({r['peak']['best_case']},"
+                      f" best of {len(r['peaks'])})" for i, r in enumerate(runs))  # fmt: skip
+    info = {k: v for r in runs for s in r["samples"].values() for k, v in s.info.items()
+            if k in ("torch", "keras", "tensorflow")}  # fmt: skip
+    m = harness.machine()
+    step_flops = 2 * forward_flops(b)
+    update_flops = args.steps * step_flops + 3 * forward_flops(2 * b)
+    return "\n".join([
+        f"# EBM benchmark: CNN energy, batch {b}, {args.steps} Langevin steps per update, against "
+        "the uvadlc tutorial",
+        "",
+        f"Whole updates, the rows compared with the peer (each cell: {n_runs}; the verdicts "
+        "take the worse run):",
+        "",
+        harness.markdown_table(["implementation", "s per update", f"s per epoch ({per_epoch} "
+                                "updates)", *tail], update_rows),  # fmt: skip
+        "",
+        f"Langevin chains alone ({args.langevin_steps} steps on {b} noise images, timed in the "
+        "same samples after the updates; coursekit's chains evaluate the gradient once more "
+        "than they step):",
+        "",
+        harness.markdown_table(["implementation", "ms per step", *tail], chain_rows),
+        "",
+        f"Machine: {m['processor']}, {threads} thread(s) in every row ({m['cpus_available']} "
+        f"CPUs available); Python {m['python']}, "
+        + ", ".join(f"{k} {v}" for k, v in sorted(info.items()))
+        + f"; load average at the end {os.getloadavg()[0]:.1f} (other jobs slow every number).",
+        f"Peak (best large square matmul, NumPy or torch, measured after every round): {peaks}.",
+        f"Protocol: each row in a process of its own, built alone, one warm-up sample, then "
+        f"{args.rounds} rounds in which every row times one sample in turn; {len(runs)} run(s), "
+        f"fresh processes each. One sample = {args.updates} update(s) of batch {b} "
+        f"({update_flops / 1e9:.2f} GFLOP each: {args.steps} Langevin steps of "
+        f"{step_flops / 1e6:.0f} MFLOP and the parameter update), then a {args.langevin_steps}-"
+        "step chain timed on its own. Times are medians over the rounds, per update or per step; "
+        "x bound = time / (flops at the peak of the same run); x peer = the peer's time / the "
+        "row's time in the same run (above 1: faster than the peer); run spread = (slower - "
+        "faster) / faster of the runs' medians.",
+        "Peer: P. Lippe's UvA tutorial 8, \"Deep Energy-Based Generative Models\" (after Du and "
+        "Mordatch 2019), in plain PyTorch (benchmarks/peer_ebm.py): its CNNModel, Sampler (a list "
+        "buffer of 8,192 images, 5% fresh noise) and training step with Adam(1e-4, betas (0, "
+        "0.999)) and gradient-norm clipping 0.1, as Lightning runs them. Deviations: no Lightning "
+        "(logging, callbacks, checkpoints, validation and the per-epoch LR scheduler left out), "
+        "no DataLoader or torchvision (one preloaded uniform batch, cloned per update), CPU, "
+        "seeds 42, threads set by importing coursekit as in every row.",
+    ])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=60, help="Langevin steps per update")
-    parser.add_argument("--langevin-steps", type=int, default=20, help="steps per timed chain")
-    parser.add_argument("--updates", type=int, default=2, help="EBM updates per timed run")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--impl", nargs="+", default=["torch", "keras", "keras-torch"],
-                        choices=["torch", "keras", "keras-torch"])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the script runs")
+    for flag, full, quick, what in SIZES:
+        parser.add_argument(flag, type=int, default=None,
+                            help=f"{what} (default {full}; {quick} with --quick)")
+    parser.add_argument("--impl", nargs="+", default=list(ROWS), choices=list(ROWS))
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes (explicit options still win): checks the script runs")
     parser.add_argument("--out", type=Path, default=harness.RESULTS)
-    parser.add_argument("--rows-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.quick:
-        args.batch, args.steps, args.langevin_steps, args.updates, args.repeats = 8, 2, 2, 1, 1
+    for flag, full, quick, _ in SIZES:
+        name = flag[2:].replace("-", "_")
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
+    sizes = (256,) if args.quick else (2048, 3072, 4096)
+    args.impl = list(dict.fromkeys(args.impl))
 
     import coursekit as ck
 
-    ck.seed_everything(0)
-    import torch
-
-    torch.set_num_threads(ck.num_threads())
-    # the peak first, before any framework has started its thread pools
-    peak, peak_secs = (None, None) if args.rows_only else peak_gflops(args.quick)
-
-    rows: list[dict] = []
-    for impl in args.impl:
-        if impl == "keras-torch":
-            rows += run_in_subprocess("torch", args)
-            continue
-        found = time_impl(impl, args)
-        if impl == "keras":
-            import keras
-
-            for row in found:
-                row["impl"] = f"keras[{keras.backend.backend()}]"
-        rows += found
-    if args.rows_only:
-        args.rows_only.write_text(json.dumps(rows))
-        return 0
-
-    b = args.batch
-    step_flops = 2 * forward_flops(b)  # forward + input gradient
-    update_flops = args.steps * step_flops + 3 * forward_flops(2 * b)
-    updates_per_epoch = -(-EPOCH_IMAGES // b)
-    table_rows, record_rows = [], []
-    for row in rows:
-        median = row["timing"]["median"]
-        if row["workload"] == "langevin":
-            per_step = median / args.langevin_steps
-            bound = step_flops / (peak * 1e9)
-            what, rate, value = "Langevin step", f"{1 / per_step:.1f} steps/s", per_step
-        else:
-            per_update = median / args.updates
-            bound = update_flops / (peak * 1e9) * updates_per_epoch
-            value = per_update * updates_per_epoch
-            what, rate = "EBM epoch", f"{value:.0f} s/epoch ({1 / per_update:.2f} updates/s)"
-            per_step = value
-        ratio = (value if row["workload"] != "langevin" else per_step) / bound
-        record_rows.append({**row, "bound_seconds": bound, "measured_seconds": value,
-                            "ratio": ratio, "limit": 3.0})
-        table_rows.append([row["impl"], what, rate, f"{value:.4g}", f"{bound:.4g}",
-                           f"{ratio:.2f}x", "<= 3x"])
-    table = "\n".join([
-        f"# EBM benchmark (CNN energy, batch {b})",
-        "",
-        harness.markdown_table(
-            ["implementation", "workload", "rate", "measured s", "peak-matmul bound s", "ratio",
-             "target"], table_rows),
-        "",
-        f"Bound: the workload's GEMM flops at the best large-matmul rate measured in this run, "
-        f"{peak:.1f} GFLOP/s (square GEMMs, fastest of NumPy and torch). A Langevin step of "
-        f"{b} images is {step_flops / 1e6:.0f} MFLOP (forward + input gradient); an update at "
-        f"{args.steps} steps is {update_flops / 1e9:.2f} GFLOP; an epoch is {updates_per_epoch} "
-        f"updates, timed over {args.updates} updates x {args.repeats} repeats and scaled.",
-        f"Langevin: median of {args.repeats} runs of {args.langevin_steps} steps after a warm-up.",
-        f"Machine: {harness.machine()['processor']}, {ck.num_threads()} threads; load average "
-        f"at the end {os.getloadavg()[0]:.1f} (other jobs slow every number).",
-    ])
+    threads = ck.num_threads()
+    runs = measure(args, sizes)
+    rows = summarise(args, runs)
+    table = render(args, runs, rows, threads)
+    step_flops = 2 * forward_flops(args.batch)
     record = {
         "benchmark": "ebm",
         "config": {k: str(v) for k, v in vars(args).items()},
-        "peak_gflops": peak,
-        "matmul_seconds": peak_secs,
+        "limit": LIMIT,
         "step_flops": step_flops,
-        "update_flops": update_flops,
-        "rows": record_rows,
-        "machine": harness.machine(),
+        "update_flops": args.steps * step_flops + 3 * forward_flops(2 * args.batch),
+        "runs": [{"peak": r["peak"], "peaks": r["peaks"],
+                  "series_info": {k: s.info for k, s in r["samples"].items()}} for r in runs],
+        "rows": rows,
+        "machine": {**harness.machine(), "threads": threads},
     }
     json_path, md_path = harness.write_results("ebm", record, table, out=args.out)
     print(table)

@@ -1,17 +1,27 @@
-"""Benchmark: DCGAN training steps per second at batch 256, against the machine's matmul rate.
+"""Benchmark: DCGAN training steps at batch 256, against the machine's peak and against a peer.
 
 Model: the TensorFlow DCGAN tutorial's networks (generator 256-128-64 channels, discriminator
 64-128, noise 100), as :class:`coursekit.torch.DCGAN` and :class:`coursekit.keras.DCGAN` (the
-latter on the tensorflow backend and, in a subprocess, on the torch backend). One **step** is
-what the tutorial's ``train_step`` does: generator forward on a batch of noise, discriminator
-forward on the real and the fake batch, the discriminator's gradient (its weights) and the
-generator's (through the discriminator to the generator's weights), and both Adam updates.
+latter on the tensorflow and on the torch backend). One **step** is what the tutorial's
+``train_step`` does: generator forward on a batch of noise, discriminator forward on the real and
+the fake batch, the discriminator's gradient (its weights) and the generator's (through the
+discriminator to the generator's weights), and both Adam updates.
 
-Each step time is compared with a **bound**: the multiply-adds of the step's dense layers and
-(transposed) convolutions, forward and backward as the step needs them, at the best
-large-matmul rate measured in the same run (the fastest of NumPy's BLAS and torch on square
-products: the machine's peak). Element-wise work (batch norm, activations, dropout, Adam) is not
-in the bound.
+Rows (each in a process of its own, :mod:`series`; ``coursekit`` imported first, so every row
+runs on the same ``COURSEKIT_THREADS`` threads): coursekit torch, coursekit Keras on tensorflow,
+coursekit Keras on torch, and the **peer**: the tutorial's own training loop re-implemented from
+its public text (:mod:`peer_gan`, which names the source and every deviation). One **sample** of
+a row is ``--steps`` training steps on real MNIST batches, data handling included (coursekit: the
+batches ``fit`` would draw, given to ``train_step``; the peer: its ``tf.data`` pipeline and
+Python loop). The rows take turns: round ``r`` times one sample of every row, then measures the
+peak; a run has ``--rounds`` rounds after one warm-up sample per row, and the whole is done
+``--runs`` times with fresh workers (the row order reversed in every other run).
+
+Each row is reported as **x bound**, its seconds per step over the bound (the multiply-adds of
+the step's dense layers and (transposed) convolutions, forward and backward as the step needs
+them, at the best large-matmul rate measured in the same run, :func:`harness.peak_rate`;
+element-wise work is not in the bound), and **x peer**, the peer's seconds per step over the
+row's (above 1: coursekit is faster).
 
     python benchmarks/gan.py           # the full benchmark, results in benchmarks/results/
     python benchmarks/gan.py --quick   # seconds, for a smoke test of the script
@@ -22,21 +32,36 @@ Writes ``benchmarks/results/gan.md`` and ``benchmarks/results/gan.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
+import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
+from series import Series, interleaved  # noqa: E402
 
-#: Target for the step time over the bound (issue 11), for every implementation.
+#: Limit on a row's step time over the bound (issue 11; issue 22: DCGAN rows within 1.5x).
 TARGET = 1.5
-PEAK_SHAPES = [(1024, 1024, 1024), (2048, 2048, 2048)]
+PEER = {
+    "name": "TensorFlow DCGAN tutorial",
+    "source": "https://www.tensorflow.org/tutorials/generative/dcgan",
+    "paper": "Radford, Metz and Chintala 2016, Unsupervised representation learning with deep "
+    "convolutional generative adversarial networks, ICLR (arXiv:1511.06434)",
+    "module": "benchmarks/peer_gan.py",
+}
+#: The rows: --impl name -> (label, factory, the series' kwargs, environment).
+ROWS = {
+    "torch": ("torch", "gan_rows:coursekit_row", {"impl": "torch"}, {}),
+    "keras": ("keras[tensorflow]", "gan_rows:coursekit_row", {"impl": "keras"},
+              {"KERAS_BACKEND": "tensorflow"}),
+    "keras-torch": ("keras[torch]", "gan_rows:coursekit_row", {"impl": "keras"},
+                    {"KERAS_BACKEND": "torch"}),
+    "peer": ("peer", "peer_gan:peer_row", {}, {"KERAS_BACKEND": "tensorflow"}),
+}  # fmt: skip
+DISPLAY = {"torch": "coursekit torch", "keras[tensorflow]": "coursekit Keras (tensorflow)",
+           "keras[torch]": "coursekit Keras (torch)",
+           "peer": "peer: TF DCGAN tutorial (Keras 3, tensorflow)"}  # fmt: skip
 
 
 def layer_macs(latent: int, g: tuple[int, ...], d: tuple[int, ...]) -> tuple[list, list]:
@@ -71,69 +96,131 @@ def step_flops(latent: int, g: tuple[int, ...], d: tuple[int, ...], batch: int) 
     return 2 * macs
 
 
-def make_gan(impl: str, args: argparse.Namespace):
-    kwargs = {"generator_channels": tuple(args.g), "discriminator_channels": tuple(args.d),
-              "seed": 0}  # fmt: skip
-    if impl == "torch":
-        from coursekit.torch import DCGAN
-
-        return DCGAN(args.latent, **kwargs)
-    from coursekit.keras import DCGAN
-
-    return DCGAN(args.latent, **kwargs)
-
-
-def time_impl(impl: str, images: np.ndarray, args: argparse.Namespace) -> dict:
-    """Seconds per training step of ``impl`` ("torch" or "keras") at batch ``args.batch``."""
-    gan = make_gan(impl, args)
-    if impl == "torch":
-        import torch
-
-        batch = torch.from_numpy(images[:, None].copy())  # [B, 1, 28, 28], checked each step
-    else:
-        batch = images[..., None].copy()  # [B, 28, 28, 1]
-    steps = args.steps
-
-    def run():
-        for _ in range(steps):
-            gan.train_step(batch)
-
-    timing = harness.time_it(f"{impl} step", run, repeats=args.repeats, warmup=1)
-    out = timing.as_dict()
-    for key in ("median", "min", "max"):
-        out[key] /= steps
-    out["samples"] = [s / steps for s in out["samples"]]
-    return {"impl": impl, "timing": out}
+def make_series(impls: list[str], args: argparse.Namespace) -> list[Series]:
+    """One :class:`Series` per row, in the order of ``impls``."""
+    shared = {"batch": args.batch, "steps": args.steps, "latent": args.latent,
+              "g": tuple(args.g), "d": tuple(args.d), "seed": 0}  # fmt: skip
+    out = []
+    for impl in impls:
+        label, factory, kwargs, env = ROWS[impl]
+        # the parent has fetched or found the data; the workers read the same (no download)
+        out.append(Series(label, factory, {**kwargs, **shared},
+                          {**env, "COURSEKIT_OFFLINE": "1"}))  # fmt: skip
+    return out
 
 
-def keras_label() -> str:
-    import keras
+def one_run(index: int, args: argparse.Namespace) -> dict:
+    """One interleaved run with fresh workers: samples per row and the run's best peak."""
+    impls = args.impl if index % 2 == 0 else args.impl[::-1]
+    peaks: list[dict] = []
 
-    return f"keras[{keras.backend.backend()}]"
+    def between(_round: int) -> None:
+        peaks.append(harness.peak_rate(args.peak_sizes, repeats=args.peak_repeats))
 
-
-def run_in_subprocess(backend: str, args: argparse.Namespace) -> dict:
-    """Time the Keras model under another Keras backend (it is fixed at import)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "row.json"
-        cmd = [sys.executable, __file__, "--impl", "keras", "--rows-only", str(out),
-               "--batch", str(args.batch), "--steps", str(args.steps),
-               "--repeats", str(args.repeats), "--latent", str(args.latent),
-               "--g", *map(str, args.g), "--d", *map(str, args.d)]  # fmt: skip
-        subprocess.run(cmd, check=True, env={**os.environ, "KERAS_BACKEND": backend})
-        return json.loads(out.read_text())[0]
+    print(f"run {index + 1}/{args.runs}: {len(impls)} rows x {args.rounds} rounds of "
+          f"{args.steps} steps", flush=True)  # fmt: skip
+    samples = interleaved(make_series(impls, args), rounds=args.rounds, warmup=1,
+                          between=between)  # fmt: skip
+    return {"order": [ROWS[i][0] for i in impls], "peak": harness.best_peak(peaks),
+            "peaks": [p["gflops"] for p in peaks], "samples": samples}  # fmt: skip
 
 
-def real_batch(n: int) -> tuple[np.ndarray, str]:
-    """``n`` real MNIST digits [n, 28, 28] in [-1, 1] (tiled if fewer are here) and their source."""
-    import coursekit as ck
+def summarise(runs: list[dict], flops: int, args: argparse.Namespace) -> list[dict]:
+    """Per row: seconds per step, x bound and x peer of each run, and the verdict."""
+    labels = [ROWS[i][0] for i in args.impl]
+    per_step = [{label: statistics.median(run["samples"][label].seconds) / args.steps
+                 for label in labels} for run in runs]  # fmt: skip
+    bounds = [flops / (run["peak"]["gflops"] * 1e9) for run in runs]
+    rows = []
+    for label in labels:
+        seconds = [medians[label] for medians in per_step]
+        x_bound = [s / b for s, b in zip(seconds, bounds, strict=True)]
+        x_peer = None
+        if "peer" in labels:
+            x_peer = [m["peer"] / m[label] for m in per_step]
+        verdict = []
+        if label == "peer":
+            verdict.append("the peer")
+        else:
+            if x_peer is not None:
+                verdict.append("faster than peer" if min(x_peer) >= 1.0 else "SLOWER than peer")
+            verdict.append(f"within {TARGET}x bound" if max(x_bound) <= TARGET
+                           else f"OVER {TARGET}x bound")  # fmt: skip
+        rows.append({
+            "impl": label,
+            "seconds_per_step": seconds,
+            "samples_per_step": [[s / args.steps for s in run["samples"][label].seconds]
+                                 for run in runs],
+            "bound_seconds": bounds,
+            "flops": flops,
+            "x_bound": x_bound, "x_bound_min": min(x_bound), "x_bound_max": max(x_bound),
+            "x_peer": x_peer, "x_peer_min": None if x_peer is None else min(x_peer),
+            "target_bound": TARGET,
+            "verdict": "; ".join(verdict),
+            "worker": [run["samples"][label].info for run in runs],
+        })  # fmt: skip
+    return rows
 
-    images, _ = ck.data.load_mnist("train")
-    x = 2.0 * ck.data.to_float(images) - 1.0
-    origin = ck.data.source("mnist", "train")
-    if len(x) < n:
-        x = np.resize(x, (n, 28, 28))
-    return np.ascontiguousarray(x[:n], dtype=np.float32), origin
+
+def render(rows: list[dict], runs: list[dict], flops: int, origin: str, threads: int,
+           args: argparse.Namespace) -> str:  # fmt: skip
+    """The markdown page: the table, the machine, the protocol and the peer."""
+
+    def joined(values: list[float], fmt: str) -> str:
+        return " / ".join(format(v, fmt) for v in values)
+
+    table_rows = [[
+        DISPLAY[row["impl"]], joined([s * 1e3 for s in row["seconds_per_step"]], ".0f"),
+        joined([1 / s for s in row["seconds_per_step"]], ".2f"), joined(row["x_bound"], ".2f"),
+        "1 (itself)" if row["impl"] == "peer" else
+        ("-" if row["x_peer"] is None else joined(row["x_peer"], ".2f")),
+        row["verdict"],
+    ] for row in rows]  # fmt: skip
+    machine = harness.machine()
+    n = len(runs)
+    which = "run 1 / run 2" if n == 2 else ("one run" if n == 1 else f"runs 1 to {n}")
+    peaks = ", ".join(f"run {i + 1}: {run['peak']['gflops']:.1f} GFLOP/s "
+                      f"({run['peak']['best_case']})" for i, run in enumerate(runs))  # fmt: skip
+    return "\n".join([
+        f"# DCGAN benchmark (batch {args.batch}; generator {tuple(args.g)}, discriminator "
+        f"{tuple(args.d)}, noise {args.latent})",
+        "",
+        harness.markdown_table(
+            ["row", f"ms per step ({which})", "steps per second", "x bound", "x peer",
+             "verdict (worse run)"],
+            table_rows,
+        ),
+        "",
+        f"Machine: {machine['processor']}, {machine['cpus_available']} CPUs available, "
+        f"{threads} thread(s) for every row (COURSEKIT_THREADS). Peak (the best large-matmul "
+        f"rate of each run, square products {', '.join(map(str, args.peak_sizes))}, NumPy and "
+        f"torch, measured after every round): {peaks}.",
+        "",
+        f"Protocol: every row runs in a process of its own and the rows take turns: after one "
+        f"untimed warm-up sample per row, each of {args.rounds} rounds times one sample of every "
+        f"row (order {', '.join(runs[0]['order'])}; reversed in every other run), then measures "
+        f"the peak; {n} run(s), each with fresh workers, give the values '{which}'. One sample is "
+        f"{args.steps} training steps at batch {args.batch} (one update of each network per "
+        f"step: a generator forward pass, the discriminator on the real and the fake batch, two "
+        f"gradients, two Adam updates) on real MNIST batches in [-1, 1], the data handling "
+        f"included; ms per step is the median sample over {args.steps}. x bound: ms per step "
+        f"over the bound, the step's dense and convolution multiply-adds ({flops / 1e9:.2f} "
+        f"GFLOP) at the run's peak (target <= {TARGET}x; element-wise work is not in the "
+        f"bound). x peer: the peer's ms per step over the row's, in the same run (above 1: "
+        f"coursekit is faster). Data: {origin}.",
+        "",
+        f"Peer: the {PEER['name']} ({PEER['source']}; Radford et al. 2016), "
+        f"re-implemented in {PEER['module']}: its Sequential generator and discriminator with "
+        f"Keras' defaults, BinaryCrossentropy(from_logits=True), two Adam(1e-4), its "
+        f"@tf.function train_step (two GradientTapes, the discriminator called on the real and "
+        f"the fake batch), fed by its tf.data pipeline (from_tensor_slices, shuffle over all "
+        f"images, batch) in a Python for-loop, on Keras 3 with TensorFlow. Deviations: "
+        f"batch(..., drop_remainder=True) so every step has {args.batch} images; the digits from "
+        f"coursekit's loader instead of tf.keras.datasets (the same as the other rows); "
+        f"keras.Input instead of input_shape=; a fixed seed; widths as arguments (here the "
+        f"tutorial's unless --quick); no checkpoints, images or printing; one read of the "
+        f"optimiser's step counter after each sample.",
+    ])  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,10 +229,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latent", type=int, default=100)
     parser.add_argument("--g", type=int, nargs=3, default=[256, 128, 64], help="generator widths")
     parser.add_argument("--d", type=int, nargs=2, default=[64, 128], help="discriminator widths")
-    parser.add_argument("--steps", type=int, default=5, help="training steps per timed repeat")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--impl", nargs="+", default=["torch", "keras", "keras-torch"],
-                        choices=["torch", "keras", "keras-torch"])  # fmt: skip
+    parser.add_argument("--steps", type=int, default=5, help="training steps per timed sample")
+    parser.add_argument("--rounds", type=int, default=5, help="timed samples per row and run")
+    parser.add_argument("--runs", type=int, default=None,
+                        help="whole interleaved runs, fresh workers each (default 2; --quick 1)")
+    parser.add_argument("--impl", nargs="+", default=list(ROWS), choices=list(ROWS))
+    parser.add_argument("--peak-sizes", type=int, nargs="+", default=[2048, 3072, 4096],
+                        help="sides of the square products of the peak (--quick: 128)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the script runs")
     parser.add_argument(
         "--out",
@@ -153,87 +243,38 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="results folder (default: benchmarks/results; --quick: a temp dir)",
     )
-    parser.add_argument("--rows-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    args.peak_repeats = 3
     if args.quick:
-        args.batch, args.steps, args.repeats = 16, 1, 1
+        args.batch, args.steps, args.rounds = 16, 1, 2
         args.g, args.d = [16, 8, 4], [4, 8]
+        args.peak_sizes, args.peak_repeats = [128], 1
+    if args.runs is None:
+        args.runs = 1 if args.quick else 2
+    if args.runs < 1 or args.rounds < 1 or args.steps < 1:
+        parser.error("--runs, --rounds and --steps must be >= 1")
+    args.impl = list(dict.fromkeys(args.impl))
 
-    import coursekit as ck
+    from gan_rows import train_images_uint8
 
-    ck.seed_everything(0)
-    import torch
+    import coursekit as ck  # before torch (the peak's): it sets the thread pools
 
-    torch.set_num_threads(ck.num_threads())
-    rates = None
-    if not args.rows_only:  # the peak first, before any framework has started its threads
-        shapes = [(64, 64, 64)] if args.quick else PEAK_SHAPES
-        rates = harness.matmul_seconds(shapes, repeats=5, inner=3 if not args.quick else 2)
-    images, origin = real_batch(args.batch)
-
-    rows: list[dict] = []
-    for impl in args.impl:
-        if impl == "keras-torch":
-            rows.append(run_in_subprocess("torch", args))
-            continue
-        row = time_impl(impl, images, args)
-        if impl == "keras":
-            row["impl"] = keras_label()
-        rows.append(row)
-    if args.rows_only:
-        args.rows_only.write_text(json.dumps(rows))
-        return 0
-    if not args.quick:  # a second peak after the work: keep the best (the strictest bound)
-        again = harness.matmul_seconds(PEAK_SHAPES, repeats=5, inner=3)
-        for shape, libs in again.items():
-            rates[shape] = {lib: min(s, rates[shape][lib]) for lib, s in libs.items()}
-
-    peak = max(
-        harness.gemm_flops(*map(int, shape.split(","))) / seconds
-        for shape, libs in rates.items()
-        for seconds in libs.values()
-    )
+    _, origin = train_images_uint8(args.batch)  # fetched or found once, before the workers
+    runs = [one_run(i, args) for i in range(args.runs)]
     flops = step_flops(args.latent, tuple(args.g), tuple(args.d), args.batch)
-    bound = flops / peak
-    table_rows, record_rows = [], []
-    for row in rows:
-        median = row["timing"]["median"]
-        ratio = median / bound
-        record_rows.append({**row, "flops": flops, "bound_seconds": bound, "ratio": ratio,
-                            "target": TARGET})  # fmt: skip
-        table_rows.append([
-            row["impl"], f"{1 / median:.2f}", f"{median * 1e3:.0f}",
-            f"{row['timing']['min'] * 1e3:.0f}-{row['timing']['max'] * 1e3:.0f}",
-            f"{bound * 1e3:.0f}", f"{ratio:.2f}x", f"<= {TARGET}x",
-        ])  # fmt: skip
-    table = "\n".join([
-        f"# DCGAN benchmark (batch {args.batch}; generator {tuple(args.g)}, discriminator "
-        f"{tuple(args.d)}, noise {args.latent})",
-        "",
-        harness.markdown_table(
-            ["implementation", "steps per second", "ms per step (median)", "range ms",
-             "bound ms", "ratio", "target"],
-            table_rows,
-        ),
-        "",
-        f"A step updates the discriminator and the generator once each (one forward pass, two "
-        f"gradients, as the TensorFlow tutorial's train_step). Bound: the step's dense and "
-        f"convolution multiply-adds, {flops / 1e9:.2f} GFLOP, at the best large-matmul rate of "
-        f"this run, {peak / 1e9:.1f} GFLOP/s (square products {', '.join(rates)}; NumPy and "
-        f"torch; measured before and after the models). Element-wise work is not in the bound.",
-        f"Timing: median over {args.repeats} repeats of {args.steps} steps after one warm-up "
-        f"repeat, a fixed real batch. Data: {origin}. Machine: {harness.machine()['processor']}, "
-        f"{ck.num_threads()} threads.",
-    ])  # fmt: skip
+    rows = summarise(runs, flops, args)
+    table = render(rows, runs, flops, origin, ck.num_threads(), args)
     record = {
         "benchmark": "gan",
         "config": {k: str(v) for k, v in vars(args).items()},
         "data": origin,
-        "matmul_seconds": rates,
-        "peak_flops": peak,
-        "rows": record_rows,
-        "machine": harness.machine(),
-    }
+        "flops": flops,
+        "peer": PEER,
+        "runs": [{"order": run["order"], "peak": run["peak"], "peaks_gflops": run["peaks"]}
+                 for run in runs],
+        "rows": rows,
+        "machine": {**harness.machine(), "threads": ck.num_threads()},
+    }  # fmt: skip
     out = args.out or (Path(tempfile.mkdtemp()) if args.quick else harness.RESULTS)
     json_path, md_path = harness.write_results("gan", record, table, out=out)
     print(table)

@@ -56,54 +56,144 @@ def test_write_results_writes_json_and_markdown(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.json", "demo.md"]
 
 
+def _fake_run(seconds: dict[str, list[float]], gflops: float) -> dict:
+    """A run of benchmarks/rbm.py as ``one_run`` returns it, with made-up epoch times."""
+    rates = {f"{m},{k},{n}": {"numpy": harness.gemm_flops(m, k, n) / 50e9}
+             for m, k, n in [(10, 8, 4), (10, 4, 8), (8, 10, 4)]}  # fmt: skip
+    return {
+        "wall_seconds": 1.0,
+        "peaks": [{"gflops": gflops, "best_case": "numpy 64"}],
+        "peak": {"gflops": gflops, "best_case": "numpy 64"},
+        "matmul_seconds": rates,
+        "samples": {
+            label: {
+                "seconds": s,
+                "extras": [{"setup": 0.01}] * len(s),
+                "info": {"data": "random", "threads": {"torch": "intra-op 1"}},
+            }
+            for label, s in seconds.items()
+        },
+    }
+
+
+def test_rbm_evaluate_gives_every_row_its_ratio_to_the_peer_and_the_bound():
+    import argparse
+
+    import rbm
+
+    specs = rbm.row_specs(["torch", "peer", "keras"])
+    assert [(s["impl"], s["method"]) for s in specs] == [
+        ("torch", "cd"), ("torch", "pcd"), (rbm.PEER, "cd"),
+        ("keras[tensorflow]", "cd"), ("keras[tensorflow]", "pcd"),
+    ]  # fmt: skip
+    assert specs[3]["env"] == {"KERAS_BACKEND": "tensorflow"}
+    labels = [s["label"] for s in specs]
+    times = [{labels[0]: [1.0, 2.0, 3.0], labels[1]: [2.0, 2.0, 2.5], labels[2]: [4.0, 5.0, 6.0],
+              labels[3]: [6.0, 6.0, 6.0], labels[4]: [2.0, 2.5, 3.0]},
+             {labels[0]: [2.5, 2.5, 2.5], labels[1]: [2.0, 2.0, 2.0], labels[2]: [5.0, 5.0, 5.0],
+              labels[3]: [4.0, 4.0, 4.0], labels[4]: [5.0, 5.5, 6.0]}]  # fmt: skip
+    runs = [_fake_run(times[0], 100.0), _fake_run(times[1], 200.0)]
+    args = argparse.Namespace(n=40, batch=10, visible=8, hidden=4, rounds=3, peak_sizes=[64])
+    per_shape = rbm.gemm_shapes(10, 8, 4)
+    rows = rbm.evaluate(specs, runs, per_shape, args)
+    by = {(row["impl"], row["method"]): row for row in rows}
+    # x peer: the peer's median epoch over the row's, per run (5/2, 5/2.5 for torch CD-1)
+    assert by["torch", "cd"]["x_peer"] == pytest.approx([2.5, 2.0])
+    assert by["torch", "cd"]["x_peer_min"] == pytest.approx(2.0)
+    assert by["keras[tensorflow]", "cd"]["x_peer"] == pytest.approx([5 / 6, 5 / 4])
+    assert by["keras[tensorflow]", "cd"]["faster_than_peer"] is False
+    assert by["keras[tensorflow]", "pcd"]["x_peer"] == pytest.approx([2.0, 5 / 5.5])
+    assert by[rbm.PEER, "cd"]["x_peer"] == [1.0, 1.0]
+    assert by[rbm.PEER, "cd"]["faster_than_peer"] is None
+    # x bound: the best epoch over the epoch's flops at the run's peak (4 batches; CD 5 GEMMs,
+    # PCD and the peer 6, of 2 * 10 * 8 * 4 flops)
+    cd_bound = 4 * 5 * harness.gemm_flops(10, 8, 4) / 100e9
+    assert by["torch", "cd"]["runs"][0]["peak_bound_seconds"] == pytest.approx(cd_bound)
+    assert by["torch", "cd"]["x_bound"] == pytest.approx([1.0 / cd_bound, 2.5 / (cd_bound / 2)])
+    assert by[rbm.PEER, "cd"]["gemms_per_batch"] == by["torch", "pcd"]["gemms_per_batch"] == 6
+    assert by["torch", "cd"]["x_bound_max"] == max(by["torch", "cd"]["x_bound"])
+    assert by["torch", "cd"]["within_limit"] is False  # far over 2x with these made-up times
+    assert by["torch", "cd"]["run_spread"] == pytest.approx(0.25)
+    text = rbm.table(rows)
+    assert "| x peer |" in text and "**2.50x / 2.00x**" in text
+    assert "NO, SLOWER than peer" in text and "| reference | reference |" in text
+
+
+def test_rbm_peer_does_six_gemms_per_batch_and_learns():
+    import peer_rbm
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class CountProducts(TorchDispatchMode):
+        def __init__(self) -> None:
+            super().__init__()
+            self.mm = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.mm += func in (torch.ops.aten.mm.default, torch.ops.aten.addmm.default)
+            return func(*args, **(kwargs or {}))
+
+    torch.manual_seed(0)
+    model, optimizer = peer_rbm.make_peer(16, 8)
+    before = model.W.detach().clone()
+    data = (torch.rand(30, 16) < 0.3).float()
+    with CountProducts() as count:
+        loss = peer_rbm.peer_epoch(model, optimizer, data, batch_size=10)
+    assert count.mm == 3 * 6  # three batches
+    assert torch.isfinite(torch.tensor(loss)) and not torch.equal(before, model.W.detach())
+
+
 @pytest.mark.slow
 def test_rbm_benchmark_script_runs_and_records(tmp_path):
+    import statistics
     import subprocess
 
     script = REPO / "benchmarks" / "rbm.py"
     proc = subprocess.run(
-        [
-            sys.executable,
-            str(script),
-            "--quick",
-            "--impl",
-            "torch",
-            "peer",
-            "keras",
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+        [sys.executable, str(script), "--quick", "--impl", "torch", "peer", "keras",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     record = json.loads((tmp_path / "rbm.json").read_text())
     impls = {(row["impl"], row["method"]) for row in record["rows"]}
-    assert ("torch", "cd") in impls and ("torch", "pcd") in impls
-    assert any(impl.startswith("keras[") for impl, _ in impls)
-    assert any(impl.startswith("week-12 peer") for impl, _ in impls)
-    # The peak is the best of the run's measurements (one before and one after each row set).
-    assert len(record["peaks"]) == 4
-    assert record["peak"]["gflops"] == max(p["gflops"] for p in record["peaks"])
+    assert impls == {("torch", "cd"), ("torch", "pcd"), ("week-12 peer (torch autograd)", "cd"),
+                     ("keras[tensorflow]", "cd"), ("keras[tensorflow]", "pcd")}  # fmt: skip
+    assert len(record["runs"]) == 1 and record["machine"]["processor"]
+    run = record["runs"][0]
+    # The peak is the best of the run's measurements (one before the rows, one after round 1).
+    assert len(run["peaks"]) == 2
+    assert (
+        record["peak"]["gflops"] == run["peak"]["gflops"] == max(p["gflops"] for p in run["peaks"])
+    )
+    samples = run["samples"]
+    assert all(len(s["seconds"]) == 1 for s in samples.values())  # --quick: one round
+    peer = statistics.median(samples["week-12 peer (torch autograd)"]["seconds"])
     for row in record["rows"]:
-        median = row["timing"]["median"]
-        assert row["bound_seconds"] > 0 and row["ratio"] == pytest.approx(
-            row["timing"]["min"] / row["bound_seconds"]
+        label = (
+            row["impl"] if row["impl"].startswith("week-12") else f"{row['impl']} {row['method']}"
         )
-        best = row["timing"]["min"]
-        assert row["ratio_to_peak"] == pytest.approx(best / row["peak_bound_seconds"])
-        assert row["median_ratio_to_peak"] == pytest.approx(median / row["peak_bound_seconds"])
+        mine = statistics.median(samples[label]["seconds"])
+        assert row["x_peer"] == pytest.approx([peer / mine])
+        assert row["x_peer_min"] == min(row["x_peer"])
+        (one,) = row["runs"]
+        best, median = one["timing"]["min"], one["timing"]["median"]
+        assert median == pytest.approx(mine)
+        assert one["bound_seconds"] > 0 and one["ratio"] == pytest.approx(
+            best / one["bound_seconds"]
+        )
+        assert row["x_bound"] == pytest.approx([best / one["peak_bound_seconds"]])
+        assert one["median_x_bound"] == pytest.approx(median / one["peak_bound_seconds"])
         if row["limit"] is not None:
-            assert row["within_limit"] == (row["ratio_to_peak"] <= row["limit"])
-        if row["impl"].startswith("keras["):
-            assert row["faster_than_peer"] == (best < row["peer_seconds"])
+            assert row["within_limit"] == (row["x_bound_max"] <= row["limit"])
+            assert row["faster_than_peer"] == (row["x_peer_min"] >= 1.0)
     assert record["all_within_limits"] == all(
-        row["within_limit"] is not False and row.get("faster_than_peer", True)
+        row["within_limit"] is not False and row["faster_than_peer"] is not False
         for row in record["rows"]
     )
     text = (tmp_path / "rbm.md").read_text()
-    assert "| implementation | rule |" in text and "ratio to peak" in text and "Verdict" in text
+    assert "| implementation | rule |" in text and "| x peer |" in text and "Verdict" in text
+    assert "week-12 peer" in text and "Machine:" in text
 
 
 @pytest.mark.slow

@@ -8,7 +8,9 @@ One update::
 with ``noise_scale = sqrt(2 step_size)`` by default (exact Langevin for ``p``); the lecture's
 form is ``step_size=eta, noise_scale=sqrt(eta)`` and samples ``p^2``. The maths is
 ``keras.ops``; the gradient comes from the backend (:mod:`coursekit.keras.autodiff`), and on
-tensorflow each step is compiled with ``tf.function`` (cached per ``log_prob`` and settings).
+tensorflow each step is compiled with ``tf.function`` (cached per ``log_prob`` and settings),
+and a chain whose states are not returned runs as one compiled loop
+(:mod:`coursekit.keras.langevin_graph`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from coursekit.common.langevin import (
     log_prob_failed,
     start_array,
 )
+from coursekit.keras import langevin_graph
 from coursekit.keras.autodiff import compile_fn, input_value_and_grad
 from coursekit.reference.langevin import GaussianMixture, LangevinResult, Ring
 
@@ -47,7 +50,7 @@ def _f64(t: Any) -> np.ndarray:
     return np.asarray(to_numpy(t), dtype=np.float64)
 
 
-def _make_step(log_prob: LogProb, cfg: SamplerConfig, ndim: int) -> Callable:
+def _make_step(log_prob: LogProb, cfg: SamplerConfig, ndim: int) -> tuple[Callable, ...]:
     axes = tuple(range(1, ndim))
 
     def grad(x):
@@ -76,10 +79,10 @@ def _make_step(log_prob: LogProb, cfg: SamplerConfig, ndim: int) -> Callable:
         return (ops.where(mask, y, x), ops.where(ok, lp_y, lp), ops.where(mask, g_y, g),
                 ops.mean(ops.cast(ok, "float32")))
 
-    return compile_fn(step), grad
+    return compile_fn(step), grad, langevin_graph.chain_runner(step)
 
 
-def _stepper(log_prob: LogProb, cfg: SamplerConfig, ndim: int) -> tuple[Callable, Callable]:
+def _stepper(log_prob: LogProb, cfg: SamplerConfig, ndim: int) -> tuple[Callable, ...]:
     key = (log_prob, cfg.step_size, cfg.noise_scale, cfg.grad_clip, cfg.clamp, cfg.mala, ndim,
            keras.backend.backend())
     try:
@@ -92,6 +95,19 @@ def _stepper(log_prob: LogProb, cfg: SamplerConfig, ndim: int) -> tuple[Callable
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return hit
+
+
+def _draws(given: Any, start: int, steps: int | None, shape: tuple, seed_gen, *,
+           normal: bool) -> Any:  # fmt: skip
+    """The noise (``normal``) or the uniforms of step ``start`` (``steps`` None: shape ``shape``)
+    or of steps ``start`` to ``start + steps`` (shape ``[steps, *shape]``): slices of ``given``
+    if the caller passed them, otherwise fresh draws from ``seed_gen``."""
+    if given is not None:
+        part = given[start] if steps is None else given[start:start + steps]
+        return ops.convert_to_tensor(np.asarray(to_numpy(part), dtype=np.float32))
+    full = tuple(shape) if steps is None else (steps, *shape)
+    draw = keras.random.normal if normal else keras.random.uniform
+    return draw(full, seed=seed_gen)
 
 
 def langevin(
@@ -133,7 +149,7 @@ def langevin(
         seed_gen = keras.random.SeedGenerator(check_int(seed, "seed", 0) if seed is not None
                                               else None)  # fmt: skip
     check_log_prob(log_prob)
-    step, grad = _stepper(log_prob, cfg, ndim)
+    step, grad, run_chain = _stepper(log_prob, cfg, ndim)
     try:
         lp, g = grad(x)
     except (RuntimeError, TypeError, AttributeError, ValueError) as err:
@@ -143,21 +159,24 @@ def langevin(
                                         "value does not depend on them"), "keras.ops")
     check_log_prob_values(_f64(lp), n)
     chain, accepted = [], 0.0
-    ones = ops.ones((n,))
-    for t in range(cfg.n_steps):
-        w = keras.random.normal(x.shape, seed=seed_gen) if noise is None else \
-            ops.convert_to_tensor(np.asarray(to_numpy(noise[t]), dtype=np.float32))
-        if cfg.mala:
-            u = keras.random.uniform((n,), seed=seed_gen) if uniforms is None else \
-                ops.convert_to_tensor(np.asarray(to_numpy(uniforms[t]),
-                                                 dtype=np.float32))
-        else:
-            u = ones
-        x, lp, g, acc = step(x, lp, g, w, u)
-        if cfg.mala:
-            accepted = accepted + acc
-        if cfg.return_chain and (t + 1) % cfg.stride == 0:
-            chain.append(x)
+    if langevin_graph.uses_graph(cfg.return_chain):
+        done = 0
+        for steps in langevin_graph.chunks(cfg.n_steps, int(np.prod(x.shape))):
+            w = _draws(noise, done, steps, x.shape, seed_gen, normal=True)
+            u = (_draws(uniforms, done, steps, (n,), seed_gen, normal=False) if cfg.mala
+                 else ops.ones((steps, n)))  # fmt: skip
+            x, lp, g, acc = run_chain(x, lp, g, w, u)
+            accepted, done = accepted + acc, done + steps
+    else:
+        ones = ops.ones((n,))
+        for t in range(cfg.n_steps):
+            w = _draws(noise, t, None, x.shape, seed_gen, normal=True)
+            u = _draws(uniforms, t, None, (n,), seed_gen, normal=False) if cfg.mala else ones
+            x, lp, g, acc = step(x, lp, g, w, u)
+            if cfg.mala:
+                accepted = accepted + acc
+            if cfg.return_chain and (t + 1) % cfg.stride == 0:
+                chain.append(x)
     check_log_prob_values(_f64(lp), n, where=f"after {cfg.n_steps} steps (the chain diverged)")
     return LangevinResult(
         x=x,

@@ -31,6 +31,7 @@ from torch import nn
 
 from coursekit.checks import check_int, check_seed, to_numpy
 from coursekit.common.ebm import EBMBase, check_optimizer, check_rows, cnn_final_side
+from coursekit.torch.fast import channels_last
 from coursekit.torch.langevin import LangevinResult, langevin
 
 __all__ = ["EBM", "CNNEnergy", "MLPEnergy", "contrastive_loss"]
@@ -79,8 +80,7 @@ class CNNEnergy(nn.Module):
             nn.Linear(final * final * c4, hidden), nn.SiLU(),
             nn.Linear(hidden, 1),
         )
-        # channels-last weights: oneDNN's convolutions run about 1.3x faster on CPU this way
-        self.to(memory_format=torch.channels_last)
+        channels_last(self)  # oneDNN's layout (coursekit.torch.fast)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(-1)

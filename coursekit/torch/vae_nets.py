@@ -10,12 +10,15 @@ Both take and give rows of ``L * L`` pixels (784 for MNIST's 28 x 28):
   a multiple of 4 (:func:`coursekit.common.vae.check_image_side`).
 
 The encoder's output is ``[mean, log_var]`` side by side, ``[n, 2 * latent_dim]``; the
-decoder's, logits ``[n, L*L]``.
+decoder's, logits ``[n, L*L]``. The convolutional nets keep their kernels channels-last
+(:func:`coursekit.torch.fast.channels_last`).
 """
 
 from __future__ import annotations
 
 from torch import nn
+
+from coursekit.torch.fast import channels_last
 
 __all__ = ["decoder", "encoder"]
 
@@ -27,14 +30,14 @@ def encoder(arch: str, latent_dim: int, hidden: int, side: int = 28) -> nn.Modul
             nn.Linear(side * side, hidden), nn.ReLU(), nn.Linear(hidden, 2 * latent_dim)
         )
     quarter = side // 4  # 7 for 28 x 28
-    return nn.Sequential(
+    return channels_last(nn.Sequential(
         nn.Unflatten(1, (1, side, side)),
         nn.Conv2d(1, 32, 3, stride=2, padding=1), nn.ReLU(),   # [n, 32, L/2, L/2]
         nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),  # [n, 64, L/4, L/4]
         nn.Flatten(),
         nn.Linear(64 * quarter * quarter, 16), nn.ReLU(),
         nn.Linear(16, 2 * latent_dim),
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def decoder(arch: str, latent_dim: int, hidden: int, side: int = 28) -> nn.Module:
@@ -44,11 +47,11 @@ def decoder(arch: str, latent_dim: int, hidden: int, side: int = 28) -> nn.Modul
             nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, side * side)
         )
     quarter = side // 4
-    return nn.Sequential(
+    return channels_last(nn.Sequential(
         nn.Linear(latent_dim, 64 * quarter * quarter), nn.ReLU(),
         nn.Unflatten(1, (64, quarter, quarter)),
         nn.ConvTranspose2d(64, 64, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
         nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
         nn.ConvTranspose2d(32, 1, 3, padding=1),  # logits [n, 1, L, L]
         nn.Flatten(),
-    )  # fmt: skip
+    ))  # fmt: skip
