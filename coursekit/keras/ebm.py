@@ -21,6 +21,7 @@ from coursekit.checks import check_int, to_numpy
 from coursekit.common.ebm import EBMBase, check_optimizer, check_rows, cnn_final_side
 from coursekit.keras.autodiff import compile_fn, loss_and_grads
 from coursekit.keras.langevin import LangevinResult, langevin
+from coursekit.keras.native import native
 
 __all__ = ["EBM", "cnn_energy", "contrastive_loss", "mlp_energy", "torch_init"]
 
@@ -122,6 +123,7 @@ class EBM(EBMBase):
             )
         lr, betas = check_optimizer(lr, betas)
         self.energy = energy
+        self._energy = native(energy)  # plain torch on the torch backend (keras.native)
         self._settings(
             shape, step_size=step_size, noise_scale=noise_scale, n_steps=n_steps,
             grad_clip=grad_clip, clamp=clamp, init_range=init_range, buffer_size=buffer_size,
@@ -141,7 +143,7 @@ class EBM(EBMBase):
 
     def log_prob(self, x: Any) -> Any:
         """``-E(x)``: the unnormalised log density [n]."""
-        return -self.energy(x)
+        return -self._energy(x)
 
     def energies(self, x: Any, batch_size: int = 512) -> np.ndarray:
         """Energies of ``x`` [n, *shape] (array or tensor) as a NumPy float64 array [n]."""
@@ -165,7 +167,7 @@ class EBM(EBMBase):
         n = ops.shape(x_data)[0]
 
         def loss_fn():
-            e = self.energy(ops.concatenate([x_data, x_fake], axis=0))
+            e = self._energy(ops.concatenate([x_data, x_fake], axis=0), training=True)
             e_data, e_fake = e[:n], e[n:]
             loss, cdiv, reg = contrastive_loss(e_data, e_fake, self.alpha)
             stats = ops.stack([loss, cdiv, reg, ops.mean(e_data), ops.mean(e_fake),

@@ -39,6 +39,7 @@ from coursekit.common.gan import (
     diverged_message,
 )
 from coursekit.keras.autodiff import compile_fn, loss_and_grads, two_losses_and_grads
+from coursekit.keras.native import native
 from coursekit.loop import train_updates
 
 __all__ = ["DCGAN", "TrainingDiverged", "build_discriminator", "build_generator"]
@@ -135,6 +136,8 @@ class DCGAN(DCGANBase):
             self.discriminator_channels, self.dropout, self.image_side
         )
         self.set_weights(self._initial_weights())
+        # the training step's forward passes (plain torch on the torch backend: keras.native)
+        self._g, self._d = native(self.generator), native(self.discriminator)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.g_optimizer = keras.optimizers.Adam(self.learning_rate, beta_1=self.beta_1)
         self.d_optimizer = keras.optimizers.Adam(self.learning_rate, beta_1=self.beta_1)
@@ -179,9 +182,9 @@ class DCGAN(DCGANBase):
         z = keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
 
         def fn():
-            fake = self.generator(z, training=True)
-            logits = self.discriminator(ops.concatenate([real, fake], axis=0), training=True)
-            lr, lf = logits[:n], logits[n:]
+            fake = self._g(z, training=True)
+            # real and fake apart (as the tutorial): the generator's gradient skips the real half
+            lr, lf = self._d(real, training=True), self._d(fake, training=True)
             d_loss = discriminator_loss(lr, lf)
             g_loss = generator_loss(lf, self.loss)
             stats = ops.stack([d_loss, g_loss, ops.mean(ops.sigmoid(lr)),

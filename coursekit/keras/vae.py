@@ -57,6 +57,7 @@ from coursekit.common.vae import (
     diverged_message,
 )
 from coursekit.io import read_npz, write_npz
+from coursekit.keras.native import native
 from coursekit.keras.vae_nets import Initializers, decoder, encoder
 
 __all__ = ["VAE", "bernoulli_log_prob", "elbo_terms", "kl_standard_normal", "reparameterize"]
@@ -149,6 +150,8 @@ class VAE(keras.Model, VAEFile):
         init = Initializers(self.seed)  # seeded weights, no global seed touched
         self.encoder = encoder(arch, latent_dim, hidden, init, dense, image_side)
         self.decoder = decoder(arch, latent_dim, hidden, init, image_side)
+        # the forward passes (plain torch on the torch backend: keras.native)
+        self._encode, self._decode = native(self.encoder), native(self.decoder)
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
         self.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=jit_compile)
@@ -171,7 +174,7 @@ class VAE(keras.Model, VAEFile):
 
     def encoder_params(self, x: Any) -> tuple[Any, Any]:
         """``(mean, log_var)`` of ``Q(h|x)``, each [n, latent_dim], from rows ``x`` [n, L*L]."""
-        out = self.encoder(x)
+        out = self._encode(x)
         return out[:, : self.latent_dim], out[:, self.latent_dim :]
 
     def call(self, x: Any, training: bool = False) -> dict[str, Any]:
@@ -185,7 +188,7 @@ class VAE(keras.Model, VAEFile):
         eps = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
         z = reparameterize(mean, log_var, eps)
         return {"target": target, "mean": mean, "log_var": log_var, "z": z,
-                "logits": self.decoder(z)}  # fmt: skip
+                "logits": self._decode(z)}  # fmt: skip
 
     def compute_loss(
         self,
