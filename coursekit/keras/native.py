@@ -2,14 +2,16 @@
 
 On the torch backend every Keras layer call is Python around torch: each ``Conv2D`` turns its
 channels-last input into a contiguous channels-first copy, then into a channels-last copy for
-oneDNN, and turns the kernel likewise; ``"same"`` padding with an odd kernel and stride 2 pads by
-a further copy; batch norm is five separate element-wise ops. :func:`native` reads the layers of a
-chain-shaped model (``keras.Sequential``, or a functional model whose layers each take the
-previous one's output) and returns a function that computes the same numbers with
+oneDNN, and turns the kernel likewise, and batch norm is computed op by op (the moments, then
+subtract, scale and shift) instead of by torch's batch-norm kernel. :func:`native` reads the
+layers of a chain-shaped model (``keras.Sequential``, or a functional model whose layers each
+take the previous one's output) and returns a function that computes the same numbers with
 ``torch.nn.functional`` on the layers' own variables (``variable.value``, so gradients reach
 them and ``assign`` / ``set_weights`` are seen), keeping images channels-first in name and
 channels-last in memory from the first layer to the last, so that no layout copy runs in
-between. A ``ZeroPadding2D`` just before a ``Conv2D`` becomes the convolution's own padding.
+between. A ``ZeroPadding2D`` just before a ``Conv2D`` becomes the convolution's own padding;
+TensorFlow's asymmetric ``"same"`` padding (odd kernel, stride 2) still pads by one copy, as in
+Keras.
 
 It is a drop-in for ``model(x, training=...)``: the same input and output shapes (Keras'
 channels-last), the same values (tested against the Keras call to float tolerance), the same
@@ -27,7 +29,7 @@ import keras
 
 __all__ = ["native"]
 
-#: Keras activation names -> the torch function of the same name.
+#: The Keras activations with a torch function of their own (see :func:`_activation`).
 _ACTIVATIONS = ("linear", "relu", "silu", "swish", "tanh", "sigmoid")
 
 Forward = Callable[..., Any]
