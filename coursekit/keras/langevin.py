@@ -79,7 +79,7 @@ def _make_step(log_prob: LogProb, cfg: SamplerConfig, ndim: int) -> tuple[Callab
         return (ops.where(mask, y, x), ops.where(ok, lp_y, lp), ops.where(mask, g_y, g),
                 ops.mean(ops.cast(ok, "float32")))
 
-    return compile_fn(step), grad, langevin_graph.chain_runner(step)
+    return compile_fn(step), compile_fn(grad), grad, langevin_graph.chain_runner(step)
 
 
 def _stepper(log_prob: LogProb, cfg: SamplerConfig, ndim: int) -> tuple[Callable, ...]:
@@ -149,11 +149,14 @@ def langevin(
         seed_gen = keras.random.SeedGenerator(check_int(seed, "seed", 0) if seed is not None
                                               else None)  # fmt: skip
     check_log_prob(log_prob)
-    step, grad, run_chain = _stepper(log_prob, cfg, ndim)
+    step, grad, eager_grad, run_chain = _stepper(log_prob, cfg, ndim)
     try:
         lp, g = grad(x)
-    except (RuntimeError, TypeError, AttributeError, ValueError) as err:
-        raise log_prob_failed(err, "keras.ops") from err
+    except Exception:  # noqa: BLE001  (tensorflow's tracing wraps the error: say it plainly)
+        try:
+            lp, g = eager_grad(x)
+        except (RuntimeError, TypeError, AttributeError, ValueError, NotImplementedError) as err:
+            raise log_prob_failed(err, "keras.ops") from err
     if g is None:  # tensorflow: the value does not depend on the states (stop_gradient, a constant)
         raise log_prob_failed(TypeError("its gradient with respect to the states is None: the "
                                         "value does not depend on them"), "keras.ops")

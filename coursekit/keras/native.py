@@ -69,10 +69,13 @@ def native(model: keras.Model) -> Forward:
     """``f(x, training=False)`` equal to ``model(x, training=training)``; plain torch on the
     torch backend when every layer is one of Dense, Conv2D, Conv2DTranspose, ZeroPadding2D,
     BatchNormalization, LeakyReLU, Activation, Dropout, Flatten and Reshape (with the
-    activations linear, relu, silu, tanh and sigmoid), else the Keras call itself."""
-    if keras.backend.backend() != "torch":
-        return _keras_call(model)
-    chain = _chain(model)
+    activations linear, relu, silu, tanh and sigmoid); on tensorflow, the layers' own calls
+    with each ``ZeroPadding2D`` folded into the next convolution (:func:`_tf_chain`); else the
+    Keras call itself."""
+    backend = keras.backend.backend()
+    chain = None if backend not in ("torch", "tensorflow") else _chain(model)
+    if chain is not None and backend == "tensorflow":
+        return _tf_chain(chain) or _keras_call(model)
     ops = None if chain is None else _compile(chain)
     if ops is None:
         return _keras_call(model)
@@ -297,3 +300,65 @@ def _dropout(layer: keras.layers.Layer) -> Callable | None:
         return x * (mask.permute(0, 3, 1, 2) if image else mask), image
 
     return op
+
+
+# ---- tensorflow: the padding folded --------------------------------------------------------
+
+
+def _tf_chain(chain: list[keras.layers.Layer]) -> Forward | None:
+    """On tensorflow every layer is already compiled into the caller's graph; what is left is
+    the copy a ``ZeroPadding2D`` makes of its input (and its gradient's slice). ``tf.nn.conv2d``
+    takes the padding itself (explicit padding), so a ``ZeroPadding2D`` followed by a "valid"
+    ``Conv2D`` becomes one call; every other layer is called as Keras calls it. None when
+    there is no such pair (the Keras call is then the same thing)."""
+    calls: list[Callable] = []
+    folded = False
+    for i, layer in enumerate(chain):
+        nxt = chain[i + 1] if i + 1 < len(chain) else None
+        if i and _foldable(chain[i - 1], layer):
+            continue  # the convolution took this padding's place
+        if nxt is not None and _foldable(layer, nxt):
+            calls.append(_tf_conv(nxt, layer.padding))
+            folded = True
+        else:
+            calls.append(lambda x, training, layer=layer: layer(x, training=training))
+    return _Folded(calls) if folded else None
+
+
+class _Folded:
+    """The tensorflow chain: ``calls``, a list of ``fn(x, training) -> x``."""
+
+    def __init__(self, calls: list[Callable]) -> None:
+        self.calls = calls
+
+    def __call__(self, x: Any, training: bool = False) -> Any:
+        x = keras.ops.convert_to_tensor(x, "float32")
+        for fn in self.calls:
+            x = fn(x, bool(training))
+        return x
+
+
+def _foldable(pad: keras.layers.Layer, conv: keras.layers.Layer) -> bool:
+    return (type(pad) is keras.layers.ZeroPadding2D and type(conv) is keras.layers.Conv2D
+            and pad.data_format == conv.data_format == "channels_last"
+            and conv.padding == "valid" and conv.compute_dtype == "float32"
+            and tuple(conv.dilation_rate) == (1, 1) and getattr(conv, "groups", 1) == 1
+            and getattr(conv.activation, "__name__", "") in _ACTIVATIONS
+            and not getattr(conv, "lora_enabled", False))  # fmt: skip
+
+
+def _tf_conv(layer: keras.layers.Layer, padding: Any) -> Callable:
+    import tensorflow as tf
+
+    (top, bottom), (left, right) = padding
+    pads = [[0, 0], [top, bottom], [left, right], [0, 0]]
+    act = {"relu": tf.nn.relu, "silu": tf.nn.silu, "swish": tf.nn.silu, "tanh": tf.tanh,
+           "sigmoid": tf.sigmoid}.get(layer.activation.__name__)  # fmt: skip
+
+    def call(x: Any, training: bool) -> Any:
+        y = tf.nn.conv2d(x, layer.kernel.value, tuple(layer.strides), pads)
+        if layer.bias is not None:
+            y = tf.nn.bias_add(y, layer.bias.value)
+        return y if act is None else act(y)
+
+    return call
