@@ -91,3 +91,25 @@ def test_the_compiled_chain_equals_the_step_by_step_loop(mala):
     assert np.abs(x_loop - x0).max() > 0.1  # the chains moved
     if mala:
         assert one_loop.acceptance_rate == pytest.approx(stepwise.acceptance_rate, abs=1e-6)
+
+
+# ---- torch: the fused Adam ---------------------------------------------------------------
+
+
+def test_fused_adam_takes_the_steps_of_the_per_tensor_adam():
+    gen = torch.Generator().manual_seed(3)
+    start = [torch.randn(40, 30, generator=gen), torch.randn(30, generator=gen)]
+    runs = []
+    for make in (fast.adam, lambda p, lr, betas: torch.optim.Adam(p, lr=lr, betas=betas,
+                                                                 foreach=False)):  # fmt: skip
+        params = [t.clone().requires_grad_(True) for t in start]
+        opt = make(params, 1e-2, (0.5, 0.999))
+        grads = torch.Generator().manual_seed(4)
+        for _ in range(25):
+            for p in params:
+                p.grad = torch.randn(p.shape, generator=grads)
+            opt.step()
+        runs.append([p.detach() for p in params])
+    assert runs[0][0].sub(start[0]).abs().max() > 0.1  # they moved (25 steps of about 1e-2)
+    for a, b in zip(*runs, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)

@@ -20,6 +20,7 @@ from keras import layers, ops
 from coursekit.checks import check_int, to_numpy
 from coursekit.common.ebm import EBMBase, check_optimizer, check_rows, cnn_final_side
 from coursekit.keras.autodiff import compile_fn, loss_and_grads
+from coursekit.keras.fused_adam import Adam  # keras.optimizers.Adam, fused on torch
 from coursekit.keras.langevin import LangevinResult, langevin
 from coursekit.keras.native import native
 
@@ -132,7 +133,7 @@ class EBM(EBMBase):
         )  # fmt: skip
         # epsilon 1e-8 as torch.optim.Adam (Keras' default is 1e-7)
         self._check_energy()
-        self.optimizer = keras.optimizers.Adam(learning_rate=lr, beta_1=betas[0], beta_2=betas[1],
+        self.optimizer = Adam(learning_rate=lr, beta_1=betas[0], beta_2=betas[1],
                                                epsilon=1e-8)
         self.optimizer.build(energy.trainable_variables)
         self.seed_gen = keras.random.SeedGenerator(seed)

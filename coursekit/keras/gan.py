@@ -39,6 +39,7 @@ from coursekit.common.gan import (
     diverged_message,
 )
 from coursekit.keras.autodiff import compile_fn, loss_and_grads, two_losses_and_grads
+from coursekit.keras.fused_adam import Adam  # keras.optimizers.Adam, fused on torch
 from coursekit.keras.native import native
 from coursekit.loop import train_updates
 
@@ -139,8 +140,8 @@ class DCGAN(DCGANBase):
         # the training step's forward passes (plain torch on the torch backend: keras.native)
         self._g, self._d = native(self.generator), native(self.discriminator)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
-        self.g_optimizer = keras.optimizers.Adam(self.learning_rate, beta_1=self.beta_1)
-        self.d_optimizer = keras.optimizers.Adam(self.learning_rate, beta_1=self.beta_1)
+        self.g_optimizer = Adam(self.learning_rate, beta_1=self.beta_1)
+        self.d_optimizer = Adam(self.learning_rate, beta_1=self.beta_1)
         self.g_optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.updates = 0

@@ -57,6 +57,7 @@ from coursekit.common.vae import (
     diverged_message,
 )
 from coursekit.io import read_npz, write_npz
+from coursekit.keras.fused_adam import Adam  # keras.optimizers.Adam, fused on torch
 from coursekit.keras.native import native
 from coursekit.keras.vae_nets import Initializers, decoder, encoder
 
@@ -154,7 +155,7 @@ class VAE(keras.Model, VAEFile):
         self._encode, self._decode = native(self.encoder), native(self.decoder)
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
-        self.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=jit_compile)
+        self.compile(optimizer=Adam(learning_rate), jit_compile=jit_compile)
         self.built = True
 
     @property

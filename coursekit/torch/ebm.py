@@ -31,7 +31,7 @@ from torch import nn
 
 from coursekit.checks import check_int, check_seed, to_numpy
 from coursekit.common.ebm import EBMBase, check_optimizer, check_rows, cnn_final_side
-from coursekit.torch.fast import channels_last
+from coursekit.torch.fast import adam, channels_last
 from coursekit.torch.langevin import LangevinResult, langevin
 
 __all__ = ["EBM", "CNNEnergy", "MLPEnergy", "contrastive_loss"]
@@ -158,7 +158,7 @@ class EBM(EBMBase):
             self._check_energy()
         finally:
             energy.train(training)
-        self.optimizer = torch.optim.Adam(energy.parameters(), lr=lr, betas=betas)
+        self.optimizer = adam(energy.parameters(), lr, betas)  # fused (coursekit.torch.fast)
         self.generator = torch.Generator().manual_seed(seed)
 
     # ---- energies and samples ---------------------------------------------------------------

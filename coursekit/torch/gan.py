@@ -179,12 +179,8 @@ class DCGAN(nn.Module, DCGANBase):
         fast.channels_last(self)  # oneDNN's layout: no conversions in the steps
         self._gen = torch.Generator().manual_seed(self.seed)
         betas = (self.beta_1, 0.999)
-        self.g_optimizer = torch.optim.Adam(
-            self.generator.parameters(), lr=self.learning_rate, betas=betas
-        )
-        self.d_optimizer = torch.optim.Adam(
-            self.discriminator.parameters(), lr=self.learning_rate, betas=betas
-        )
+        self.g_optimizer = fast.adam(self.generator.parameters(), self.learning_rate, betas)
+        self.d_optimizer = fast.adam(self.discriminator.parameters(), self.learning_rate, betas)
         self.updates = 0
 
     def extra_repr(self) -> str:
