@@ -113,3 +113,40 @@ def test_fused_adam_takes_the_steps_of_the_per_tensor_adam():
     assert runs[0][0].sub(start[0]).abs().max() > 0.1  # they moved (25 steps of about 1e-2)
     for a, b in zip(*runs, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+# ---- torch: the crop -----------------------------------------------------------------------
+
+
+def test_crop_equals_the_slice_in_value_gradient_and_layout():
+    x = torch.randn(3, 4, 9, 8).contiguous(memory_format=torch.channels_last)
+    x.requires_grad_(True)
+    y = fast.crop(x, 7, 8)
+    assert torch.equal(y, x[..., :7, :8])
+    assert y.is_contiguous(memory_format=torch.channels_last)
+    w = torch.randn(3, 4, 7, 8).contiguous(memory_format=torch.channels_last)  # as a conv gives
+    (grad,) = torch.autograd.grad((y * w).sum(), x)
+    want = torch.zeros(3, 4, 9, 8)
+    want[..., :7, :8] = w
+    assert torch.equal(grad, want)
+    assert grad.is_contiguous(memory_format=torch.channels_last)
+
+
+# ---- torch: the transposed convolution with its bias apart ---------------------------------
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv_transpose_with_the_bias_apart_equals_torchs(bias):
+    torch.manual_seed(2)
+    ours = fast.ConvTranspose2d(6, 4, 3, stride=2, padding=1, output_padding=1, bias=bias)
+    theirs = torch.nn.ConvTranspose2d(6, 4, 3, stride=2, padding=1, output_padding=1, bias=bias)
+    theirs.load_state_dict(ours.state_dict())
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x = torch.randn(5, 6, 7, 7).contiguous(memory_format=torch.channels_last)
+    y = ours(x)
+    assert y.shape == (5, 4, 14, 14)
+    torch.testing.assert_close(y, theirs(x))
+    torch.testing.assert_close(ours(x, output_size=[13, 13]), theirs(x, output_size=[13, 13]))
+    grads = [torch.autograd.grad(m(x).square().sum(), list(m.parameters())) for m in (ours, theirs)]
+    for a, b in zip(*grads, strict=True):
+        torch.testing.assert_close(a, b)

@@ -19,6 +19,7 @@ from keras import layers, ops
 
 from coursekit.checks import check_int, to_numpy
 from coursekit.common.ebm import EBMBase, check_optimizer, check_rows, cnn_final_side
+from coursekit.keras import draws  # keras.random, one torch generator on torch
 from coursekit.keras.autodiff import compile_fn, loss_and_grads
 from coursekit.keras.fused_adam import Adam  # keras.optimizers.Adam, fused on torch
 from coursekit.keras.langevin import LangevinResult, langevin
@@ -196,8 +197,7 @@ class EBM(EBMBase):
         self.buffer.update(idx, to_numpy(x_fake))
         x_data = ops.convert_to_tensor(x_data)
         if self.data_noise:
-            x_data = x_data + self.data_noise * keras.random.normal(ops.shape(x_data),
-                                                                    seed=self.seed_gen)
+            x_data = x_data + self.data_noise * draws.normal(ops.shape(x_data), self.seed_gen)
             if self.sampler["clamp"] is not None:
                 x_data = ops.clip(x_data, *self.sampler["clamp"])
         stats, norm, grads = self._grads(x_data, x_fake)

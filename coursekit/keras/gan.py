@@ -38,6 +38,7 @@ from coursekit.common.gan import (
     check_z,
     diverged_message,
 )
+from coursekit.keras import draws  # keras.random, one torch generator on torch
 from coursekit.keras.autodiff import compile_fn, loss_and_grads, two_losses_and_grads
 from coursekit.keras.fused_adam import Adam  # keras.optimizers.Adam, fused on torch
 from coursekit.keras.native import native
@@ -180,7 +181,7 @@ class DCGAN(DCGANBase):
 
     def _losses_and_grads(self, real: Any) -> tuple[Any, list[Any], list[Any]]:
         n = ops.shape(real)[0]
-        z = keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
+        z = draws.normal((n, self.latent_dim), self.seed_generator)
 
         def fn():
             fake = self._g(z, training=True)

@@ -34,7 +34,7 @@ from coursekit.common.langevin import (
     log_prob_failed,
     start_array,
 )
-from coursekit.keras import langevin_graph
+from coursekit.keras import draws, langevin_graph
 from coursekit.keras.autodiff import compile_fn, input_value_and_grad
 from coursekit.reference.langevin import GaussianMixture, LangevinResult, Ring
 
@@ -106,8 +106,7 @@ def _draws(given: Any, start: int, steps: int | None, shape: tuple, seed_gen, *,
         part = given[start] if steps is None else given[start:start + steps]
         return ops.convert_to_tensor(np.asarray(to_numpy(part), dtype=np.float32))
     full = tuple(shape) if steps is None else (steps, *shape)
-    draw = keras.random.normal if normal else keras.random.uniform
-    return draw(full, seed=seed_gen)
+    return (draws.normal if normal else draws.uniform)(full, seed_gen)
 
 
 def langevin(

@@ -1,4 +1,5 @@
-"""The fast path of the Keras models on the torch backend: a model's forward pass as plain torch.
+"""The fast path of the Keras models' forward passes: plain torch on the torch backend, and the
+zero paddings folded into the convolutions on tensorflow.
 
 On the torch backend every Keras layer call is Python around torch: each ``Conv2D`` turns its
 channels-last input into a contiguous channels-first copy, then into a channels-last copy for
@@ -11,13 +12,19 @@ them and ``assign`` / ``set_weights`` are seen), keeping images channels-first i
 channels-last in memory from the first layer to the last, so that no layout copy runs in
 between. A ``ZeroPadding2D`` just before a ``Conv2D`` becomes the convolution's own padding;
 TensorFlow's asymmetric ``"same"`` padding (odd kernel, stride 2) still pads by one copy, as in
-Keras.
+Keras. A transposed convolution adds its bias after the convolution and crops its output by a
+negative padding, whose gradient stays channels-last (a slice's would be a contiguous copy).
+
+On tensorflow every layer is already compiled into the caller's graph; there, only a
+``ZeroPadding2D`` followed by a "valid" ``Conv2D`` changes: it becomes one ``tf.nn.conv2d``
+with explicit padding, which saves the padded copy and its gradient's slice.
 
 It is a drop-in for ``model(x, training=...)``: the same input and output shapes (Keras'
 channels-last), the same values (tested against the Keras call to float tolerance), the same
 batch-norm moving statistics; dropout draws its mask from the layer's own seed generator
 (the same law, other numbers than the Keras call). On any other backend, or for a model with
-a layer it does not know, it returns the Keras call unchanged: the fast path is never required.
+a layer it does not know (or, on tensorflow, with nothing to fold), it returns the Keras call
+unchanged: the fast path is never required.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from collections.abc import Callable
 from typing import Any
 
 import keras
+
+from coursekit.keras import draws
 
 __all__ = ["native"]
 
@@ -246,17 +255,18 @@ def _conv_transpose(f: Any, x: Any, kernel: Any, bias: Any, size: tuple[int, int
                     stride: tuple[int, int], same: bool) -> Any:  # fmt: skip
     """The transposed convolution of Keras: the output of a "same" one is ``stride`` times the
     input, cropped as the gradient of TensorFlow's "same" convolution (fewer before than after)."""
-    import torch
-
+    # the bias is added apart: torch 2.13's channels-last transposed convolution with a bias
+    # takes about twice as long, forward and backward, as without one
     if not same:
-        return f.conv_transpose2d(x, kernel, bias, stride)
-    # the full output is (n - 1) s + k; "same" keeps n s of it from before = (k - s) // 2
-    before = [(k - s) // 2 for k, s in zip(size, stride, strict=True)]
-    y = f.conv_transpose2d(x, kernel, bias, stride, tuple(before))
-    out_h, out_w = x.shape[2] * stride[0], x.shape[3] * stride[1]
-    if y.shape[2] == out_h and y.shape[3] == out_w:
-        return y
-    return y[:, :, :out_h, :out_w].contiguous(memory_format=torch.channels_last)
+        y = f.conv_transpose2d(x, kernel, None, stride)
+    else:  # the full output is (n - 1) s + k; "same" keeps n s of it from before = (k - s) // 2
+        before = [(k - s) // 2 for k, s in zip(size, stride, strict=True)]
+        y = f.conv_transpose2d(x, kernel, None, stride, tuple(before))
+        extra_h = y.shape[2] - x.shape[2] * stride[0]
+        extra_w = y.shape[3] - x.shape[3] * stride[1]
+        if extra_h or extra_w:  # cropped by a negative pad: its gradient stays channels-last
+            y = f.pad(y, (0, -extra_w, 0, -extra_h))  # (a slice's is a contiguous copy)
+    return y if bias is None else y + bias.view(1, -1, 1, 1)
 
 
 def _batch_norm(layer: keras.layers.Layer) -> Callable | None:
@@ -295,7 +305,7 @@ def _dropout(layer: keras.layers.Layer) -> Callable | None:
     def op(x: Any, image: bool, training: bool) -> tuple[Any, bool]:
         if not training or rate == 0.0:
             return x, image
-        u = keras.random.uniform(tuple(_keras_layout(x, image).shape), seed=layer.seed_generator)
+        u = draws.uniform(tuple(_keras_layout(x, image).shape), layer.seed_generator)
         mask = u.ge_(rate).mul_(1.0 / (1.0 - rate))
         return x * (mask.permute(0, 3, 1, 2) if image else mask), image
 

@@ -57,6 +57,7 @@ from coursekit.common.vae import (
     diverged_message,
 )
 from coursekit.io import read_npz, write_npz
+from coursekit.keras import draws  # keras.random, one torch generator on torch
 from coursekit.keras.fused_adam import Adam  # keras.optimizers.Adam, fused on torch
 from coursekit.keras.native import native
 from coursekit.keras.vae_nets import Initializers, decoder, encoder
@@ -183,10 +184,10 @@ class VAE(keras.Model, VAEFile):
         ``z = mean + exp(log_var / 2) * eps`` and the decoder's ``logits``."""
         target = x
         if training and self.binarize == "dynamic":
-            u = keras.random.uniform(ops.shape(x), seed=self.seed_generator)
+            u = draws.uniform(ops.shape(x), self.seed_generator)
             target = ops.cast(ops.less(u, x), "float32")
         mean, log_var = self.encoder_params(target)
-        eps = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+        eps = draws.normal(ops.shape(mean), self.seed_generator)
         z = reparameterize(mean, log_var, eps)
         return {"target": target, "mean": mean, "log_var": log_var, "z": z,
                 "logits": self._decode(z)}  # fmt: skip

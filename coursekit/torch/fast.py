@@ -11,6 +11,12 @@ tutorial the model replaces), not asserted here.
 * :class:`Dropout`: the mask drawn as ``rand >= p`` (uniform float32 numbers) instead of
   ``nn.Dropout``'s per-element Bernoulli draws, which on the CPU cost about twice as much as the
   rest of the layer (in a DCGAN step at batch 256 the draws were about a tenth of the step).
+* :func:`crop`: keep the first rows and columns of an image batch by a negative padding, whose
+  gradient is written in the input's layout; a slice's gradient is a zero-filled contiguous
+  tensor, which the channels-last convolution before it then converts back.
+* :class:`ConvTranspose2d`: ``nn.ConvTranspose2d`` with its bias added after the convolution;
+  torch 2.13's channels-last transposed convolution is slower, forward and backward, with a
+  bias than without one plus an addition.
 * :func:`adam`: ``torch.optim.Adam`` with ``fused=True`` where the device has the kernel (one
   pass per tensor instead of about ten ``_foreach`` passes, each writing a temporary); the
   same update to float rounding.
@@ -22,10 +28,31 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn import functional as nnf
 
 from coursekit.checks import check_float
 
-__all__ = ["Dropout", "adam", "channels_last"]
+__all__ = ["ConvTranspose2d", "Dropout", "adam", "channels_last", "crop"]
+
+
+class ConvTranspose2d(nn.ConvTranspose2d):
+    """``nn.ConvTranspose2d`` (same arguments, parameters and values) whose bias is added after
+    the convolution rather than inside it."""
+
+    def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
+        if self.bias is None:
+            return super().forward(x, output_size)
+        output_padding = self._output_padding(x, output_size, self.stride, self.padding,
+                                              self.kernel_size, 2, self.dilation)  # fmt: skip
+        y = nnf.conv_transpose2d(x, self.weight, None, self.stride, self.padding, output_padding,
+                                 self.groups, self.dilation)  # fmt: skip
+        return y + self.bias.view(1, -1, 1, 1)
+
+
+def crop(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """``x[..., :height, :width]`` of images [n, c, h, w] (``height <= h``, ``width <= w``), as
+    a new tensor in ``x``'s memory layout; its gradient keeps that layout too."""
+    return nnf.pad(x, (0, width - x.shape[-1], 0, height - x.shape[-2]))
 
 
 def adam(params: Any, lr: float, betas: tuple[float, float] = (0.9, 0.999)) -> torch.optim.Adam:

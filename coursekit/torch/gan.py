@@ -93,8 +93,9 @@ class Generator(nn.Module):
         h = nnf.leaky_relu(self.bn0(self.dense(z)), LEAKY_SLOPE)
         h = h.view(-1, s, s, self.c0).permute(0, 3, 1, 2)  # channels-last order, as Keras
         h = nnf.leaky_relu(self.bn1(self.deconv1(h)), LEAKY_SLOPE)  # [n, c1, s, s]
-        h = nnf.leaky_relu(self.bn2(self.deconv2(h)[..., : 2 * s, : 2 * s]), LEAKY_SLOPE)
-        return torch.tanh(self.deconv3(h)[..., :side, :side])  # [n, 1, L, L]
+        # crop: h[..., :2s, :2s] (TensorFlow's "same"), its gradient kept channels-last
+        h = nnf.leaky_relu(self.bn2(fast.crop(self.deconv2(h), 2 * s, 2 * s)), LEAKY_SLOPE)
+        return torch.tanh(fast.crop(self.deconv3(h), side, side))  # [n, 1, L, L]
 
 
 class Discriminator(nn.Module):

@@ -11,14 +11,15 @@ Both take and give rows of ``L * L`` pixels (784 for MNIST's 28 x 28):
 
 The encoder's output is ``[mean, log_var]`` side by side, ``[n, 2 * latent_dim]``; the
 decoder's, logits ``[n, L*L]``. The convolutional nets keep their kernels channels-last
-(:func:`coursekit.torch.fast.channels_last`).
+(:func:`coursekit.torch.fast.channels_last`); the decoder's transposed convolutions are
+``nn.ConvTranspose2d`` with the bias added apart (:class:`coursekit.torch.fast.ConvTranspose2d`).
 """
 
 from __future__ import annotations
 
 from torch import nn
 
-from coursekit.torch.fast import channels_last
+from coursekit.torch.fast import ConvTranspose2d, channels_last  # bias added apart
 
 __all__ = ["decoder", "encoder"]
 
@@ -50,8 +51,8 @@ def decoder(arch: str, latent_dim: int, hidden: int, side: int = 28) -> nn.Modul
     return channels_last(nn.Sequential(
         nn.Linear(latent_dim, 64 * quarter * quarter), nn.ReLU(),
         nn.Unflatten(1, (64, quarter, quarter)),
-        nn.ConvTranspose2d(64, 64, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
-        nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
-        nn.ConvTranspose2d(32, 1, 3, padding=1),  # logits [n, 1, L, L]
+        ConvTranspose2d(64, 64, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+        ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+        ConvTranspose2d(32, 1, 3, padding=1),  # logits [n, 1, L, L]
         nn.Flatten(),
     ))  # fmt: skip
