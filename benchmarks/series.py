@@ -10,7 +10,8 @@ Comparing two implementations fairly on a shared machine needs two things at onc
   instead of on whichever row ran then.
 
 :func:`interleaved` starts one worker process per :class:`Series` (``spawn``, so each imports
-its framework afresh with the series' environment, e.g. ``KERAS_BACKEND``), lets each build its
+its framework afresh with the series' environment, e.g. ``KERAS_BACKEND``; a peer's also with
+glibc's own malloc thresholds, :data:`PEER_ENV`), lets each build its
 model and warm up, then asks them in turn for timed samples. A worker is a factory
 ``"module:function"`` importable from ``benchmarks/`` that takes the series' keyword arguments
 and returns ``run()``; ``run()`` does one timed piece of work and returns its seconds, or
@@ -30,7 +31,8 @@ import multiprocessing as mp
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,6 +90,31 @@ def _worker(conn: Any, factory: str, kwargs: dict, env: dict) -> None:  # pragma
             return
 
 
+#: What every peer's process starts with: glibc's own malloc thresholds (coursekit.memory
+#: raises them at ``import coursekit``; a student running the tutorial has glibc's own).
+PEER_ENV = {"COURSEKIT_MALLOC": "default"}
+
+
+def process_env(s: Series) -> dict[str, str]:
+    """The environment ``s``'s process starts with: its own, and for a peer (a factory in a
+    ``peer_*`` module) :data:`PEER_ENV` unless the series sets those names itself."""
+    return {**PEER_ENV, **s.env} if s.factory.startswith("peer_") else dict(s.env)
+
+
+@contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def _receive(conn: Any, label: str) -> Any:
     kind, payload = conn.recv()
     if kind == "error":
@@ -120,9 +147,11 @@ def interleaved(
     try:
         for s in series:
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_worker, args=(child, s.factory, s.kwargs, s.env),
+            env = process_env(s)
+            proc = ctx.Process(target=_worker, args=(child, s.factory, s.kwargs, env),
                                daemon=True)  # fmt: skip
-            proc.start()
+            with _environment(env):  # the new interpreter starts with it (spawn)
+                proc.start()
             workers.append((s, parent, proc))
             out[s.label].info = _receive(parent, s.label)
         for s, conn, _ in workers:
