@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         "rows": rows,
         "machine": {**harness.machine(), "threads": threads},
     }
-    json_path, md_path = harness.write_results("ebm", record, table, out=args.out)
+    json_path, md_path = harness.write_results("ebm", record, table, out=args.out, peers=True)
     print(table)
     print(f"\nwritten: {md_path} and {json_path}")
     return 0

@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {**harness.machine(), "threads": ck.num_threads()},
     }  # fmt: skip
     out = args.out or (Path(tempfile.mkdtemp()) if args.quick else harness.RESULTS)
-    json_path, md_path = harness.write_results("gan", record, table, out=out)
+    json_path, md_path = harness.write_results("gan", record, table, out=out, peers=True)
     print(table)
     print(f"\nwritten: {md_path} and {json_path}")
     return 0

@@ -240,8 +240,23 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
     return "\n".join(lines)
 
 
-def write_results(name: str, record: dict, table: str, out: Path = RESULTS) -> tuple[Path, Path]:
-    """Write ``<out>/<name>.json`` and ``<out>/<name>.md`` atomically; return both paths."""
+#: Said under every table with peers: the one setting the rows' processes do not share.
+MEMORY_NOTE = (
+    "Memory: the coursekit rows run with the malloc thresholds `import coursekit` sets "
+    "(coursekit/memory.py: freed large blocks stay in the heap, so a step reuses the previous "
+    "step's memory), the peers with glibc's own (benchmarks/series.py, PEER_ENV), as a "
+    "student's run of each would."
+)
+
+
+def write_results(name: str, record: dict, table: str, out: Path = RESULTS, *,
+                  peers: bool = False) -> tuple[Path, Path]:  # fmt: skip
+    """Write ``<out>/<name>.json`` and ``<out>/<name>.md`` atomically; return both paths. With
+    ``peers``, the table ends with :data:`MEMORY_NOTE` and the record says the same."""
+    if peers:
+        table = table.rstrip("\n") + "\n\n" + MEMORY_NOTE
+        record = {**record, "malloc": {"coursekit rows": "coursekit.memory (heap thresholds "
+                                                         "raised)", "peers": "glibc's own"}}
     json_path = atomic_write_text(out / f"{name}.json", json.dumps(record, indent=2) + "\n")
     md_path = atomic_write_text(out / f"{name}.md", table + "\n")
     return json_path, md_path

@@ -425,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         "all_within_limits": all_ok,
         "machine": machine,
     }
-    json_path, md_path = harness.write_results("rbm", record, text, out=args.out)
+    json_path, md_path = harness.write_results("rbm", record, text, out=args.out, peers=True)
     print(text)
     print(f"\nwritten: {md_path} and {json_path}")
     return 0

@@ -345,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         "iwae_rows": iwae,
         "machine": harness.machine(),
     }
-    json_path, md_path = harness.write_results("vae", record, table, out=args.out)
+    json_path, md_path = harness.write_results("vae", record, table, out=args.out, peers=True)
     print(table)
     print(f"\nwritten: {md_path} and {json_path}")
     return 0

@@ -212,3 +212,27 @@ def test_metrics_benchmark_script_runs_and_records(tmp_path):
     assert record["n"] == 600 and record["bound_seconds"] > 0
     assert {t["name"] for t in record["timings"]} == {"classifier_fid", "sample_report"}
     assert "| call | samples |" in (tmp_path / "metrics.md").read_text()
+
+
+def test_results_with_peers_say_which_rows_run_with_which_malloc_thresholds(tmp_path):
+    json_path, md_path = harness.write_results("demo", {"x": 1}, "| a |", out=tmp_path,
+                                               peers=True)  # fmt: skip
+    assert md_path.read_text().endswith(harness.MEMORY_NOTE + "\n")
+    assert json.loads(json_path.read_text())["malloc"]["peers"] == "glibc's own"
+
+
+def test_a_peers_process_starts_with_glibcs_own_malloc_and_a_coursekit_rows_does_not():
+    from series import PEER_ENV, Series, process_env
+
+    assert PEER_ENV == {"COURSEKIT_MALLOC": "default"}
+    peer = Series("peer", "peer_gan:runner", env={"KERAS_BACKEND": "tensorflow"})
+    assert process_env(peer) == {"COURSEKIT_MALLOC": "default", "KERAS_BACKEND": "tensorflow"}
+    ours = Series("torch", "gan_rows:coursekit_row", env={"KERAS_BACKEND": "torch"})
+    assert process_env(ours) == {"KERAS_BACKEND": "torch"}
+
+
+def test_a_worker_process_sees_its_environment_from_its_first_import():
+    from series import Series, interleaved
+
+    got = interleaved([Series("peer", "peer_probe_env:runner")], rounds=1, warmup=0)
+    assert got["peer"].info == {"COURSEKIT_MALLOC": "default", "installed": False}

@@ -4,7 +4,6 @@ training loop's large arrays come back from the heap instead of as fresh pages e
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 
