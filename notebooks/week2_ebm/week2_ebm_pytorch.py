@@ -46,7 +46,7 @@ if "google.colab" in sys.modules:  # only acts on Colab
 # full 60,000 digits or the 4,000 offline ones are here. **Sizes for this CPU.** The uvadlc
 # settings (batch 128, 60 Langevin steps per update, 60 epochs = 28,000 updates) take hours on
 # a 2-core CPU: every update runs the CNN forward and backward 60 times. The full mode below is
-# sized so that this notebook finishes within 8 minutes on 2 cores: batch 64, 30 steps per update,
+# sized so that this notebook finishes within about 10 minutes on 2 cores: batch 64, 30 steps per update,
 # 2,000 updates (a CPU budget, not a recommendation; section 3 prints the training time of this
 # run). With so few updates the tutorial's learning rate 1e-4 leaves blob-like samples (try it,
 # section 8); ten times that, 1e-3, gives digit-like ones (section 6 scores them with the
