@@ -20,7 +20,7 @@ WEEK   ?=
 # Tests never touch the network and always run the notebooks in smoke mode.
 TEST_ENV := COURSEKIT_OFFLINE=1 COURSEKIT_MODE=smoke COURSEKIT_RESULTS=$(CURDIR)/build/test-results MPLBACKEND=Agg PYTHONWARNINGS=ignore::DeprecationWarning
 
-.PHONY: help venv run test test-quick test-unit test-keras-torch lint layers lab outputs slides exercises bench clean
+.PHONY: help venv run test test-quick test-unit test-keras-torch lint layers lab outputs slides book exercises bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[dev,lab]"
+	$(BIN)/python -m pip install -q -e ".[dev,lab,book]"
 	touch $@
 
 venv: $(STAMP)  ## create or update .venv
@@ -58,6 +58,9 @@ test-keras-torch: $(STAMP)  ## the Keras tests again, on the torch backend
 
 slides: $(STAMP)  ## lecture decks from full-mode results into build/slides/ (WEEK=1; CDN=1 without npm; SMOKE=1 allows smoke outputs, marked)
 	$(BIN)/coursekit slides $(WEEK) $(if $(CDN),--cdn) $(if $(SMOKE),--allow-smoke)
+
+book: $(STAMP)  ## the course website from the committed notebooks, offline, into build/book/ (open build/book/index.html)
+	$(BIN)/coursekit book
 
 exercises: $(STAMP)  ## student versions of the labs, solutions removed, into build/exercises/
 	$(BIN)/coursekit exercises $(WEEK)

@@ -21,14 +21,13 @@ from typing import Any
 
 from coursekit import config, data, memory, threads  # config first: it sets TensorFlow's env
 from coursekit.checks import warn_deprecated
-from coursekit.config import by_mode, is_smoke, mode, seed_everything
+from coursekit.config import REPO_URL, by_mode, is_smoke, mode, seed_everything
 from coursekit.threads import available_cpus, num_threads
 
 threads.install()  # COURSEKIT_THREADS reaches torch and TensorFlow, whenever they are imported
 memory.install()  # large tensors reused from the heap, not fresh pages per step (glibc)
 
 __version__ = "0.1.0"
-REPO_URL = "https://github.com/coursekit/coursekit"
 
 __all__ = [
     "REPO_URL",

@@ -30,6 +30,8 @@ import numpy as np
 
 from coursekit import threads
 
+#: The course's repository (Colab badges, the website's links to files it does not show).
+REPO_URL = "https://github.com/coursekit/coursekit"
 MODE_ENV = "COURSEKIT_MODE"
 MODES = ("full", "smoke")
 DEFAULT_MODE = "full"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from coursekit import config, data
 from coursekit.course import doctor, exercises, results, runner
+from coursekit.course.book.cli import add_book_parser
 from coursekit.course.slides.cli import add_slides_parser
 from coursekit.io import display_path
 
@@ -166,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     results_cmd.set_defaults(func=_cmd_results)
 
     add_slides_parser(sub)
+    add_book_parser(sub)
 
     exercises_cmd = sub.add_parser(
         "exercises",
