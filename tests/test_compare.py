@@ -124,6 +124,9 @@ def test_every_entry_is_scored_at_one_n_and_a_legacy_record_is_named(tmp_path, d
     table = families.comparison_table(c)
     assert table.count("\n") == 6 and "| p(x|h) means |" in table and "| +0.00 |" in table
     assert f"| {rbm.fid:.2f} |" in table
+    # each model row links the lab that wrote its record; the baseline and real rows do not
+    assert "| **[VAE, PyTorch](../week3_vae/week3_vae_pytorch.ipynb)** |" in table
+    assert "| **PCA + GMM baseline** |" in table and table.count("](../week") == 3
     text = families.buys_text(c)
     assert "**RBM** (best: PyTorch)" in text and "**GAN**: nothing scored at n = 500" in text
     floor, base = c.real.fid, c.baseline.fid

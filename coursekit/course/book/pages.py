@@ -238,10 +238,16 @@ def site_notebook(page: Page, *, on_site: set[str], in_repo: Callable[[str], boo
     offline_outputs(nb)
     static = posixpath.relpath("_static", posixpath.dirname(page.path))
     for index, cell in enumerate(nb.cells):
+        where = f"{page.source}, cell {index}"
         if cell.cell_type == "markdown":
             cell.source = links.rewrite(cell.source, here=page.path, on_site=on_site,
-                                        in_repo=in_repo, static=static,
-                                        where=f"{page.source}, cell {index}")
+                                        in_repo=in_repo, static=static, where=where)
+        for output in cell.get("outputs", []):  # Markdown a cell displayed (week 5's tables)
+            text = output.get("data", {}).get("text/markdown")
+            if text is not None:
+                output["data"]["text/markdown"] = links.rewrite(
+                    "".join(text) if isinstance(text, list) else text, here=page.path,
+                    on_site=on_site, in_repo=in_repo, static=static, where=f"{where} output")
     extras = [f"[week {_week_number(page.week)}](index.md)"]
     if page.deck:
         extras.append(_raw_link(f"../../{page.deck}", "the slides"))

@@ -18,6 +18,7 @@ first calls :func:`check_same_n`, which refuses scores at different ``n``.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -319,12 +320,25 @@ def _cell(value: Any, spec: str) -> str:
     return "—" if value is None else format(value, spec)
 
 
+_LAB_KEY = re.compile(r"(week\d+_[a-z0-9]+)_[a-z0-9_]+")
+
+
+def lab_link(row: dict | None) -> str | None:
+    """The lab notebook that wrote a record, relative to the week 5 notebook
+    (``week3_vae_pytorch`` -> ``../week3_vae/week3_vae_pytorch.ipynb``); None for rows that
+    are not a lab's record (the baseline, real digits)."""
+    key = (row or {}).get("key")
+    match = _LAB_KEY.fullmatch(key) if isinstance(key, str) else None
+    return f"../{match.group(1)}/{key}.ipynb" if match else None
+
+
 def comparison_table(comparison: Comparison) -> str:
     """Markdown: one row per entry, every FID at the comparison's ``n``.
 
-    Columns: model, source, what the samples are, updates, training seconds (the baseline: its
-    fit), seconds per sample, FID at ``n``, FID above the real digits' at ``n``, classes,
-    entropy, log-likelihood. Unscored records say why in the FID column.
+    Columns: model (linked to the lab that wrote its record), source, what the samples are,
+    updates, training seconds (the baseline: its fit), seconds per sample, FID at ``n``, FID
+    above the real digits' at ``n``, classes, entropy, log-likelihood. Unscored records say
+    why in the FID column.
     """
     n = check_same_n(_check_comparison(comparison))
     floor = comparison.real.fid if comparison.real and comparison.real.scored else None
@@ -340,8 +354,10 @@ def comparison_table(comparison: Comparison) -> str:
         method = (r.get("likelihood_method") or "?").split(",")[0]
         fid = f"{e.fid:.2f}" if e.scored else f"not scored ({e.short_note})"
         above = "—" if floor is None or not e.scored else f"{e.fid - floor:+.2f}"
+        link = lab_link(e.row)
+        label = f"[{e.label}]({link})" if link else e.label
         lines.append(
-            f"| **{e.label}** | {source} | {SAMPLE_KINDS.get(e.family, '?')} "
+            f"| **{label}** | {source} | {SAMPLE_KINDS.get(e.family, '?')} "
             f"| {_cell(r.get('updates'), ',')} "
             f"| {results.format_seconds(e.train_seconds, thousands=True)} "
             f"| {_cell(e.seconds_per_sample, '.2g')} | {fid} | {above} "
