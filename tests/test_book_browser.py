@@ -9,10 +9,10 @@ the week 3 labs; and no request leaves the machine.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from browser_shared import LOCAL_SCHEMES, launch, open_offline, unavailable
 from conftest import REPO
 
 from coursekit.course import assets
@@ -22,16 +22,7 @@ from coursekit.course.notebooks import find_notebooks
 pytest.importorskip("myst_nb", reason="the website needs the [book] extra (make venv)")
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-LOCAL_SCHEMES = ("file", "data", "blob", "about")
 SEARCH_WORD = "reparameterisation"  # the week 3 labs' subject
-
-
-def _unavailable(reason: str):
-    if os.environ.get("COURSEKIT_SLIDES_REQUIRED"):
-        pytest.fail(f"browser test required but {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -40,23 +31,14 @@ def site(tmp_path_factory) -> Path:
     try:
         assets.ensure_assets()
     except assets.SlidesError as exc:
-        _unavailable(f"npm assets unavailable: {exc}")
+        unavailable(f"npm assets unavailable: {exc}")
     out = tmp_path_factory.mktemp("book") / "book"
     return build_book(out, repo=REPO).parent
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} not installed (apt install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install playwright)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from launch()
 
 
 def _week_pages(site: Path) -> list[Path]:
@@ -95,21 +77,7 @@ IMAGES = """async () => {
 
 
 def _open(browser, url: str):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    requests, blocked, errors = [], [], []
-
-    def route(r):
-        requests.append(r.request.url)
-        if r.request.url.split(":", 1)[0].lower() in LOCAL_SCHEMES:
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(url)
+    page, requests, blocked, errors = open_offline(browser, url, height=900)
     page.wait_for_load_state("load")
     return page, requests, blocked, errors
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from browser_shared import LOCAL_SCHEMES, launch, open_offline
 from bs4 import BeautifulSoup
 from conftest import REPO
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
@@ -29,17 +30,6 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from coursekit.course import assets, notebooks, slides
 
 SCREENSHOTS = REPO / "build" / "slides" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-LOCAL_SCHEMES = ("file", "data", "blob", "about")
 # Every course notebook that marks slides: each must build a deck that works offline.
 LECTURES = sorted(
     p
@@ -577,50 +567,15 @@ def test_package_json_pins_what_the_code_expects():
 # --------------------------------------------------------------------------------------------
 
 
-def _unavailable(reason: str):
-    if os.environ.get("COURSEKIT_SLIDES_REQUIRED"):
-        pytest.fail(f"browser test required but {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} not installed (apt install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install playwright)")
-    try:
-        slides.ensure_assets()
-    except slides.SlidesError as exc:
-        _unavailable(f"npm assets unavailable: {exc}")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from launch()
 
 
 def _open_offline(browser, deck: Path):
-    """Open ``deck`` with every non-local request aborted; return (page, requests, errors)."""
-    page = browser.new_page(viewport={"width": 1280, "height": 720})
-    requests: list[str] = []
-    errors: list[str] = []
-    blocked: list[str] = []
-
-    def route(r):
-        url = r.request.url
-        requests.append(url)
-        if url.split(":", 1)[0].lower() in LOCAL_SCHEMES:
-            r.continue_()
-        else:
-            blocked.append(url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(deck.as_uri())
+    """Open ``deck`` offline and wait for it to be ready; return (page, requests, blocked,
+    errors) as :func:`browser_shared.open_offline` does."""
+    page, requests, blocked, errors = open_offline(browser, deck.as_uri())
     page.wait_for_function("document.documentElement.dataset.ckReady === '1'", timeout=20_000)
     return page, requests, blocked, errors
 
