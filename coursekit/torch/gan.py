@@ -35,6 +35,7 @@ cross-entropy), the generator on the chosen loss (:mod:`coursekit.reference.gan`
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -56,6 +57,7 @@ from coursekit.common.gan import (
 )
 from coursekit.loop import train_updates
 from coursekit.torch import fast
+from coursekit.torch.checkpoint import TrainingState, checkpoint_settings
 
 __all__ = ["DCGAN", "Discriminator", "Generator", "TrainingDiverged"]
 
@@ -284,6 +286,9 @@ class DCGAN(nn.Module, DCGANBase):
         grid_size: int = 16,
         callback: Callable[[DCGAN, dict[str, Any]], None] | None = None,
         progress: bool = True,
+        checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_every: int | None = None,
+        resume: str | os.PathLike[str] | None = None,
     ) -> dict[str, list]:
         """Train for ``updates`` updates of each network on images ``x`` in [-1, 1].
 
@@ -297,6 +302,15 @@ class DCGAN(nn.Module, DCGANBase):
                 the same in both frameworks).
             callback: ``callback(model, row)`` after each row (e.g. a sample report).
             progress: a tqdm bar over updates.
+            checkpoint: a file to write the whole training state to (weights, both Adam
+                states, the random generators, the loop's position, the history): every
+                ``checkpoint_every`` updates, at the end, and on Ctrl-C (after the update
+                under way). Atomic: an interrupted write leaves the previous checkpoint.
+            checkpoint_every: updates between checkpoints (None: only at the end and on
+                Ctrl-C).
+            resume: a checkpoint of this model's run on the same ``x`` and settings: the run
+                continues from it to ``updates`` and ends with the same weights and history
+                as a run that was never interrupted (bitwise on one CPU process).
 
         Returns:
             One entry per row: ``update`` (cumulative), ``epoch`` (passes over ``x``),
@@ -313,12 +327,31 @@ class DCGAN(nn.Module, DCGANBase):
         def extra(steps: int) -> dict[str, Any]:
             return {"epoch": steps * batch_size / len(data), "grid": self.generate(grid_z)}
 
+        saved = checkpoint_settings(checkpoint, checkpoint_every)
+        state = self._training_state()
+        meta = {"model": "coursekit.torch.DCGAN", **self.config, "loss": self.loss,
+                "learning_rate": self.learning_rate, "beta_1": self.beta_1,
+                "dropout": self.dropout, "seed": self.seed, "rows": len(data),
+                "batch_size": batch_size, "log_every": log_every, "grid_size": grid_size}
+        loop = None if resume is None else state.resume(resume, meta, "DCGAN")
         return train_updates(
             self._update, data, updates=updates, batch_size=batch_size, log_every=log_every,
             permutation=lambda n: torch.randperm(n, generator=self._gen), model=self,
             done=lambda: self.updates, extra=extra, callback=callback, progress=progress,
             desc="DCGAN updates",
+            checkpoint=None if saved is None else state.saver(saved, meta, "DCGAN"),
+            checkpoint_every=(saved.every or None) if saved else None, resume=loop,
         )
+
+    def _training_state(self) -> TrainingState:
+        """What a checkpoint holds: both networks, both Adams, the generators, the count."""
+        def put(value: int) -> None:
+            self.updates = value
+
+        return TrainingState(
+            modules={"generator": self.generator, "discriminator": self.discriminator},
+            optimizers={"g_adam": self.g_optimizer, "d_adam": self.d_optimizer},
+            generators={"model": self._gen}, counters={"updates": (lambda: self.updates, put)})
 
     def generator_gradient_norm(
         self, n: int = 256, *, loss: str | None = None, seed: int = 0
