@@ -19,16 +19,18 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from coursekit.checks import check_int, check_path
 from coursekit.io import read_npz, write_npz
 
-__all__ = ["CHECKPOINT_FORMAT", "Checkpoint", "LoopState", "read_checkpoint", "write_checkpoint"]
+__all__ = ["CHECKPOINT_FORMAT", "LoopState", "loop_checkpoints", "read_checkpoint",
+           "rng_array", "set_rng", "write_checkpoint"]
 
 CHECKPOINT_FORMAT = "coursekit-checkpoint-1"
 
@@ -49,18 +51,6 @@ class LoopState:
     seconds: float = 0.0
     history: dict[str, list] = field(default_factory=dict)
     window: list[dict[str, float]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """Where and how often a run writes its checkpoint (``fit(..., checkpoint=...)``).
-
-    ``path``: the file (rewritten each time); ``every``: updates between two writes (one is
-    also written when the run ends and when it is interrupted with Ctrl-C).
-    """
-
-    path: Path
-    every: int
 
 
 def _jsonable(value: Any) -> Any:
@@ -118,3 +108,54 @@ def read_checkpoint(path: str | os.PathLike[str], *, meta: Mapping[str, Any],
     model = {name[len("model/"):]: value for name, value in arrays.items()
              if name.startswith("model/")}
     return model, loop
+
+
+def rng_array(rng: np.random.Generator) -> np.ndarray:
+    """A NumPy generator's state as a (string) array for a checkpoint."""
+    return np.array(json.dumps(rng.bit_generator.state))
+
+
+def set_rng(rng: np.random.Generator, array: np.ndarray) -> None:
+    """Put back the state :func:`rng_array` saved (in place)."""
+    rng.bit_generator.state = json.loads(str(array))
+
+
+def loop_checkpoints(
+    checkpoint: Any, checkpoint_every: Any, resume: Any, *,
+    arrays: Callable[[], Mapping[str, np.ndarray]],
+    restore: Callable[[Mapping[str, np.ndarray]], None],
+    meta: Mapping[str, Any], what: str,
+) -> dict[str, Any]:
+    """The checkpoint arguments of :func:`coursekit.loop.train_updates` for a model's ``fit``.
+
+    ``checkpoint`` (a path or None), ``checkpoint_every`` (None or an int >= 1) and ``resume``
+    (a path or None) are ``fit``'s arguments, checked here; ``arrays()`` gives the model's
+    whole training state and ``restore(arrays)`` puts it back; ``meta`` is what a checkpoint
+    must match to be resumed. With ``resume`` the model is restored now.
+    """
+    if checkpoint is None and checkpoint_every is not None:
+        raise ValueError("checkpoint_every needs checkpoint, the file to write, got None")
+    out: dict[str, Any] = {"checkpoint": None, "checkpoint_every": None, "resume": None}
+    if checkpoint is not None:
+        target = check_path(checkpoint, "checkpoint")
+        if checkpoint_every is not None:
+            out["checkpoint_every"] = check_int(checkpoint_every, "checkpoint_every", 1,
+                                                "updates between checkpoints")
+
+        def save(loop: LoopState) -> None:
+            loop = LoopState(np.asarray(loop.order), loop.pos, loop.steps, loop.seconds,
+                             loop.history, loop.window)
+            write_checkpoint(target, model=arrays(), meta=meta, loop=loop, what=what)
+
+        out["checkpoint"] = save
+    if resume is not None:
+        path = check_path(resume, "resume")
+        saved, loop = read_checkpoint(path, meta=meta, what=what)
+        missing = sorted(set(arrays()) - set(saved))
+        if missing:
+            raise ValueError(f"{path} lacks {', '.join(missing[:4])}"
+                             f"{' ...' if len(missing) > 4 else ''}: it is not a checkpoint "
+                             f"of this kind of {what}")
+        restore(saved)
+        out["resume"] = loop
+    return out

@@ -110,3 +110,49 @@ def test_torch_dcgan_refuses_a_checkpoint_of_other_settings_or_a_damaged_one(tmp
         _dcgan().fit(x, updates=4, batch_size=16, progress=False, resume=ckpt)
     with pytest.raises(ValueError, match="checkpoint_every needs checkpoint"):
         _dcgan().fit(x, updates=2, batch_size=16, progress=False, checkpoint_every=1)
+
+
+def _ebm(seed: int = 0):
+    torch.manual_seed(0)
+    net = torch_gan.CNNEnergy((4, 4, 4, 4), 8, image_side=8)
+    return torch_gan.EBM(net, (1, 8, 8), n_steps=3, lr=1e-3, buffer_size=64, seed=seed)
+
+
+def _spins(n: int) -> np.ndarray:
+    return np.sign(np.random.default_rng(3).standard_normal((n, 1, 8, 8))).astype(np.float32)
+
+
+def test_torch_ebm_resumed_equals_uninterrupted(tmp_path):
+    x = _spins(48)
+    run = dict(updates=7, batch_size=16, log_every=2, progress=False)
+    whole = _ebm()
+    h_whole = whole.fit(x, **run)
+
+    ckpt = tmp_path / "ebm.ckpt.npz"
+    first = _ebm()
+    with pytest.raises(KeyboardInterrupt, match="interrupted after update 4 .checkpoint"):
+        first.fit(x, **run, checkpoint=ckpt, checkpoint_every=3, callback=_interrupt_after(4))
+    resumed = _ebm(seed=5)  # another buffer and other streams: the checkpoint sets them back
+    resumed.fit(x[::-1], updates=2, batch_size=16, progress=False)
+    h_resumed = resumed.fit(x, **run, resume=ckpt)
+    assert resumed.updates == whole.updates == 7
+    for a, b in zip(whole.energy.parameters(), resumed.energy.parameters(), strict=True):
+        assert torch.equal(a, b)
+    np.testing.assert_array_equal(whole.buffer.states, resumed.buffer.states)
+    _same_history(h_whole, h_resumed)
+
+
+def test_torch_ebm_refuses_another_network_or_sampler(tmp_path):
+    x = _spins(48)
+    ckpt = tmp_path / "ebm.ckpt.npz"
+    _ebm().fit(x, updates=2, batch_size=16, progress=False, checkpoint=ckpt)
+    torch.manual_seed(0)
+    wider = torch_gan.EBM(torch_gan.CNNEnergy((4, 4, 4, 8), 8, image_side=8), (1, 8, 8),
+                          n_steps=3, lr=1e-3, buffer_size=64, seed=0)
+    with pytest.raises(ValueError, match=r"checkpoint's energy/.* has shape .* another network"):
+        wider.fit(x, updates=4, batch_size=16, progress=False, resume=ckpt)
+    with pytest.raises(ValueError, match=r"n_steps.*3, .*n_steps.*5|sampler"):
+        torch.manual_seed(0)
+        other = torch_gan.EBM(torch_gan.CNNEnergy((4, 4, 4, 4), 8, image_side=8), (1, 8, 8),
+                              n_steps=5, lr=1e-3, buffer_size=64, seed=0)
+        other.fit(x, updates=4, batch_size=16, progress=False, resume=ckpt)

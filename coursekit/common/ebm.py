@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from coursekit.checkpoint import loop_checkpoints, rng_array, set_rng
 from coursekit.checks import (
     TrainingDiverged,
     check_float,
@@ -384,6 +385,9 @@ class EBMBase:
         log_every: int = 50,
         callback: Callable[[Any, dict], None] | None = None,
         progress: bool = True,
+        checkpoint: Any = None,
+        checkpoint_every: int | None = None,
+        resume: Any = None,
     ) -> dict[str, list[float]]:
         """Train for ``updates`` parameter updates on data ``x`` [n, *shape] (array, in range).
 
@@ -391,13 +395,52 @@ class EBMBase:
         ``update``, ``loss``, ``cdiv``, ``reg``, ``e_data``, ``e_fake`` (means over the last
         ``log_every`` updates) and ``seconds`` (cumulative training time).
         ``callback(ebm, row)`` runs after each logged update (e.g. to keep buffer snapshots).
+
+        ``checkpoint`` (a file), ``checkpoint_every`` and ``resume`` (a checkpoint of this run)
+        write and continue the run as :meth:`coursekit.torch.DCGAN.fit` does; the checkpoint
+        also holds the replay buffer and its generator.
         """
         self._check_data(x)
         self._check_batch_size(batch_size)
         data = self._training_rows(x)
         rng = np.random.default_rng(self.updates)
+        saving = {}
+        if checkpoint is not None or checkpoint_every is not None or resume is not None:
+            saving = self._checkpoints(checkpoint, checkpoint_every, resume, rng, {
+                "rows": len(data), "batch_size": batch_size, "log_every": log_every})
         return train_updates(
             self.train_step, data, updates=updates, batch_size=batch_size, log_every=log_every,
             permutation=rng.permutation, model=self, done=lambda: self.updates,
-            callback=callback, progress=progress, desc="EBM updates",
+            callback=callback, progress=progress, desc="EBM updates", **saving,
         )  # fmt: skip
+
+    def _training_state(self) -> Any:
+        """The framework's part of a checkpoint: an object with ``arrays()`` and
+        ``restore(arrays)`` (the energy network, its optimiser, generators, update count)."""
+        raise NotImplementedError(
+            f"checkpoints are not available for {type(self).__module__}.{type(self).__name__} "
+            "yet: so far the PyTorch EBM and DCGAN write and resume them")
+
+    def _checkpoints(self, checkpoint: Any, every: Any, resume: Any, rng: np.random.Generator,
+                     run: dict[str, Any]) -> dict[str, Any]:
+        """``train_updates``' checkpoint arguments: the framework's state, the replay buffer,
+        its generator and the generator of the rows' order."""
+        framework = self._training_state()
+
+        def arrays() -> dict[str, np.ndarray]:
+            return {**framework.arrays(), "buffer/states": self.buffer.states.copy(),
+                    "buffer/rng": rng_array(self.buffer.rng), "order/rng": rng_array(rng)}
+
+        def restore(saved: Any) -> None:
+            framework.restore(saved)
+            self.buffer.states = np.array(saved["buffer/states"], dtype=np.float32)
+            set_rng(self.buffer.rng, saved["buffer/rng"])
+            set_rng(rng, saved["order/rng"])
+
+        meta = {"model": f"{type(self).__module__}.{type(self).__name__}",
+                "shape": list(self.shape), "sampler": self.sampler,
+                "buffer_size": self.buffer.capacity, "restart": self.buffer.restart,
+                "init_range": [self.buffer.low, self.buffer.high], "alpha": self.alpha,
+                "clip_norm": self.clip_norm, "data_noise": self.data_noise, **run}
+        return loop_checkpoints(checkpoint, every, resume, arrays=arrays, restore=restore,
+                                meta=meta, what="EBM")

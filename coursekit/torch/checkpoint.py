@@ -4,13 +4,13 @@ The state is what a resumed run needs to take exactly the updates an uninterrupt
 every module's parameters and buffers (batch-norm statistics included), every optimiser's
 state (Adam's moments and step counts), and the random-number generators' states (the
 model's own ``torch.Generator`` and torch's global one, which ``nn.Dropout`` draws from).
-Arrays are named ``<prefix>/<name>`` so that one file holds several modules and optimisers.
+Arrays are named ``<prefix>/<name>`` so that one file holds several modules and optimisers;
+:func:`coursekit.checkpoint.loop_checkpoints` writes and reads them.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,22 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from coursekit.checkpoint import Checkpoint, LoopState, read_checkpoint, write_checkpoint
-from coursekit.checks import check_int, check_path
-
-__all__ = ["TrainingState", "checkpoint_settings"]
-
-
-def checkpoint_settings(checkpoint: Any, checkpoint_every: Any) -> Checkpoint | None:
-    """``fit``'s ``checkpoint`` (a path or None) and ``checkpoint_every`` (None or an int >= 1)
-    checked, as one :class:`~coursekit.checkpoint.Checkpoint` (None: no checkpoints)."""
-    if checkpoint is None:
-        if checkpoint_every is not None:
-            raise ValueError("checkpoint_every needs checkpoint, the file to write, got None")
-        return None
-    every = 0 if checkpoint_every is None else check_int(
-        checkpoint_every, "checkpoint_every", 1, "updates between checkpoints")
-    return Checkpoint(check_path(checkpoint, "checkpoint"), every)
+__all__ = ["TrainingState"]
 
 
 def _match_layouts(opt: torch.optim.Optimizer) -> None:
@@ -85,7 +70,12 @@ class TrainingState:
         with torch.no_grad():
             for name, module in self.modules.items():
                 for key, value in module.state_dict().items():
-                    value.copy_(torch.from_numpy(np.asarray(arrays[f"{name}/{key}"])))
+                    saved = np.asarray(arrays[f"{name}/{key}"])
+                    if saved.shape != tuple(value.shape):
+                        raise ValueError(
+                            f"the checkpoint's {name}/{key} has shape {saved.shape}, this "
+                            f"model's {tuple(value.shape)}: it is of another network")
+                    value.copy_(torch.from_numpy(saved))
         for name, opt in self.optimizers.items():
             state = opt.state_dict()
             groups = json.loads(str(arrays[f"{name}/groups"]))
@@ -104,25 +94,3 @@ class TrainingState:
         torch.set_rng_state(torch.from_numpy(np.array(arrays["rng/torch"])))
         for name, (_, put) in self.counters.items():
             put(int(arrays[f"count/{name}"]))
-
-    def saver(self, checkpoint: Checkpoint, meta: Mapping[str, Any], what: str) -> Any:
-        """``checkpoint(loop_state)`` for :func:`coursekit.loop.train_updates`."""
-        def save(loop: LoopState) -> None:
-            loop_copy = LoopState(np.asarray(loop.order), loop.pos, loop.steps, loop.seconds,
-                                  loop.history, loop.window)
-            write_checkpoint(checkpoint.path, model=self.arrays(), meta=meta, loop=loop_copy,
-                             what=what)
-        return save
-
-    def resume(self, path: str | os.PathLike[str], meta: Mapping[str, Any],
-               what: str) -> LoopState:
-        """Restore the model from the checkpoint at ``path`` (after checking it was written by
-        this model with these settings); return the loop's state to continue from."""
-        arrays, loop = read_checkpoint(check_path(path, "resume"), meta=meta, what=what)
-        missing = sorted(set(self.arrays()) - set(arrays))
-        if missing:
-            raise ValueError(f"{path} lacks {', '.join(missing[:4])}"
-                             f"{' ...' if len(missing) > 4 else ''}: it is not a {what} "
-                             "checkpoint of this kind of model")
-        self.restore(arrays)
-        return loop

@@ -31,6 +31,7 @@ from torch import nn
 
 from coursekit.checks import check_int, check_seed, to_numpy
 from coursekit.common.ebm import EBMBase, check_optimizer, check_rows, cnn_final_side
+from coursekit.torch.checkpoint import TrainingState
 from coursekit.torch.fast import adam, channels_last
 from coursekit.torch.langevin import LangevinResult, langevin
 
@@ -172,7 +173,8 @@ class EBM(EBMBase):
         """Energies of ``x`` [n, *shape] (array or tensor) as a NumPy float64 array [n]."""
         check_rows(x, self.shape, training=False)
         batch_size = check_int(batch_size, "batch_size", 1, "states per forward pass")
-        x = torch.as_tensor(np.asarray(to_numpy(x), dtype=np.float32)).reshape(-1, *self.shape)
+        x = torch.as_tensor(np.ascontiguousarray(to_numpy(x), dtype=np.float32))
+        x = x.reshape(-1, *self.shape)
         return np.concatenate([self.energy(x[i:i + batch_size]).double().numpy()
                                for i in range(0, len(x), batch_size)])
 
@@ -189,7 +191,7 @@ class EBM(EBMBase):
         """One update on a batch of data [B, *shape]; returns the loss and mean energies."""
         self._check_data(x_data, "x_data")
         self._check_batch_size(len(x_data), "x_data's rows")
-        x_data = torch.as_tensor(np.asarray(to_numpy(x_data), dtype=np.float32))
+        x_data = torch.as_tensor(np.ascontiguousarray(to_numpy(x_data), dtype=np.float32))
         x_data = x_data.reshape(-1, *self.shape)
         n = x_data.shape[0]
         x0, idx = self.buffer.sample(n)
@@ -219,5 +221,14 @@ class EBM(EBMBase):
         self.updates += 1
         return stats
 
+    def _training_state(self) -> TrainingState:
+        """A checkpoint's torch part: the energy, its Adam, the generators, the count."""
+        def put(value: int) -> None:
+            self.updates = value
+
+        return TrainingState(modules={"energy": self.energy}, optimizers={"adam": self.optimizer},
+                             generators={"model": self.generator},
+                             counters={"updates": (lambda: self.updates, put)})
+
     def _training_rows(self, x: Any) -> torch.Tensor:
-        return torch.as_tensor(np.asarray(x, dtype=np.float32)).reshape(-1, *self.shape)
+        return torch.as_tensor(np.ascontiguousarray(x, dtype=np.float32)).reshape(-1, *self.shape)

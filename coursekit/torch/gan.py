@@ -44,6 +44,7 @@ import torch
 from torch import nn
 from torch.nn import functional as nnf
 
+from coursekit.checkpoint import loop_checkpoints
 from coursekit.checks import TrainingDiverged, check_bool, check_int, check_seed
 from coursekit.common.gan import (
     BATCH_NORM,
@@ -57,7 +58,7 @@ from coursekit.common.gan import (
 )
 from coursekit.loop import train_updates
 from coursekit.torch import fast
-from coursekit.torch.checkpoint import TrainingState, checkpoint_settings
+from coursekit.torch.checkpoint import TrainingState
 
 __all__ = ["DCGAN", "Discriminator", "Generator", "TrainingDiverged"]
 
@@ -327,20 +328,18 @@ class DCGAN(nn.Module, DCGANBase):
         def extra(steps: int) -> dict[str, Any]:
             return {"epoch": steps * batch_size / len(data), "grid": self.generate(grid_z)}
 
-        saved = checkpoint_settings(checkpoint, checkpoint_every)
         state = self._training_state()
         meta = {"model": "coursekit.torch.DCGAN", **self.config, "loss": self.loss,
                 "learning_rate": self.learning_rate, "beta_1": self.beta_1,
                 "dropout": self.dropout, "seed": self.seed, "rows": len(data),
                 "batch_size": batch_size, "log_every": log_every, "grid_size": grid_size}
-        loop = None if resume is None else state.resume(resume, meta, "DCGAN")
+        saving = loop_checkpoints(checkpoint, checkpoint_every, resume, arrays=state.arrays,
+                                  restore=state.restore, meta=meta, what="DCGAN")
         return train_updates(
             self._update, data, updates=updates, batch_size=batch_size, log_every=log_every,
             permutation=lambda n: torch.randperm(n, generator=self._gen), model=self,
             done=lambda: self.updates, extra=extra, callback=callback, progress=progress,
-            desc="DCGAN updates",
-            checkpoint=None if saved is None else state.saver(saved, meta, "DCGAN"),
-            checkpoint_every=(saved.every or None) if saved else None, resume=loop,
+            desc="DCGAN updates", **saving,
         )
 
     def _training_state(self) -> TrainingState:
