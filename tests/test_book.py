@@ -51,6 +51,11 @@ def test_links_between_pages_on_the_site_stay_and_others_point_at_github():
     assert "[web](https://a.b/c)" in out and "[anchor](#here)" in out
     # a path the repository does not have is left as it is, for Sphinx to report
     assert "[typo](missing.ipynb)" in out
+    # in a cell's output (Markdown Sphinx does not resolve) pages on the site are .html
+    out = links.rewrite("[b](b.ipynb#x) [lic](../../LICENSE)", here="notebooks/week1_x/a.ipynb",
+                        on_site={"notebooks/week1_x/b.ipynb"}, in_repo=lambda p: True,
+                        static="", where="", as_html=True)
+    assert out.startswith("[b](b.html#x) [lic](https://github.com/")
 
 
 def test_badges_become_local_and_other_remote_images_are_refused():
@@ -160,6 +165,9 @@ def repo(tmp_path, monkeypatch):
         new_markdown_cell("# Week 1 lab: reparameterisation\n\n[code](../../LICENSE)"),
         new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION",
                       outputs=[new_output("stream", name="stdout", text="1\n")]),
+        new_code_cell("display(Markdown(table))", outputs=[new_output(
+            "display_data", data={"text/markdown": "| [lecture](week1_a_lecture.ipynb) |\n|---|",
+                                  "text/plain": "<Markdown>"})]),
     ]), week1 / "week1_a_pytorch.ipynb")
     nbformat.write(_nb([new_markdown_cell("# Week 2: second things"), _png_cell()],
                        mode="smoke"), week2 / "week2_b_lecture.ipynb")
@@ -189,6 +197,7 @@ def test_build_leaves_smoke_out_naming_it_and_lists_every_page(repo, tmp_path, c
     assert (site / "_static" / "mathjax" / "tex-svg-full.js").is_file()
     lab = (site / "notebooks" / "week1_a" / "week1_a_pytorch.html").read_text()
     assert "https://github.com/coursekit/coursekit/blob/main/LICENSE" in lab
+    assert 'href="week1_a_lecture.html"' in lab  # a link in a displayed Markdown output
     assert check.problems(site) == []
 
 

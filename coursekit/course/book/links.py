@@ -92,13 +92,15 @@ def rewrite(
     in_repo: Callable[[str], bool],
     static: str,
     where: str,
+    as_html: bool = False,
 ) -> str:
     """Rewrite the links and images of ``markdown``, which sits at repository path ``here``.
 
     ``on_site``: the repository paths (POSIX, e.g. ``notebooks/week3_vae/x.ipynb``) that the
     site has; a relative link to any other path becomes its GitHub address. ``static``: the
     path from ``here``'s folder to ``_static``, for the local badges. ``where`` names the text
-    in errors (``notebooks/week3_vae/x.ipynb, cell 0``).
+    in errors (``notebooks/week3_vae/x.ipynb, cell 0``). ``as_html``: links to pages of the
+    site point at their ``.html`` (for Markdown that Sphinx does not resolve: a cell's output).
 
     Raises:
         LinkError: an image from another host that is not one of :data:`BADGES`.
@@ -114,6 +116,9 @@ def rewrite(
         resolved = posixpath.normpath(posixpath.join(folder, path))
         if resolved.startswith("../"):
             return target  # outside the repository: left to the link check
+        if resolved in on_site and as_html:
+            stem, dot, _ = path.rpartition(".")
+            return (stem if dot else path) + ".html" + (sep + anchor if sep else "")
         if resolved in on_site or not in_repo(resolved):
             return target
         trailing = "/" if path.endswith("/") else ""

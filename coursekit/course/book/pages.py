@@ -247,7 +247,8 @@ def site_notebook(page: Page, *, on_site: set[str], in_repo: Callable[[str], boo
             if text is not None:
                 output["data"]["text/markdown"] = links.rewrite(
                     "".join(text) if isinstance(text, list) else text, here=page.path,
-                    on_site=on_site, in_repo=in_repo, static=static, where=f"{where} output")
+                    on_site=on_site, in_repo=in_repo, static=static, where=f"{where} output",
+                    as_html=True)
     extras = [f"[week {_week_number(page.week)}](index.md)"]
     if page.deck:
         extras.append(_raw_link(f"../../{page.deck}", "the slides"))
