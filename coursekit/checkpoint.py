@@ -42,7 +42,9 @@ class LoopState:
     ``order``: the current random order of the rows [n]; ``pos``: the rows of it already
     drawn; ``steps``: updates done in this run; ``seconds``: time inside the steps;
     ``history``: the rows written so far (one list per column); ``window``: the statistics of
-    the steps since the last row.
+    the steps since the last row; ``epoch_rng``: for an epoch loop
+    (:func:`coursekit.loop.train_epochs`), the model's random state when the current epoch
+    began, from which a resumed run draws the epoch's data and order again.
     """
 
     order: np.ndarray
@@ -51,6 +53,7 @@ class LoopState:
     seconds: float = 0.0
     history: dict[str, list] = field(default_factory=dict)
     window: list[dict[str, float]] = field(default_factory=list)
+    epoch_rng: np.ndarray | None = None
 
 
 def _jsonable(value: Any) -> Any:
@@ -82,6 +85,8 @@ def write_checkpoint(path: str | os.PathLike[str], *, model: Mapping[str, np.nda
         "loop/state": np.array(json.dumps(state)),
         "loop/order": np.asarray(loop.order),
     })
+    if loop.epoch_rng is not None:
+        arrays["loop/epoch_rng"] = np.asarray(loop.epoch_rng)
     return write_npz(path, arrays, what=f"{what} checkpoint")
 
 
@@ -104,7 +109,7 @@ def read_checkpoint(path: str | os.PathLike[str], *, meta: Mapping[str, Any],
         order=arrays["loop/order"], pos=int(state["pos"]), steps=int(state["steps"]),
         seconds=float(state["seconds"]),
         history={k: [_from_json(v) for v in vs] for k, vs in state["history"].items()},
-        window=[dict(w) for w in state["window"]])
+        window=[dict(w) for w in state["window"]], epoch_rng=arrays.get("loop/epoch_rng"))
     model = {name[len("model/"):]: value for name, value in arrays.items()
              if name.startswith("model/")}
     return model, loop
@@ -144,7 +149,7 @@ def loop_checkpoints(
 
         def save(loop: LoopState) -> None:
             loop = LoopState(np.asarray(loop.order), loop.pos, loop.steps, loop.seconds,
-                             loop.history, loop.window)
+                             loop.history, loop.window, loop.epoch_rng)
             write_checkpoint(target, model=arrays(), meta=meta, loop=loop, what=what)
 
         out["checkpoint"] = save

@@ -1,4 +1,4 @@
-"""The update-counted training loop of the EBMs and the DCGANs, in both frameworks.
+"""The training loops: update-counted (the EBMs, the DCGANs) and epoch-counted (the VAEs).
 
 Models trained for a number of parameter *updates* (rather than epochs) share one loop: it
 draws minibatches from a random order of the rows (a new order when the rows run out), calls
@@ -33,7 +33,7 @@ import numpy as np
 from coursekit.checkpoint import LoopState
 from coursekit.checks import check_bool, check_callable, check_int
 
-__all__ = ["train_updates"]
+__all__ = ["train_epochs", "train_updates"]
 
 
 def train_updates(
@@ -53,6 +53,7 @@ def train_updates(
     checkpoint: Callable[[LoopState], Any] | None = None,
     checkpoint_every: int | None = None,
     resume: LoopState | None = None,
+    agree: Callable[[bool], bool] | None = None,
 ) -> dict[str, list]:
     """Run ``updates`` training steps on minibatches of ``data`` and return the history.
 
@@ -80,6 +81,8 @@ def train_updates(
         checkpoint_every: updates between checkpoints, an int >= 1 (None: only at the end
             and on Ctrl-C).
         resume: the state a checkpoint saved: the run continues from it to ``updates``.
+        agree: ``agree(pressed)`` -> whether any of the processes of a data-parallel run saw
+            Ctrl-C, so that all stop after the same update (None: this process alone).
 
     Returns:
         One list per column: ``update`` (cumulative), the mean of each statistic over the row's
@@ -125,12 +128,13 @@ def train_updates(
                 bar.update(1)
             if done() % log_every == 0 or state.steps == updates:
                 _write_row(state, done(), extra, callback, model)
+            stop = interrupted() if agree is None else agree(interrupted())
             if checkpoint is not None and (
-                state.steps == updates or interrupted()
+                state.steps == updates or stop
                 or (checkpoint_every and state.steps % checkpoint_every == 0)
             ):
                 checkpoint(state)
-            if interrupted():
+            if stop:
                 if bar is not None:
                     bar.close()
                 raise KeyboardInterrupt(
@@ -155,6 +159,106 @@ def _write_row(state: LoopState, update: int, extra: Callable[[int], Mapping[str
     state.window = []
     if callback is not None:
         callback(model, row)
+
+
+def train_epochs(
+    step: Callable[[Any], Mapping[str, Any]],
+    *,
+    epochs: int,
+    batch_size: int,
+    begin: Callable[[int], tuple[Any, Any]],
+    end: Callable[[int, dict[str, float], float], Mapping[str, Any]],
+    rng: tuple[Callable[[], np.ndarray], Callable[[np.ndarray], None]],
+    progress: Callable[[int, int], Any] | None = None,
+    checkpoint: Callable[[LoopState], Any] | None = None,
+    checkpoint_every: int | None = None,
+    resume: LoopState | None = None,
+    agree: Callable[[bool], bool] | None = None,
+) -> dict[str, list]:
+    """Run ``epochs`` passes over the rows in minibatches and return the history (a row per
+    epoch), with the same checkpoints and Ctrl-C handling as :func:`train_updates`.
+
+    Args:
+        step: one update on a batch of rows; returns the batch means of its statistics
+            (floats or 0-d tensors: they are summed, weighted by the batch's rows, and read
+            once per epoch).
+        epochs: passes over the rows, an int >= 1.
+        batch_size: rows per update, an int >= 1 (the last batch of an epoch may be smaller).
+        begin: ``begin(epoch)`` -> ``(rows, order)``: the epoch's rows [n, ...] (e.g. a fresh
+            binarisation) and their random order [n], drawn from the model's generator.
+        end: ``end(epoch, means, seconds)`` -> the epoch's history row, given the epoch's mean
+            statistics and the cumulative training seconds (it may raise, e.g. on divergence).
+        rng: ``(get, set)`` of the model's random state as an array: a checkpoint keeps the
+            state at the epoch's start, so a resumed run draws the same epoch again.
+        progress: ``progress(epoch, epochs)`` -> a context for the epoch's steps, or None.
+        checkpoint, checkpoint_every, resume, agree: as :func:`train_updates` (``resume``
+            continues inside the epoch where the checkpoint was written).
+
+    Returns:
+        One list per column of the rows ``end`` returns.
+    """
+    epochs = check_int(epochs, "epochs", 1)
+    batch_size = check_int(batch_size, "batch_size", 1)
+    get_rng, set_rng = rng
+    state = resume
+    with _interrupt_between_steps() as interrupted:
+        for epoch in range(1, epochs + 1):
+            saved = state.window[0]["epoch"] if state is not None and state.window else None
+            if saved is not None and saved > epoch:
+                continue  # finished before the checkpoint
+            if saved == epoch and state.pos > 0:  # resumed inside this epoch: its rows and
+                now = get_rng()  # order drawn again from its start, then the saved state
+                set_rng(state.epoch_rng)
+                rows, order = begin(epoch)
+                set_rng(now)
+                sums = {k: v for k, v in state.window[0].items() if k != "epoch"}
+            else:
+                start_rng = get_rng()
+                rows, order = begin(epoch)
+                sums = {}
+                state = LoopState(order=np.asarray(order), pos=0,
+                                  steps=0 if state is None else state.steps,
+                                  seconds=0.0 if state is None else state.seconds,
+                                  history={} if state is None else state.history,
+                                  epoch_rng=start_rng)
+            n = len(order)
+            bar = progress(epoch, epochs) if progress is not None else None
+            while state.pos < n:
+                batch = rows[order[state.pos : state.pos + batch_size]]
+                start = time.perf_counter()
+                for key, value in step(batch).items():
+                    sums[key] = sums.get(key, 0.0) + value * len(batch)
+                state.seconds += time.perf_counter() - start
+                state.pos += len(batch)
+                state.steps += 1
+                if bar is not None:
+                    bar.update(1)
+                stop = interrupted() if agree is None else agree(interrupted())
+                due = checkpoint is not None and (
+                    (state.pos >= n and epoch == epochs) or stop
+                    or (checkpoint_every and state.steps % checkpoint_every == 0))
+                if not (due or stop or state.pos >= n):
+                    continue  # the sums stay tensors: no read of them per step
+                window = {"epoch": epoch, **{k: float(v) for k, v in sums.items()}}
+                state.window = [window]
+                saving = state
+                if state.pos >= n:  # the epoch's row; a checkpoint now starts the next epoch
+                    if bar is not None:
+                        bar.close()
+                    row = end(epoch, {k: v / n for k, v in window.items() if k != "epoch"},
+                              state.seconds)
+                    for key, value in row.items():
+                        state.history.setdefault(key, []).append(value)
+                    state.window = []
+                    saving = LoopState(state.order, 0, state.steps, state.seconds,
+                                       state.history, [{"epoch": epoch + 1}], get_rng())
+                if due:
+                    checkpoint(saving)
+                if stop:
+                    raise KeyboardInterrupt(
+                        f"interrupted after update {state.steps} of this run"
+                        + (" (checkpoint written)" if checkpoint is not None else ""))
+    return state.history if state is not None else {}
 
 
 @contextmanager

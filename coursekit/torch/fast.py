@@ -70,20 +70,37 @@ def channels_last(module: nn.Module) -> nn.Module:
     return module.to(memory_format=torch.channels_last)
 
 
+def _share_of_uniforms(x: torch.Tensor, rank: int, world: int) -> torch.Tensor:
+    """Rows ``rank`` of ``world`` equal shares of uniforms drawn for ``world * len(x)`` rows in
+    ``x``'s memory layout (the order a one-process ``rand_like`` fills them in)."""
+    layout = (torch.channels_last if x.dim() == 4 and x.is_contiguous(
+        memory_format=torch.channels_last) else torch.contiguous_format)
+    full = torch.empty((world * len(x), *x.shape[1:]), dtype=x.dtype, device=x.device,
+                       memory_format=layout).uniform_()
+    return full[rank * len(x):(rank + 1) * len(x)]
+
+
 class Dropout(nn.Module):
     """``nn.Dropout(p)`` with the mask drawn from uniforms: in training each element is kept with
     probability ``1 - p`` and scaled by ``1 / (1 - p)``; in evaluation (or ``p = 0``) the input
-    passes unchanged. Uses torch's global generator, as ``nn.Dropout`` does."""
+    passes unchanged. Uses torch's global generator, as ``nn.Dropout`` does.
+
+    ``shard = (rank, world)`` (set by :func:`coursekit.torch.distributed.data_parallel`): ``x``
+    is this rank's equal share of a global batch, and the uniforms are drawn for the whole
+    global batch and cut, so the masks are those of one process with the global batch.
+    """
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
         self.p = check_float(p, "p", "in [0, 1)", "dropout rate")
+        self.shard: tuple[int, int] | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0.0:
             return x
+        uniforms = torch.rand_like(x) if self.shard is None else _share_of_uniforms(x, *self.shard)
         # uniforms -> 1.0 where kept (P = 1 - p), else 0.0 -> scaled: one float mask, in place
-        mask = torch.rand_like(x).ge_(self.p).mul_(1.0 / (1.0 - self.p))
+        mask = uniforms.ge_(self.p).mul_(1.0 / (1.0 - self.p))
         return x * mask
 
     def extra_repr(self) -> str:

@@ -57,7 +57,7 @@ from coursekit.common.gan import (
     diverged_message,
 )
 from coursekit.loop import train_updates
-from coursekit.torch import fast
+from coursekit.torch import distributed, fast
 from coursekit.torch.checkpoint import TrainingState
 
 __all__ = ["DCGAN", "Discriminator", "Generator", "TrainingDiverged"]
@@ -186,6 +186,8 @@ class DCGAN(nn.Module, DCGANBase):
         self.g_optimizer = fast.adam(self.generator.parameters(), self.learning_rate, betas)
         self.d_optimizer = fast.adam(self.discriminator.parameters(), self.learning_rate, betas)
         self.updates = 0
+        # under torchrun, during fit: this process's share and the DDP-wrapped networks
+        self._shard, self._nets = distributed.Shard(), (self.generator, self.discriminator)
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in {**self.config, "loss": self.loss}.items())
@@ -225,10 +227,14 @@ class DCGAN(nn.Module, DCGANBase):
     # Training
     # ----------------------------------------------------------------------------------------
 
-    def _losses(self, real: torch.Tensor, z: torch.Tensor, loss: str) -> tuple:
-        fake = self.generator(z)
+    def _losses(self, real: torch.Tensor, z: torch.Tensor, loss: str,
+                update_generator: bool = True) -> tuple:
+        generator, discriminator = self._nets
+        if not update_generator:  # no backward into it: its DDP wrapper would wait for one
+            generator = self.generator
+        fake = generator(z)
         # two calls, as the tutorial: the generator's gradient then never runs through the reals
-        lr, lf = self.discriminator(real), self.discriminator(fake)
+        lr, lf = discriminator(real), discriminator(fake)
         return discriminator_loss(lr, lf), generator_loss(lf, loss), lr, lf
 
     def train_step(self, x_real: Any, *, update_generator: bool = True) -> dict[str, float]:
@@ -250,27 +256,28 @@ class DCGAN(nn.Module, DCGANBase):
         """:meth:`train_step` on a checked batch [B, 1, L, L] (what ``fit`` passes)."""
         self.generator.train()
         self.discriminator.train()
-        z = torch.randn((len(real), self.latent_dim), generator=self._gen)
-        d_params = list(self.discriminator.parameters())
-        g_params = list(self.generator.parameters())
-        d_loss, g_loss, lr, lf = self._losses(real, z, self.loss)
-        stats = {
+        n, shard = len(real), self._shard
+        z = torch.randn((n, self.latent_dim), generator=self._gen)  # the whole batch's noise
+        real, z = shard.take(real), shard.take(z)  # this process's share (all with one process)
+        d_loss, g_loss, lr, lf = self._losses(real, z, self.loss, update_generator)
+        stats = shard.mean({
             "d_loss": float(d_loss.detach()),
             "g_loss": float(g_loss.detach()),
             "d_real": float(torch.sigmoid(lr.detach()).mean()),
             "d_fake": float(torch.sigmoid(lf.detach()).mean()),
-        }
+        }, n)
         if not all(math.isfinite(v) for v in stats.values()):
             raise TrainingDiverged(
                 diverged_message(self.updates + 1, stats, self.learning_rate, self.loss)
             )
-        steps = [(d_params, torch.autograd.grad(d_loss, d_params, retain_graph=True),
-                  self.d_optimizer)]  # fmt: skip
+        # both gradients from the one pass, then both updates; under DDP backward also
+        # averages each network's gradient over the processes
+        weight = shard.weight(n)
+        (d_loss * weight).backward(inputs=list(self.discriminator.parameters()),
+                                   retain_graph=update_generator)
         if update_generator:
-            steps.append((g_params, torch.autograd.grad(g_loss, g_params), self.g_optimizer))
-        for params, grads, opt in steps:
-            for p, g in zip(params, grads, strict=True):
-                p.grad = g
+            (g_loss * weight).backward(inputs=list(self.generator.parameters()))
+        for opt in (self.d_optimizer, self.g_optimizer)[: 1 + update_generator]:
             opt.step()
             opt.zero_grad(set_to_none=True)
         if update_generator:
@@ -328,6 +335,11 @@ class DCGAN(nn.Module, DCGANBase):
         def extra(steps: int) -> dict[str, Any]:
             return {"epoch": steps * batch_size / len(data), "grid": self.generate(grid_z)}
 
+        shard = distributed.current()
+        shard.check(batch_size)
+        if batch_size % shard.world:
+            raise ValueError(f"batch_size must split evenly over the {shard.world} processes "
+                             f"(dropout's masks are drawn per share), got {batch_size}")
         state = self._training_state()
         meta = {"model": "coursekit.torch.DCGAN", **self.config, "loss": self.loss,
                 "learning_rate": self.learning_rate, "beta_1": self.beta_1,
@@ -335,12 +347,20 @@ class DCGAN(nn.Module, DCGANBase):
                 "batch_size": batch_size, "log_every": log_every, "grid_size": grid_size}
         saving = loop_checkpoints(checkpoint, checkpoint_every, resume, arrays=state.arrays,
                                   restore=state.restore, meta=meta, what="DCGAN")
-        return train_updates(
-            self._update, data, updates=updates, batch_size=batch_size, log_every=log_every,
-            permutation=lambda n: torch.randperm(n, generator=self._gen), model=self,
-            done=lambda: self.updates, extra=extra, callback=callback, progress=progress,
-            desc="DCGAN updates", **saving,
-        )
+        if not shard.main:  # rank 0 writes the checkpoints, shows progress, calls back
+            saving["checkpoint"], callback, progress = None, None, False
+        with distributed.data_parallel(shard, self.generator, self.discriminator) as nets:
+            self._shard, self._nets = shard, nets
+            try:
+                return train_updates(
+                    self._update, data, updates=updates, batch_size=batch_size,
+                    log_every=log_every, model=self, done=lambda: self.updates,
+                    permutation=lambda n: torch.randperm(n, generator=self._gen), extra=extra,
+                    callback=callback, progress=progress, desc="DCGAN updates",
+                    agree=shard.any, **saving)
+            finally:
+                self._shard, self._nets = distributed.Shard(), (self.generator,
+                                                                self.discriminator)
 
     def _training_state(self) -> TrainingState:
         """What a checkpoint holds: both networks, both Adams, the generators, the count."""

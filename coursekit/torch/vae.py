@@ -37,8 +37,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,13 +45,12 @@ from torch import nn
 from torch.nn import functional as nnf
 from tqdm import tqdm
 
+from coursekit.checkpoint import loop_checkpoints
 from coursekit.checks import TrainingDiverged, check_bool, check_int
 from coursekit.common.vae import (
     DEFAULT_MAX_ROWS,
     DEFAULT_SIDE,
     LOG_2PI,
-    VAEFile,
-    check_config,
     check_image_side,
     check_images,
     check_k,
@@ -62,14 +59,13 @@ from coursekit.common.vae import (
     check_settings,
     diverged_message,
 )
-from coursekit.io import read_npz, write_npz
-from coursekit.torch import fast
+from coursekit.loop import train_epochs
+from coursekit.torch import distributed, fast
+from coursekit.torch.checkpoint import TrainingState
+from coursekit.torch.vae_file import TorchVAEFile
 from coursekit.torch.vae_nets import decoder, encoder
 
 __all__ = ["VAE", "bernoulli_log_prob", "elbo_terms", "kl_standard_normal", "reparameterize"]
-
-#: Tag stored in saved files.
-FILE_FORMAT = "coursekit.torch.VAE/1"
 
 
 # --------------------------------------------------------------------------------------------
@@ -100,7 +96,7 @@ def elbo_terms(
     return bernoulli_log_prob(x, logits), kl_standard_normal(mean, log_var)
 
 
-class VAE(nn.Module, VAEFile):
+class VAE(nn.Module, TorchVAEFile):
     """A VAE with a Gaussian encoder and a Bernoulli decoder over square ``L x L`` images.
 
     Args:
@@ -144,6 +140,7 @@ class VAE(nn.Module, VAEFile):
         self._gen.manual_seed(own_seed)
         self.optimizer: torch.optim.Optimizer | None = None
         self.updates = 0
+        self._ddp: tuple[nn.Module, ...] = ()  # during a data-parallel fit: its DDP wrapper
 
     # ----------------------------------------------------------------------------------------
     # The model
@@ -222,13 +219,17 @@ class VAE(nn.Module, VAEFile):
         rec, kl = elbo_terms(x, out["mean"], out["log_var"], out["logits"])
         return rec.mean(), kl.mean()
 
-    def train_step(self, x: torch.Tensor, eps: torch.Tensor | None = None) -> tuple[Any, Any]:
+    def train_step(self, x: torch.Tensor, eps: torch.Tensor | None = None, *,
+                   weight: float = 1.0) -> tuple[Any, Any]:
         """One Adam step down the negative ELBO of the batch ``x`` [n, L*L] (the algorithm; the
-        lab's notebook writes the same): returns the batch means ``(log p(x|z), KL)``."""
-        rec, kl = self.loss_terms(x, eps)
+        lab's notebook writes the same): returns the batch means ``(log p(x|z), KL)``.
+        (``weight`` scales the loss: a data-parallel process's share, see ``fit``.)"""
+        out = (self._ddp[0] if self._ddp else self)(x, eps)  # DDP in a data-parallel fit
+        rec, kl = elbo_terms(x, out["mean"], out["log_var"], out["logits"])
+        rec, kl = rec.mean(), kl.mean()
         opt = self._optimizer()
         opt.zero_grad(set_to_none=True)
-        (kl - rec).backward()
+        ((kl - rec) * weight).backward()
         opt.step()
         self.updates += 1
         return rec.detach(), kl.detach()
@@ -252,6 +253,9 @@ class VAE(nn.Module, VAEFile):
         validation: Any = None,
         progress: bool = True,
         seed: int | None = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_every: int | None = None,
+        resume: str | os.PathLike[str] | None = None,
     ) -> dict[str, list[float]]:
         """Train with Adam on the negative ELBO of ``x`` [n, L*L] (floats in [0, 1]).
 
@@ -261,11 +265,17 @@ class VAE(nn.Module, VAEFile):
                 at 0.5 once; None trains on ``x`` as given (Bernoulli cross-entropy on grey
                 values).
             epochs: passes over ``x``.
-            batch_size: images per parameter update.
+            batch_size: images per parameter update (under ``torchrun``, split over the
+                processes: see :mod:`coursekit.torch.distributed`).
             validation: optional test images (already binary, or thresholded here at 0.5):
                 their one-sample ELBO is recorded after every epoch.
-            progress: a tqdm bar over epochs.
+            progress: a tqdm bar over each epoch's updates.
             seed: reseeds the VAE's generator (shuffling, binarisation, noise) first.
+            checkpoint, checkpoint_every, resume: write the whole training state every
+                ``checkpoint_every`` updates, at the end and on Ctrl-C, and continue from such
+                a file, as :meth:`coursekit.torch.DCGAN.fit` does (a resumed run ends as an
+                uninterrupted one; the weights a diverged epoch rolls back to are then those
+                at the resume).
 
         Returns:
             History, one entry per epoch: ``epoch``, ``updates`` (cumulative), ``loss`` (mean
@@ -288,40 +298,63 @@ class VAE(nn.Module, VAEFile):
         if seed is not None:
             self._gen = torch.Generator(device=self.device).manual_seed(seed)
         gen = self._rng()
-        n = len(data)
-        keys = ("epoch", "updates", "loss", "reconstruction", "kl", "val_elbo", "seconds")
-        history: dict[str, list[float]] = {k: [] for k in keys}
-        seconds = 0.0
-        bar = tqdm(range(1, epochs + 1), desc="VAE", unit="epoch", disable=not progress)
-        for epoch in bar:
+        shard = distributed.current()
+        shard.check(min(batch_size, len(data) % batch_size or batch_size),
+                    "every batch (the last of an epoch has n mod batch_size rows)")
+        good: dict[str, torch.Tensor] = {}
+
+        def begin(epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
+            """The epoch's rows (a fresh binarisation) and order; the weights to roll back to."""
             self.train()
-            good = {k: v.detach().clone() for k, v in self.state_dict().items()}
-            start = time.perf_counter()
-            epoch_data = data
+            good.update({k: v.detach().clone() for k, v in self.state_dict().items()})
+            rows = data
             if binarize == "dynamic":
-                epoch_data = torch.rand(data.shape, generator=gen, device=data.device) < data
-                epoch_data = epoch_data.float()
-            order = torch.randperm(n, generator=gen, device=data.device)
-            rec_sum = torch.zeros((), device=data.device)
-            kl_sum = torch.zeros((), device=data.device)
-            for i in range(0, n, batch_size):
-                batch = epoch_data[order[i : i + batch_size]]
-                rec, kl = self.train_step(batch)
-                rec_sum += rec * len(batch)
-                kl_sum += kl * len(batch)
-            rec_mean, kl_mean = float(rec_sum) / n, float(kl_sum) / n
-            seconds += time.perf_counter() - start
-            if not math.isfinite(rec_mean + kl_mean):
+                rows = (torch.rand(data.shape, generator=gen, device=data.device) < data).float()
+            return rows, torch.randperm(len(data), generator=gen, device=data.device)
+
+        def step(batch: torch.Tensor) -> dict[str, torch.Tensor]:
+            # the whole batch's noise, drawn as one process would, then this process's share
+            eps = torch.randn((len(batch), self.latent_dim), generator=gen, device=batch.device)
+            rec, kl = self.train_step(shard.take(batch), shard.take(eps),
+                                      weight=shard.weight(len(batch)))
+            return shard.mean_tensors({"reconstruction": rec, "kl": kl}, len(batch))
+
+        def end(epoch: int, means: dict[str, float], seconds: float) -> dict[str, float]:
+            rec, kl = means["reconstruction"], means["kl"]
+            if not math.isfinite(rec + kl):
                 self.load_state_dict(good)  # the last good weights, and a fresh Adam
                 self.optimizer = None
-                raise TrainingDiverged(diverged_message(f"epoch {epoch}", kl_mean - rec_mean,
+                raise TrainingDiverged(diverged_message(f"epoch {epoch}", kl - rec,
                                                         self.learning_rate))  # fmt: skip
             val_elbo = self._elbo(val.float(), 1000)[0] if val is not None else float("nan")
-            row = (epoch, self.updates, kl_mean - rec_mean, rec_mean, kl_mean, val_elbo, seconds)
-            for key, value in zip(keys, row, strict=True):
-                history[key].append(value)
-            bar.set_postfix(rec=f"{rec_mean:.1f}", kl=f"{kl_mean:.1f}")
-        bar.close()
+            self.train()
+            return {"epoch": epoch, "updates": self.updates, "loss": kl - rec,
+                    "reconstruction": rec, "kl": kl, "val_elbo": val_elbo, "seconds": seconds}
+
+        def bar(epoch: int, epochs: int) -> tqdm:
+            return tqdm(total=-(-len(data) // batch_size), desc=f"VAE epoch {epoch}/{epochs}",
+                        unit="update", leave=False)
+
+        state = TrainingState(modules={"vae": self}, optimizers={"adam": self._optimizer()},
+                              generators={"vae": gen}, counters={"updates": (
+                                  lambda: self.updates, lambda v: setattr(self, "updates", v))})
+        meta = {"model": "coursekit.torch.VAE", **self.config,
+                "learning_rate": self.learning_rate, "rows": len(data),
+                "batch_size": batch_size, "binarize": binarize}
+        saving = loop_checkpoints(checkpoint, checkpoint_every, resume, arrays=state.arrays,
+                                  restore=state.restore, meta=meta, what="VAE")
+        if not shard.main:
+            saving["checkpoint"], progress = None, False
+        rng = (lambda: gen.get_state().numpy().copy(),
+               lambda a: gen.set_state(torch.from_numpy(np.array(a))))
+        with distributed.data_parallel(shard, self) as (net,):
+            self._ddp = (net,) if shard.world > 1 else ()
+            try:
+                history = train_epochs(step, epochs=epochs, batch_size=batch_size, begin=begin,
+                                       end=end, rng=rng, progress=bar if progress else None,
+                                       agree=shard.any, **saving)
+            finally:
+                self._ddp = ()
         self.eval()
         return history
 
@@ -441,40 +474,3 @@ class VAE(nn.Module, VAEFile):
     def reconstruct(self, x: Any) -> np.ndarray:
         """``p(x = 1|h = mu(x))`` [n, L*L]: decode the encoder mean."""
         return self.decode_mean(self.embed(x))
-
-    # ----------------------------------------------------------------------------------------
-    # Saving and loading
-    # ----------------------------------------------------------------------------------------
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the architecture, weights and update count to ``path`` (.npz), atomically."""
-        arrays = {"format": np.array(FILE_FORMAT), "updates": np.array(self.updates)}
-        for key, value in self.config.items():
-            arrays[f"config/{key}"] = np.array(value)
-        arrays["config/learning_rate"] = np.array(self.learning_rate)
-        for name, tensor in self.state_dict().items():
-            arrays[f"weights/{name}"] = tensor.detach().cpu().numpy()
-        return write_npz(path, arrays, "VAE")
-
-    @staticmethod
-    def _read(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-        return read_npz(path, "VAE", file_format=FILE_FORMAT, writer="coursekit.torch.VAE.save")
-
-    @classmethod
-    def _saved_config(cls, path: str | os.PathLike[str]) -> dict[str, Any]:
-        z = cls._read(path)
-        return {k.split("/", 1)[1]: z[k].item() for k in z if k.startswith("config/")}
-
-    def _load_into(self, path: str | os.PathLike[str]) -> VAE:
-        """This model, with the weights of the file at ``path`` (same architecture only)."""
-        check_config(self._saved_config(path), self.config, path)
-        z = self._read(path)
-        state = {k.split("/", 1)[1]: torch.from_numpy(v) for k, v in z.items()
-                 if k.startswith("weights/")}  # fmt: skip
-        missing = sorted(set(self.state_dict()) - set(state))
-        if missing:
-            raise ValueError(f"{path} lacks the weights {missing} of the VAE its config "
-                             "describes: the file is damaged")
-        self.load_state_dict(state)
-        self.updates = int(z["updates"])
-        return self
