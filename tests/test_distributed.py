@@ -29,12 +29,13 @@ VAE_RUN = ["vae", "--rows", "251", "--epochs", "2", "--batch", "32", "--hidden",
            "--latent", "4", "--quiet"]
 
 
-def _train(args: list[str], out, processes: int = 1, **kw) -> subprocess.CompletedProcess:
+def _train(args: list[str], out, processes: int = 1, env: dict | None = None,
+           **kw) -> subprocess.CompletedProcess:
     launch = [sys.executable, "-m", "coursekit.train"]
     if processes > 1:
         launch = [sys.executable, "-m", "torch.distributed.run", "--standalone",
                   f"--nproc_per_node={processes}", "-m", "coursekit.train"]
-    return subprocess.run([*launch, *args, "--out", str(out)], env=ENV, capture_output=True,
+    return subprocess.run([*launch, *args, "--out", str(out)], env=env or ENV, capture_output=True,
                           text=True, timeout=300, **kw)
 
 
@@ -45,14 +46,21 @@ def _weights(path) -> dict[str, np.ndarray]:
 
 @pytest.mark.parametrize("args", [GAN, VAE_RUN], ids=["dcgan", "vae"])
 def test_two_gloo_processes_train_as_one_with_the_same_global_batch(tmp_path, args):
+    """Equal to float rounding. Rounding alone moves Adam's steps where a gradient entry is
+    about zero (Adam divides by its running size), so the yardstick is the same one-process run
+    on 1 thread instead of 2: each array of the 2-process run is at most twice as far from the
+    one-process run as that (plus 1e-6)."""
     one, two = _train(args, tmp_path / "one"), _train(args, tmp_path / "two", processes=2)
-    assert one.returncode == 0, one.stderr[-3000:]
-    assert two.returncode == 0, two.stderr[-3000:]
+    thread = _train(args, tmp_path / "thread", env={**ENV, "COURSEKIT_THREADS": "1"})
+    for run in (one, two, thread):
+        assert run.returncode == 0, run.stderr[-3000:]
     assert "2 process(es)" in two.stderr and "1 process(es)" in one.stderr
     a, b = _weights(tmp_path / "one/model.npz"), _weights(tmp_path / "two/model.npz")
-    assert a.keys() == b.keys() and len(a) > 4
+    c = _weights(tmp_path / "thread/model.npz")
+    assert a.keys() == b.keys() == c.keys() and len(a) > 4
     for key in a:
-        np.testing.assert_allclose(b[key], a[key], rtol=1e-5, atol=1e-6, err_msg=key)
+        rounding = float(np.abs(c[key] - a[key]).max())
+        assert float(np.abs(b[key] - a[key]).max()) <= 2 * rounding + 1e-6, key
     # and they trained: the weights moved away from the initial ones of the same seed
     start = (DCGAN(8, generator_channels=(16, 8, 4), discriminator_channels=(4, 8), seed=0)
              if args is GAN else VAE(4, hidden=32, seed=0))

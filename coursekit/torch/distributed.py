@@ -21,7 +21,7 @@ Three things keep that equality exact:
   run.
 
 Gloo runs on CPUs, NCCL on CUDA GPUs. Only rank 0 shows progress, writes checkpoints and calls
-callbacks. See the course page "Training beyond one laptop" (``notebooks/week6``).
+callbacks. See week 7, "Training beyond one laptop" (``notebooks/week7_scale``).
 """
 
 from __future__ import annotations
