@@ -33,7 +33,7 @@ import numpy as np
 from coursekit.checkpoint import LoopState
 from coursekit.checks import check_bool, check_callable, check_int
 
-__all__ = ["train_epochs", "train_updates"]
+__all__ = ["interrupt_between_steps", "train_epochs", "train_updates"]
 
 
 def train_updates(
@@ -114,7 +114,7 @@ def train_updates(
         from tqdm import tqdm  # (a Jupyter widget from tqdm.auto would keep only its first frame)
 
         bar = tqdm(total=updates, initial=state.steps, desc=desc, leave=False)
-    with _interrupt_between_steps() as interrupted:
+    with interrupt_between_steps() as interrupted:
         while state.steps < updates:
             if state.pos + batch_size > n:
                 state.order, state.pos = permutation(n), 0
@@ -201,7 +201,7 @@ def train_epochs(
     batch_size = check_int(batch_size, "batch_size", 1)
     get_rng, set_rng = rng
     state = resume
-    with _interrupt_between_steps() as interrupted:
+    with interrupt_between_steps() as interrupted:
         for epoch in range(1, epochs + 1):
             saved = state.window[0]["epoch"] if state is not None and state.window else None
             if saved is not None and saved > epoch:
@@ -262,7 +262,7 @@ def train_epochs(
 
 
 @contextmanager
-def _interrupt_between_steps() -> Iterator[Callable[[], bool]]:
+def interrupt_between_steps() -> Iterator[Callable[[], bool]]:
     """Ctrl-C (SIGINT) during the loop finishes the step under way; the loop then checkpoints
     and stops. Yields a function that says whether Ctrl-C was pressed. Outside the main
     thread (where Python cannot take signals) Ctrl-C acts as usual."""

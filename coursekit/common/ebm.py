@@ -418,8 +418,13 @@ class EBMBase:
         """The framework's part of a checkpoint: an object with ``arrays()`` and
         ``restore(arrays)`` (the energy network, its optimiser, generators, update count)."""
         raise NotImplementedError(
-            f"checkpoints are not available for {type(self).__module__}.{type(self).__name__} "
-            "yet: so far the PyTorch EBM and DCGAN write and resume them")
+            f"checkpoints are not available for {type(self).__module__}.{type(self).__name__}: "
+            "it does not define _training_state (coursekit.torch.EBM and coursekit.keras.EBM "
+            "do)")
+
+    def _checkpoint_meta(self) -> dict[str, Any]:
+        """What else a checkpoint must match, framework-specific (the Keras backend)."""
+        return {}
 
     def _checkpoints(self, checkpoint: Any, every: Any, resume: Any, rng: np.random.Generator,
                      run: dict[str, Any]) -> dict[str, Any]:
@@ -441,6 +446,7 @@ class EBMBase:
                 "shape": list(self.shape), "sampler": self.sampler,
                 "buffer_size": self.buffer.capacity, "restart": self.buffer.restart,
                 "init_range": [self.buffer.low, self.buffer.high], "alpha": self.alpha,
-                "clip_norm": self.clip_norm, "data_noise": self.data_noise, **run}
+                "clip_norm": self.clip_norm, "data_noise": self.data_noise,
+                **self._checkpoint_meta(), **run}
         return loop_checkpoints(checkpoint, every, resume, arrays=arrays, restore=restore,
                                 meta=meta, what="EBM")

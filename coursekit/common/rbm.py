@@ -1,7 +1,7 @@
 """What :class:`coursekit.torch.RBM` and :class:`coursekit.keras.RBM` share, framework-free:
 the rules of their hyperparameters, data and sampling arguments, the step-size schedule, when
-training counts as diverged, the epoch loop of ``fit`` (monitors, history) and the saved file's
-hyperparameters, so that both raise the same errors and keep the same history. NumPy only::
+training counts as diverged and the saved file's hyperparameters, so that both raise the same
+errors (``fit``'s epoch loop and checkpoints: :mod:`coursekit.common.rbm_fit`). NumPy only::
 
     hyper = check_hyperparameters(784, 500, k=1, eta=0.05)        # converted values
     x = check_training_data(x, n_visible=784)                     # float32 [n, 784] in [0, 1]
@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import json
 import math
-import time
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 import numpy as np
-from tqdm import tqdm
 
 from coursekit.checks import (  # fmt: skip
     CoursekitWarning,
@@ -35,11 +33,11 @@ from coursekit.io import read_npz
 
 __all__ = [  # fmt: skip
     "BINARIZE_MODES", "EXPLODED", "HYPERPARAMETERS", "MONITOR_ROWS", "check_binarize",
-    "check_chains", "check_columns", "check_finite_parameters", "check_fit_arguments",
-    "check_gibbs_arguments", "check_hyperparameter", "check_hyperparameters", "check_not_diverged",
-    "check_rows", "check_sample_arguments", "check_training_data", "check_weights", "eta_schedule",
+    "check_chains", "check_columns", "check_finite_parameters", "check_gibbs_arguments",
+    "check_hyperparameter", "check_hyperparameters", "check_not_diverged", "check_rows",
+    "check_sample_arguments", "check_training_data", "check_weights", "eta_schedule",
     "fixed_attribute", "hyperparameter_arrays", "load_rbm_file", "refuse_assignment",
-    "saved_hyperparameters", "train_epochs", "tunable_attribute", "visible_bias_from_data",
+    "saved_hyperparameters", "tunable_attribute", "visible_bias_from_data",
 ]
 
 #: Rows of the training set that ``fit`` monitors when no validation set is given.
@@ -392,69 +390,6 @@ def check_sample_arguments(
     if x0.shape[0] != n:
         raise ValueError(f"start has {x0.shape[0]} rows but n={n}")
     return n, steps, every, x0
-
-
-# --------------------------------------------------------------------------------------------
-# The epochs of fit
-# --------------------------------------------------------------------------------------------
-
-
-def check_fit_arguments(
-    epochs: Any, batch_size: Any, monitor_every: Any, eta: float, eta_final: Any
-) -> tuple[int, int, int, list[float] | None]:
-    """``fit``'s ``(epochs >= 1, batch_size >= 1, monitor_every >= 0 (None: 0), etas)`` with
-    ``etas`` the step size of each epoch (:func:`eta_schedule`; None: ``eta`` throughout)."""
-    epochs = check_int(epochs, "epochs", 1)
-    batch_size = check_int(batch_size, "batch_size", 1)
-    monitor_every = check_int(0 if monitor_every is None else monitor_every, "monitor_every", 0)
-    return epochs, batch_size, monitor_every, eta_schedule(eta, eta_final, epochs)
-
-
-def train_epochs(
-    rbm: Any, train_epoch: Callable[[], None], monitors: Callable[[], tuple[float, float]], *,
-    epochs: int, etas: list[float] | None, monitor_every: int, progress: bool,
-) -> dict[str, list[float]]:  # fmt: skip
-    """The epoch loop of both RBMs' ``fit``: step size, divergence checks, monitors, history.
-
-    Args:
-        rbm: the RBM; its ``eta`` is set to ``etas[e]`` for epoch ``e`` and restored at the
-            end (also after an error), and ``rbm._check_finite(epoch)`` runs after each epoch.
-        train_epoch: one pass over the training data (shuffle, binarise, update per batch).
-        monitors: ``(reconstruction error, pseudo-log-likelihood)`` of the monitored rows.
-        epochs, etas, monitor_every: checked by :func:`check_fit_arguments`; monitors run
-            every ``monitor_every`` epochs and after the last (0: never; then NaN each epoch).
-        progress: a tqdm bar over the epochs.
-
-    Returns:
-        One entry per monitored epoch: ``"epoch"`` (1-based), ``"recon_error"``, ``"pll"``,
-        ``"seconds"`` (cumulative training time; monitoring excluded).
-    """
-    history: dict[str, list[float]] = {"epoch": [], "recon_error": [], "pll": [], "seconds": []}
-    seconds, progress = 0.0, check_bool(progress, "progress")
-    bar = tqdm(range(1, epochs + 1), desc="RBM", unit="epoch", disable=not progress)
-    eta_start = rbm.eta
-    try:
-        for epoch in bar:
-            if etas is not None:
-                rbm.eta = etas[epoch - 1]
-            start = time.perf_counter()
-            train_epoch()
-            rbm._check_finite(epoch)  # also waits for the device to finish the epoch
-            seconds += time.perf_counter() - start
-            if not monitor_every:
-                recon = pll = math.nan
-            elif epoch % monitor_every and epoch != epochs:
-                continue
-            else:
-                recon, pll = monitors()
-                check_not_diverged({"recon_error": recon, "pll": pll}, epoch, rbm.eta, math.inf)
-                bar.set_postfix(recon=f"{recon:.3g}", pll=f"{pll:.4g}")
-            for key, value in zip(history, (epoch, recon, pll, seconds), strict=True):
-                history[key].append(value)
-    finally:
-        rbm.eta = eta_start
-    bar.close()
-    return history
 
 
 # --------------------------------------------------------------------------------------------

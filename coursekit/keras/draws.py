@@ -11,6 +11,10 @@ again whenever that state is assigned another value (as a loaded checkpoint does
 here do not advance it); elsewhere they are ``keras.random``'s. Each draw has the same law as
 Keras'; with a fixed seed the numbers are reproducible, but on torch they are other numbers
 than Keras' own.
+
+A checkpoint (:mod:`coursekit.keras.checkpoint`) saves each torch generator with
+:func:`torch_state` and puts it back with :func:`set_torch_state`, so that a resumed run draws
+the numbers the interrupted one would have drawn next.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ import weakref
 from typing import Any
 
 import keras
+import numpy as np
 
-__all__ = ["normal", "uniform"]
+__all__ = ["normal", "set_torch_state", "torch_state", "uniform"]
 
 #: seed generator -> (the state it had when its torch generator was seeded, that generator)
 _GENERATORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -60,3 +65,33 @@ def _torch_generator(seed: keras.random.SeedGenerator) -> Any:
         known = (state, gen)
         _GENERATORS[seed] = known
     return known[1]
+
+
+def torch_state(seed: keras.random.SeedGenerator) -> tuple[np.ndarray, np.ndarray]:
+    """The torch generator behind ``seed`` as two arrays (copies): the seed generator's state
+    it was seeded from (int64 [2]) and its own state (uint8 [k], torch's layout). Both are
+    empty (shape [0]) when no draw has gone through it, and on any other backend than torch.
+
+    Both are needed: a ``keras.random`` call advances the seed generator's state without
+    touching the torch generator, which is then seeded again at the next draw here.
+    """
+    known = _GENERATORS.get(seed) if keras.backend.backend() == "torch" else None
+    if known is None:
+        return np.zeros(0, np.int64), np.zeros(0, np.uint8)
+    return np.array(known[0], np.int64), known[1].get_state().numpy().copy()
+
+
+def set_torch_state(seed: keras.random.SeedGenerator, seeded_from: np.ndarray,
+                    state: np.ndarray) -> None:
+    """Put back what :func:`torch_state` saved (empty arrays: no generator yet, one is seeded
+    from the seed generator's state at the next draw). Nothing to do on other backends."""
+    if keras.backend.backend() != "torch":
+        return
+    import torch
+
+    if np.size(state) == 0:
+        _GENERATORS.pop(seed, None)
+        return
+    gen = torch.Generator(device=seed.state.value.device)
+    gen.set_state(torch.from_numpy(np.array(state, np.uint8)))
+    _GENERATORS[seed] = (tuple(int(s) for s in np.asarray(seeded_from).tolist()), gen)

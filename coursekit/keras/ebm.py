@@ -21,6 +21,7 @@ from coursekit.checks import check_int, to_numpy
 from coursekit.common.ebm import EBMBase, check_optimizer, check_rows, cnn_final_side
 from coursekit.keras import draws  # keras.random, one torch generator on torch
 from coursekit.keras.autodiff import compile_fn, loss_and_grads
+from coursekit.keras.checkpoint import TrainingState
 from coursekit.keras.fused_adam import Adam  # keras.optimizers.Adam, fused on torch
 from coursekit.keras.langevin import LangevinResult, langevin
 from coursekit.keras.native import native
@@ -212,6 +213,21 @@ class EBM(EBMBase):
         self._apply(grads, norm)
         self.updates += 1
         return out
+
+    def _training_state(self) -> TrainingState:
+        """A checkpoint's Keras part: the energy's variables (the seed generators of any
+        dropout layers in it included), its Adam, the model's seed generator (and the torch
+        generator behind it on the torch backend), the update count."""
+        def put(value: int) -> None:
+            self.updates = value
+
+        return TrainingState(variables={"energy": self.energy, "adam": self.optimizer},
+                             seeds={"model": self.seed_gen},
+                             counters={"updates": (lambda: self.updates, put)})
+
+    def _checkpoint_meta(self) -> dict[str, Any]:
+        """The backend: another backend draws other random numbers from the same states."""
+        return {"backend": keras.backend.backend()}
 
     def _training_rows(self, x: Any) -> np.ndarray:
         return np.asarray(to_numpy(x), dtype=np.float32).reshape(-1, *self.shape)

@@ -19,6 +19,7 @@ the lecture's code) with configurable widths; see :mod:`coursekit.torch.gan`. Th
 from __future__ import annotations
 
 import math
+import os
 import random
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +28,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from coursekit.checkpoint import loop_checkpoints, rng_array, set_rng
 from coursekit.checks import TrainingDiverged, check_bool, check_int, check_seed, to_numpy
 from coursekit.common.gan import (
     BATCH_NORM,
@@ -40,6 +42,7 @@ from coursekit.common.gan import (
 )
 from coursekit.keras import draws  # keras.random, one torch generator on torch
 from coursekit.keras.autodiff import compile_fn, loss_and_grads, two_losses_and_grads
+from coursekit.keras.checkpoint import TrainingState
 from coursekit.keras.fused_adam import Adam  # keras.optimizers.Adam, fused on torch
 from coursekit.keras.native import native
 from coursekit.loop import train_updates
@@ -238,13 +241,32 @@ class DCGAN(DCGANBase):
         grid_size: int = 16,
         callback: Callable[[DCGAN, dict[str, Any]], None] | None = None,
         progress: bool = True,
+        checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_every: int | None = None,
+        resume: str | os.PathLike[str] | None = None,
     ) -> dict[str, list]:
         """Train for ``updates`` updates of each network on images ``x`` in [-1, 1]; the
-        arguments and the history are those of :meth:`coursekit.torch.DCGAN.fit`."""
+        arguments and the history are those of :meth:`coursekit.torch.DCGAN.fit`.
+
+        ``checkpoint``, ``checkpoint_every`` and ``resume`` write the whole training state
+        (both networks' variables with the dropout layers' seed generators, both Adams, the
+        model's seed generator and the torch generators behind them on the torch backend, the
+        rows' order and its generator, the loop's position and the history) and continue
+        from it as the torch model's do; the resumed run ends with the weights and history of
+        one never interrupted (bitwise on one CPU process). Unlike the torch model's, the
+        checkpoint also sets the model's ``seed`` (of the fixed-noise grid and the rows'
+        order): a model built with another seed resumes the run as it was.
+        """
         data = self._images(x, "x", "nhwc")
         if log_every is None:  # one row per pass over x
             log_every = max(1, len(data) // check_int(batch_size, "batch_size", 1))
         grid_size = check_int(grid_size, "grid_size", 1, "images in the fixed-noise grid")
+        rng = np.random.default_rng(self.seed + self.updates)  # the rows' order
+        saving = {}
+        if checkpoint is not None or checkpoint_every is not None or resume is not None:
+            saving = self._checkpoints(checkpoint, checkpoint_every, resume, rng, {
+                "rows": len(data), "batch_size": batch_size, "log_every": log_every,
+                "grid_size": grid_size})
         grid_z = np.random.default_rng(self.seed).standard_normal((grid_size, self.latent_dim))
 
         def extra(steps: int) -> dict[str, Any]:
@@ -252,10 +274,37 @@ class DCGAN(DCGANBase):
 
         return train_updates(
             self._update, data, updates=updates, batch_size=batch_size, log_every=log_every,
-            permutation=np.random.default_rng(self.seed + self.updates).permutation, model=self,
-            done=lambda: self.updates, extra=extra, callback=callback, progress=progress,
-            desc="DCGAN updates",
+            permutation=rng.permutation, model=self, done=lambda: self.updates, extra=extra,
+            callback=callback, progress=progress, desc="DCGAN updates", **saving,
         )
+
+    def _checkpoints(self, checkpoint: Any, every: Any, resume: Any, rng: np.random.Generator,
+                     run: dict[str, Any]) -> dict[str, Any]:
+        """``train_updates``' checkpoint arguments: both networks, both Adams, the seed
+        generators, the update count and the seed, and the generator of the rows' order."""
+        def put_updates(value: int) -> None:
+            self.updates = value
+
+        def put_seed(value: int) -> None:
+            self.seed = value
+
+        state = TrainingState(
+            variables={"generator": self.generator, "discriminator": self.discriminator,
+                       "g_adam": self.g_optimizer, "d_adam": self.d_optimizer},
+            seeds={"model": self.seed_generator},
+            counters={"updates": (lambda: self.updates, put_updates),
+                      "seed": (lambda: self.seed, put_seed)})
+
+        def restore(saved: Any) -> None:
+            state.restore(saved)
+            set_rng(rng, saved["order/rng"])
+
+        meta = {"model": "coursekit.keras.DCGAN", "backend": keras.backend.backend(),
+                **self.config, "loss": self.loss, "learning_rate": self.learning_rate,
+                "beta_1": self.beta_1, "dropout": self.dropout, **run}
+        return loop_checkpoints(
+            checkpoint, every, resume, meta=meta, what="DCGAN", restore=restore,
+            arrays=lambda: {**state.arrays(), "order/rng": rng_array(rng)})
 
     def generator_gradient_norm(
         self, n: int = 256, *, loss: str | None = None, seed: int = 0

@@ -25,11 +25,9 @@ momentum rule, UTML TR 2010-003); :meth:`RBM.fit` runs that update through the f
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
-from pathlib import Path
 from typing import Any
 
 import keras
@@ -37,23 +35,23 @@ import numpy as np
 from keras import ops
 
 from coursekit.checks import check_bool, check_seed, to_numpy
-from coursekit.common import rbm as common  # the framework-free checks and the epoch loop
+from coursekit.common import rbm as common  # the framework-free checks
+from coursekit.common import rbm_fit  # fit's epoch loop and checkpoints
 from coursekit.common.rbm import fixed_attribute, refuse_assignment, tunable_attribute
 from coursekit.common.uniforms import UniformStream, check_gibbs_uniforms, check_uniform
-from coursekit.io import write_npz
 from coursekit.keras.rbm_fast import FastPath
+from coursekit.keras.rbm_file import FILE_FORMAT as FILE_FORMAT  # the saved file's tag
+from coursekit.keras.rbm_file import KerasRBMFile
 from coursekit.keras.tempering import parallel_tempering
 
 __all__ = ["RBM"]
 
-#: Tag stored in every saved file, checked by :meth:`RBM.load`.
-FILE_FORMAT = "coursekit.keras.RBM/1"
 _PLL_BUDGET = 1 << 22  # float32 elements of the temporaries of the exact PLL
 
 Uniforms = tuple[Any, Any]
 
 
-class RBM:
+class RBM(KerasRBMFile):
     """Binary-binary RBM trained by contrastive divergence (CD-k) or persistent CD (PCD-k).
 
     Parameters are float32 ``keras.Variable`` s: ``W`` [n_v, n_h] ~ N(0, init_std^2), ``a = 0``,
@@ -347,7 +345,8 @@ class RBM:
         self, x: Any, *, epochs: int, batch_size: int = 100, binarize: str | None = "dynamic",
         shuffle: bool = True, validation: Any = None, monitor_every: int | None = 1,
         progress: bool = True, seed: int | None = None, eta_final: float | None = None,
-        fast: bool = True,
+        fast: bool = True, checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_every: int | None = None, resume: str | os.PathLike[str] | None = None,
     ) -> dict[str, list[float]]:  # fmt: skip
         """Train for ``epochs`` passes over ``x`` [n, n_v] (floats in [0, 1], not uint8) in
         minibatches of ``batch_size`` rows (the last may be smaller).
@@ -361,31 +360,56 @@ class RBM:
         path :mod:`coursekit.keras.rbm_fast` (slower; the same random numbers, the same result up
         to float rounding: for study, and to check the fast path).
 
-        Returns the history of ``common.rbm.train_epochs`` (``"epoch"``, ``"recon_error"``,
-        ``"pll"``, ``"seconds"``). Raises ``ValueError`` (bad arguments), ``FloatingPointError``
-        (training diverged; the message suggests a smaller ``eta``)."""
-        epochs, batch_size, monitor_every, etas = common.check_fit_arguments(
+        ``checkpoint``: a file to write the whole training state to, atomically (weights,
+        velocities, persistent chains, generators, monitored rows, history). The fast path runs
+        an epoch in one call (one graph on tensorflow), so checkpoints fall at epochs' ends:
+        after each epoch in which the update count reaches a multiple of ``checkpoint_every``
+        (None: none such), after the last epoch, and on Ctrl-C (the epoch under way finishes
+        first; a second Ctrl-C stops at once). ``resume``: such a checkpoint of this RBM's run
+        on the same ``x``, settings and backend (``seed`` is then not used): the run continues
+        after its last epoch and ends as the uninterrupted run would have, bitwise on one CPU
+        process (:mod:`coursekit.common.rbm_fit`).
+
+        Returns the history of ``common.rbm_fit.train_epochs`` (``"epoch"``, ``"recon_error"``,
+        ``"pll"``, ``"seconds"``). Raises ``ValueError`` (bad arguments, a checkpoint of another
+        model or settings), ``FileNotFoundError`` (no checkpoint at ``resume``),
+        ``FloatingPointError`` (training diverged; the message suggests a smaller ``eta``)."""
+        epochs, batch_size, monitor_every, etas = rbm_fit.check_fit_arguments(
             epochs, batch_size, monitor_every, self.eta, eta_final
         )
         data = self._data(x, "x", binarize)
-        seed = check_seed(seed)
-        train_epoch = self._fast.train_epoch if check_bool(fast, "fast") else self._train_epoch
-        if seed is not None:
-            self._rng = np.random.default_rng(seed)
-            state = self._seed_gen.state
-            state.assign(ops.convert_to_tensor([seed, 0], dtype=state.dtype))
-            self._stream = UniformStream(seed)
+        seed, fast = check_seed(seed), check_bool(fast, "fast")
+        train_epoch = self._fast.train_epoch if fast else self._train_epoch
+        val = None if validation is None else self._data(validation, "validation")
         n = data.shape[0]
         if binarize == "static":
             data = (data >= 0.5).astype(np.float32)
-        if validation is not None:
-            monitor = self._data(validation, "validation")
-        else:
-            rows = self._rng.choice(n, min(n, common.MONITOR_ROWS), replace=False)
-            monitor = data[np.sort(rows)]
-        monitor = ops.convert_to_tensor((monitor >= 0.5).astype(np.float32))
         data_t = ops.convert_to_tensor(data)
-        self._start_chains(data_t[:batch_size])  # PCD: draws the chains before the first epoch
+
+        def prepare() -> dict[str, np.ndarray]:
+            """The draws before the first epoch: the monitored rows (sorted), the PCD chains."""
+            if seed is not None:
+                self._rng = np.random.default_rng(seed)
+                state = self._seed_gen.state
+                state.assign(ops.convert_to_tensor([seed, 0], dtype=state.dtype))
+                self._stream = UniformStream(seed)
+            rows = np.zeros(0, np.int64)
+            if val is None:
+                rows = np.sort(self._rng.choice(n, min(n, common.MONITOR_ROWS), replace=False))
+            self._start_chains(data_t[:batch_size])  # PCD: the chains, before the first epoch
+            return {"monitor_rows": rows}
+
+        settings = {"rows": n, "epochs": epochs, "batch_size": batch_size, "binarize": binarize,
+                    "shuffle": bool(shuffle), "monitor_every": monitor_every,
+                    "validation": None if val is None else len(val), "eta_final": eta_final,
+                    "fast": fast, "backend": keras.backend.backend()}  # fmt: skip
+        hyper = {name: getattr(self, name) for name in rbm_fit.TRAINING_HYPERPARAMETERS}
+        drawn, saving = rbm_fit.fit_checkpoints(
+            "coursekit.keras.RBM", {**hyper, "n_chains": self._n_chains}, settings, checkpoint,
+            checkpoint_every, resume, state=self._state, restore=self._set_state,
+            prepare=prepare)  # fmt: skip
+        monitor = data[drawn["monitor_rows"]] if val is None else val
+        monitor = ops.convert_to_tensor((monitor >= 0.5).astype(np.float32))
 
         def epoch() -> None:
             order = (self._rng.permutation(n) if shuffle else np.arange(n)).astype(np.int32)
@@ -396,8 +420,9 @@ class RBM:
             bits = self._rng.integers(self.n_visible, size=int(monitor.shape[0]))
             return recon, float(to_numpy(self._pll_stochastic(monitor, bits)))
 
-        history = common.train_epochs(self, epoch, monitors, epochs=epochs, etas=etas,
-                                      monitor_every=monitor_every, progress=progress)  # fmt: skip
+        history = rbm_fit.train_epochs(
+            self, epoch, monitors, epochs=epochs, etas=etas, monitor_every=monitor_every,
+            progress=progress, updates_per_epoch=-(-n // batch_size), **saving)
         history["epoch"] = [float(e) for e in history["epoch"]]  # floats, as Keras records them
         return history
 
@@ -445,45 +470,6 @@ class RBM:
             delta = -d_blk * self._a[i0:i1] + sp_c[:, None] - ops.sum(ops.softplus(c_flip), 2)
             total += float(to_numpy(ops.sum(ops.log_sigmoid(delta))))
         return total / n
-
-    # --- Saving and loading -------------------------------------------------------------------
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write weights, velocities, hyperparameters (one JSON string), the generators' states
-        and the chains to exactly ``path`` (.npz), atomically; returns the path."""
-        arrays: dict[str, np.ndarray] = {"format": np.array(FILE_FORMAT)}
-        for name in ("W", "a", "b", "vW", "va", "vb"):
-            arrays[name] = to_numpy(getattr(self, f"_{name}"))
-        hyper = {name: getattr(self, f"_{name}") for name in common.HYPERPARAMETERS}
-        hyper |= {"eta": self.eta, "momentum": self.momentum, "weight_decay": self.weight_decay}
-        arrays["hyper"] = np.array(json.dumps(hyper))
-        arrays["rng_state"] = np.array(json.dumps(self._rng.bit_generator.state))
-        arrays["seed_state"] = to_numpy(self._seed_gen.state).astype(np.int64)
-        arrays["uniform_state"] = np.array(self._stream.state)
-        if self._chains is not None:
-            arrays["persistent_chains"] = to_numpy(self._chains)
-        return write_npz(path, arrays, "RBM")
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> RBM:
-        """Restore an RBM written by :meth:`save`. Raises ``FileNotFoundError`` or
-        ``ValueError`` (not such a file), naming the file and what was expected."""
-
-        def restore(stored: dict[str, np.ndarray]) -> RBM:
-            rbm = cls(**common.saved_hyperparameters(stored))
-            rbm.set_weights(W=stored["W"], a=stored["a"], b=stored["b"])
-            for name in ("vW", "va", "vb"):
-                velocity = getattr(rbm, f"_{name}")
-                velocity.assign(stored[name].astype(np.float32).reshape(velocity.shape))
-            if "persistent_chains" in stored:
-                rbm.persistent_chains = stored["persistent_chains"]
-            rbm._rng.bit_generator.state = json.loads(str(stored["rng_state"]))
-            seed_state = ops.convert_to_tensor(stored["seed_state"], rbm._seed_gen.state.dtype)
-            rbm._seed_gen.state.assign(seed_state)
-            if "uniform_state" in stored:
-                rbm._stream.state = str(stored["uniform_state"])
-            return rbm
-
-        return common.load_rbm_file(path, FILE_FORMAT, "coursekit.keras.RBM.save", restore)
 
     # --- Parallel tempering (coursekit.keras.tempering) ---------------------------------------
     def sample_tempered(

@@ -58,6 +58,7 @@ from coursekit.common.vae import (
 )
 from coursekit.io import read_npz, write_npz
 from coursekit.keras import draws  # keras.random, one torch generator on torch
+from coursekit.keras.checkpoint import fit_with_checkpoints
 from coursekit.keras.fused_adam import Adam  # keras.optimizers.Adam, fused on torch
 from coursekit.keras.native import native
 from coursekit.keras.vae_nets import Initializers, decoder, encoder
@@ -207,12 +208,31 @@ class VAE(keras.Model, VAEFile):
         self.kl_tracker.update_state(kl)
         return kl - rec
 
-    def fit(self, x: Any = None, y: Any = None, **kwargs: Any) -> keras.callbacks.History:
+    def fit(self, x: Any = None, y: Any = None, *,
+            checkpoint: str | os.PathLike[str] | None = None, checkpoint_every: int | None = None,
+            resume: str | os.PathLike[str] | None = None,
+            **kwargs: Any) -> keras.callbacks.History:  # fmt: skip
         """``keras.Model.fit`` after checking ``x`` (images in [0, 1]; see the class docstring).
 
         Defaults: ``batch_size=128``. ``x`` may also be a ``keras.utils.PyDataset`` or a
         ``tf.data.Dataset`` (then not checked). History keys: ``loss``, ``reconstruction``,
         ``kl`` (and ``val_*`` with ``validation_data``).
+
+        ``checkpoint`` (a file), ``checkpoint_every`` (updates) and ``resume`` (a checkpoint
+        of this run) write and continue the run as :meth:`coursekit.torch.VAE.fit` does: the
+        weights, Adam's state, the seed generators, the epoch's metric sums, the position
+        (inside an epoch too) and the history, written atomically every ``checkpoint_every``
+        updates, at the end and on Ctrl-C (after the update under way); a resumed run ends
+        with the weights and history of one never interrupted (bitwise on one CPU process,
+        on either backend), whatever seed the resuming model was built with; resumed inside
+        an epoch, Keras' ``fit`` runs twice (that epoch's rest, then the other epochs), so
+        callbacks see two ``on_train_begin``. With any of the three, ``x`` must be an array,
+        and each epoch's order of the rows is drawn by
+        :func:`coursekit.keras.checkpoint.fit_with_checkpoints` from the model's seed (saved)
+        rather than by Keras' ``shuffle`` (TensorFlow's or torch's global generator): such a
+        run takes other batches than one without them. ``y``, ``initial_epoch``,
+        ``steps_per_epoch``, ``validation_split``, ``sample_weight`` and ``class_weight`` are
+        then refused.
 
         Raises:
             TrainingDiverged: a batch's loss is NaN or infinite (training stops there).
@@ -232,7 +252,15 @@ class VAE(keras.Model, VAEFile):
                                                      self.image_side)
         guard = _StopOnNonFiniteLoss()
         kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), guard]
-        history = super().fit(x, y, **kwargs)
+        if checkpoint is None and checkpoint_every is None and resume is None:
+            history = super().fit(x, y, **kwargs)
+        else:
+            meta = {"model": "coursekit.keras.VAE", "backend": keras.backend.backend(),
+                    **self.config, "binarize": self.binarize, "learning_rate": self.learning_rate}
+            history = fit_with_checkpoints(
+                self, super().fit, x, {"y": y, **kwargs}, checkpoint=checkpoint,
+                checkpoint_every=checkpoint_every, resume=resume, seed=self.seed, meta=meta,
+                what="VAE")
         if guard.loss is not None:
             raise TrainingDiverged(diverged_message(f"update {guard.update}", guard.loss,
                                                     self.learning_rate))  # fmt: skip

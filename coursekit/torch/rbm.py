@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,7 +35,8 @@ from torch import nn
 from torch.nn import functional as nnf
 
 from coursekit.checks import check_bool, check_seed, to_numpy
-from coursekit.common import rbm as common  # the framework-free checks and the epoch loop
+from coursekit.common import rbm as common  # the framework-free checks
+from coursekit.common import rbm_fit  # fit's epoch loop and checkpoints
 from coursekit.common.rbm import BINARIZE_MODES as BINARIZE_MODES  # what fit(binarize=) takes
 from coursekit.common.rbm import fixed_attribute, tunable_attribute
 from coursekit.common.uniforms import (
@@ -46,21 +46,20 @@ from coursekit.common.uniforms import (
     check_uniform,
     split_batch_uniforms,
 )
-from coursekit.io import write_npz
 from coursekit.torch.rbm_fast import FastPath
+from coursekit.torch.rbm_file import FILE_FORMAT as FILE_FORMAT  # the saved file's tag
+from coursekit.torch.rbm_file import TorchRBMFile
 from coursekit.torch.tempering import parallel_tempering
 
 __all__ = ["RBM"]
 
-#: Tag stored in saved files.
-FILE_FORMAT = "coursekit.torch.RBM/1"
 _PLL_BUDGET = 1 << 22  # elements of the [n, block, n_h] temporary of the exact PLL
 
 Array = Any  # a NumPy array, a torch tensor or nested lists
 Tensor = torch.Tensor
 
 
-class RBM(nn.Module):
+class RBM(TorchRBMFile, nn.Module):
     """Restricted Boltzmann machine with binary visible and hidden units.
 
     Args:
@@ -356,7 +355,8 @@ class RBM(nn.Module):
         self, x: Array, *, epochs: int, batch_size: int = 100, binarize: str | None = "dynamic",
         shuffle: bool = True, validation: Array | None = None, monitor_every: int | None = 1,
         progress: bool = True, seed: int | None = None, eta_final: float | None = None,
-        fast: bool = True,
+        fast: bool = True, checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_every: int | None = None, resume: str | os.PathLike[str] | None = None,
     ) -> dict[str, list[float]]:  # fmt: skip
         """Train for ``epochs`` passes over ``x`` [n, n_v] (floats in [0, 1], not uint8) in
         minibatches of ``batch_size`` rows (the last may be smaller).
@@ -370,28 +370,54 @@ class RBM(nn.Module):
         path :mod:`coursekit.torch.rbm_fast` (slower; the same random numbers, the same result up
         to float rounding: for study, and to check the fast path).
 
-        Returns the history of ``common.rbm.train_epochs`` (``"epoch"``, ``"recon_error"``,
-        ``"pll"``, ``"seconds"``). Raises ``ValueError`` (bad arguments), ``FloatingPointError``
-        (training diverged; the message suggests a smaller ``eta``)."""
-        epochs, batch_size, monitor_every, etas = common.check_fit_arguments(
+        ``checkpoint``: a file to write the whole training state to, atomically (weights,
+        velocities, persistent chains, generators, monitored rows, history). The fast path runs
+        an epoch in one call, so checkpoints fall at epochs' ends: after each epoch in which
+        the update count reaches a multiple of ``checkpoint_every`` (None: none such), after
+        the last epoch, and on Ctrl-C (the epoch under way finishes first; a second Ctrl-C
+        stops at once). ``resume``: such a checkpoint of this RBM's run on the same ``x`` and
+        settings (``seed`` is then not used): the run continues after its last epoch and ends
+        as the uninterrupted run would have, bitwise on one CPU process
+        (:mod:`coursekit.common.rbm_fit`).
+
+        Returns the history of ``common.rbm_fit.train_epochs`` (``"epoch"``, ``"recon_error"``,
+        ``"pll"``, ``"seconds"``). Raises ``ValueError`` (bad arguments, a checkpoint of another
+        model or settings), ``FileNotFoundError`` (no checkpoint at ``resume``),
+        ``FloatingPointError`` (training diverged; the message suggests a smaller ``eta``)."""
+        epochs, batch_size, monitor_every, etas = rbm_fit.check_fit_arguments(
             epochs, batch_size, monitor_every, self.eta, eta_final
         )
         data = self._data(x, "x", binarize)
-        seed = check_seed(seed)
-        train_epoch = self._fast.train_epoch if check_bool(fast, "fast") else self._train_epoch
-        if seed is not None:
-            self._gen = torch.Generator(device=self.W.device).manual_seed(seed)
-            self._stream = UniformStream(seed)
-        gen, device = self._rng(), self.W.device
+        seed, fast = check_seed(seed), check_bool(fast, "fast")
+        train_epoch = self._fast.train_epoch if fast else self._train_epoch
+        val = None if validation is None else self._data(validation, "validation")
+        device = self.W.device
         if binarize == "static":
             data = (data >= 0.5).float()
-        if validation is not None:
-            monitor = self._data(validation, "validation")
-        else:
-            rows = torch.randperm(len(data), generator=gen, device=device)[: common.MONITOR_ROWS]
-            monitor = data[rows.sort().values]
-        monitor = (monitor >= 0.5).float()
-        pll_seed = int(torch.randint(0, 2**62, (1,), generator=gen, device=device))
+
+        def prepare() -> dict[str, np.ndarray]:
+            """The draws before the first epoch: the monitored rows (sorted), the PLL's seed."""
+            if seed is not None:
+                self._gen = torch.Generator(device=device).manual_seed(seed)
+                self._stream = UniformStream(seed)
+            gen, rows = self._rng(), torch.zeros(0, dtype=torch.int64)
+            if val is None:
+                rows = torch.randperm(len(data), generator=gen, device=device)
+                rows = rows[: common.MONITOR_ROWS].sort().values
+            pll_seed = int(torch.randint(0, 2**62, (1,), generator=gen, device=device))
+            return {"monitor_rows": to_numpy(rows), "pll_seed": np.array(pll_seed)}
+
+        settings = {"rows": len(data), "epochs": epochs, "batch_size": batch_size,
+                    "binarize": binarize, "shuffle": bool(shuffle), "monitor_every": monitor_every,
+                    "validation": None if val is None else len(val), "eta_final": eta_final,
+                    "fast": fast, "device": device.type}  # fmt: skip
+        hyper = {name: getattr(self, name) for name in common.HYPERPARAMETERS}
+        drawn, saving = rbm_fit.fit_checkpoints(
+            "coursekit.torch.RBM", hyper, settings, checkpoint, checkpoint_every, resume,
+            state=self._state, restore=self._set_state, prepare=prepare)  # fmt: skip
+        if val is None:
+            val = data[torch.from_numpy(drawn["monitor_rows"]).to(device)]
+        monitor, pll_seed = (val >= 0.5).float(), int(drawn["pll_seed"])
 
         def epoch() -> None:
             train_epoch(data, batch_size, bool(shuffle), binarize == "dynamic")
@@ -400,8 +426,9 @@ class RBM(nn.Module):
             pll_gen = torch.Generator(device=device).manual_seed(pll_seed)  # the same bits
             return self._reconstruction_error(monitor), self._pll_stochastic(monitor, pll_gen)
 
-        return common.train_epochs(self, epoch, monitors, epochs=epochs, etas=etas,
-                                   monitor_every=monitor_every, progress=progress)  # fmt: skip
+        return rbm_fit.train_epochs(
+            self, epoch, monitors, epochs=epochs, etas=etas, monitor_every=monitor_every,
+            progress=progress, updates_per_epoch=-(-len(data) // batch_size), **saving)
 
     # --- Monitoring ---------------------------------------------------------------------------
     def _reconstruction_error(self, x: Tensor) -> float:
@@ -445,43 +472,6 @@ class RBM(nn.Module):
         the sum over all bits (``reference.pseudo_log_likelihood``)."""
         x = self._data(x, "x", binarize=None)
         return self._pll_exact(x) if exact else self._pll_stochastic(x, self._rng())
-
-    # --- Saving and loading -------------------------------------------------------------------
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write weights, velocities, chains, hyperparameters (one array each) and the
-        generators' states to exactly ``path`` (.npz), atomically; returns the path."""
-        arrays: dict[str, np.ndarray] = {"format": np.array(FILE_FORMAT)}
-        for name in ("W", "a", "b", "vW", "va", "vb"):
-            arrays[name] = to_numpy(getattr(self, name))
-        if self.chains is not None:
-            arrays["persistent_chains"] = to_numpy(self.chains)
-        hyper = {name: getattr(self, name) for name in common.HYPERPARAMETERS}
-        arrays |= common.hyperparameter_arrays(hyper)
-        if self._gen.device.type == "cpu":
-            arrays["rng_state"] = self._gen.get_state().numpy()
-        arrays["uniform_state"] = np.array(self._stream.state)
-        return write_npz(path, arrays, "RBM")
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> RBM:
-        """Restore an RBM written by :meth:`save` (on the CPU; ``.to(device)`` moves it). Raises
-        ``FileNotFoundError`` or ``ValueError`` (not such a file), naming the file."""
-
-        def restore(z: dict[str, np.ndarray]) -> RBM:
-            rbm = cls(**common.saved_hyperparameters(z))
-            rbm.set_weights(W=z["W"], a=z["a"], b=z["b"])
-            for name in ("vW", "va", "vb"):
-                velocity = getattr(rbm, name)
-                velocity.copy_(torch.from_numpy(z[name]).reshape(velocity.shape))
-            if "persistent_chains" in z:
-                rbm.persistent_chains = z["persistent_chains"]
-            if "rng_state" in z:
-                rbm._gen.set_state(torch.from_numpy(z["rng_state"]))
-            if "uniform_state" in z:
-                rbm._stream.state = str(z["uniform_state"])
-            return rbm
-
-        return common.load_rbm_file(path, FILE_FORMAT, "coursekit.torch.RBM.save", restore)
 
     # --- Parallel tempering (coursekit.torch.tempering) ---------------------------------------
     def sample_tempered(
