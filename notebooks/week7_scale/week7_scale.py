@@ -248,12 +248,14 @@ for model in ("vae", "gan"):
     _ = compare(f"{model}1", f"{model}2"), compare(f"{model}1", f"{model}1t")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# Nearly all weights agree closely, and the largest differences are no sign of another
-# algorithm. The two processes add their gradients in another order than one process adds its
-# rows, so the gradients differ by float32 rounding. Adam then divides each step by the running
-# size of the gradient: an entry whose gradient is almost always zero and now and then tiny
-# moves by up to a learning rate per update in a direction that rounding can decide, for many
-# updates. Where is the VAE's largest difference?
+# Read each model's two lines together. The second is a yardstick for rounding alone: the same
+# one-process run on one thread instead of two, which changes only the order of the sums inside
+# torch's matrix products (where the split of the work changes it at all). The two processes,
+# too, differ from one process only in the order of sums: they add their gradients in another
+# order than one process adds its rows. How can that move a weight by more than rounding? Adam
+# divides each step by the running size of the gradient: an entry whose gradient is almost
+# always zero and now and then tiny moves by up to a learning rate per update, in a direction
+# that rounding can decide. Where is the VAE's largest difference?
 
 # %%
 wa, wb = weights("vae1"), weights("vae2")
@@ -271,11 +273,8 @@ print(f"the DCGAN's largest difference is in {where}")
 # A pixel that is rarely on gives its weights a gradient that is zero in most updates, which
 # is where Adam's normalised steps let rounding grow. In the DCGAN, look for a layer whose
 # gradient is small for another reason, such as the generator's dense layer, which feeds a batch
-# norm (the output does not depend on that layer's scale). The second line of each model is a yardstick for rounding
-# alone: the same one-process run on one thread instead of two, which changes only the order of
-# the sums inside torch's matrix products (where the split of the work changes it at all). A
-# real difference in the
-# algorithm (per-share batch statistics, unweighted shares) would move most weights, and fails
+# norm (the output does not depend on that layer's scale). A real difference in the
+# algorithm (per-share batch statistics, unweighted shares) moves the weights far more, and fails
 # `tests/test_distributed.py`.
 #
 # The losses agree to the digits shown; the VAE's loss per epoch:
