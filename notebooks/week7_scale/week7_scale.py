@@ -385,7 +385,7 @@ except RuntimeError as err:
 # What is not here yet: the Keras trainers on several processes (`tf.distribute` on the
 # tensorflow backend, DDP on the torch backend), and the command line on GPUs.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import shutil
 
 shutil.rmtree(WORK, ignore_errors=True)
