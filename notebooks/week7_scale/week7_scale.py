@@ -377,7 +377,7 @@ except RuntimeError as err:
 # * Data parallelism is gradient averaging: $W$ processes with shares of a global batch take
 #   the same steps as one process with that batch, *if* the shares' losses are weighted by
 #   their sizes, batch statistics are global and per-row random numbers are drawn for the whole
-#   batch. We checked all three, and whole training runs, number for number.
+#   batch. We checked all three, and whole training runs against a yardstick for rounding.
 # * It pays when each process brings hardware of its own (GPUs, nodes), not on the 2 cores of a
 #   laptop, where the communication is pure cost.
 # * Checkpoints make a run's stop harmless: the resumed run is the uninterrupted run.
