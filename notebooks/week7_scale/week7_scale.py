@@ -28,7 +28,7 @@
 #
 # 1. **data parallelism**: several processes, each with a share of every batch, whose gradients
 #    PyTorch's `DistributedDataParallel` (DDP) averages. It is *the same algorithm with a larger
-#    batch split over workers*, and we show it is equal to one process, number for number;
+#    batch split over workers*, and we show it is equal to one process, to float rounding;
 # 2. **checkpoints**: the whole training state written every k updates and on a stop, and a
 #    resumed run that ends exactly where an uninterrupted one would.
 #
