@@ -34,7 +34,7 @@ _GENERATORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def uniform(shape: tuple[int, ...], seed: keras.random.SeedGenerator) -> Any:
     """Uniforms on [0, 1) of ``shape`` (float32), from ``seed``."""
     if keras.backend.backend() != "torch":
-        return keras.random.uniform(shape, seed=seed)
+        return _replica_share(shape, lambda full: keras.random.uniform(full, seed=seed))
     import torch
 
     gen = _torch_generator(seed)
@@ -44,11 +44,28 @@ def uniform(shape: tuple[int, ...], seed: keras.random.SeedGenerator) -> Any:
 def normal(shape: tuple[int, ...], seed: keras.random.SeedGenerator) -> Any:
     """Standard normals of ``shape`` (float32), from ``seed``."""
     if keras.backend.backend() != "torch":
-        return keras.random.normal(shape, seed=seed)
+        return _replica_share(shape, lambda full: keras.random.normal(full, seed=seed))
     import torch
 
     gen = _torch_generator(seed)
     return torch.randn(tuple(shape), generator=gen, device=gen.device)
+
+
+def _replica_share(shape: tuple[Any, ...], draw: Any) -> Any:
+    """``draw(shape)``; inside a ``tf.distribute`` strategy with R replicas (each holding an
+    equal share of a global batch of ``R * shape[0]`` rows), replica r's rows of a draw for the
+    whole global batch: every replica draws the same numbers from the same seed state, so the
+    replicas together see the draw one process with the global batch would make."""
+    if keras.backend.backend() != "tensorflow":
+        return draw(shape)
+    import tensorflow as tf
+
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return draw(shape)
+    n, r = shape[0], ctx.replica_id_in_sync_group
+    full = draw((ctx.num_replicas_in_sync * n, *shape[1:]))
+    return full[r * n : (r + 1) * n]
 
 
 def _torch_generator(seed: keras.random.SeedGenerator) -> Any:

@@ -206,7 +206,7 @@ class VAE(keras.Model, VAEFile):
         rec, kl = ops.mean(rec), ops.mean(kl)
         self.reconstruction_tracker.update_state(rec)
         self.kl_tracker.update_state(kl)
-        return kl - rec
+        return (kl - rec) / _replicas()  # the replicas' gradients are added: see _replicas
 
     def fit(self, x: Any = None, y: Any = None, *,
             checkpoint: str | os.PathLike[str] | None = None, checkpoint_every: int | None = None,
@@ -233,6 +233,13 @@ class VAE(keras.Model, VAEFile):
         run takes other batches than one without them. ``y``, ``initial_epoch``,
         ``steps_per_epoch``, ``validation_split``, ``sample_weight`` and ``class_weight`` are
         then refused.
+
+        On the tensorflow backend the VAE trains data-parallel under a ``tf.distribute``
+        strategy: build and compile it inside ``strategy.scope()`` (e.g. a
+        ``MirroredStrategy`` over several devices) and call ``fit`` with the global batch;
+        each replica's loss is divided by the number of replicas and the per-row draws are
+        cut from the global batch's (:mod:`coursekit.keras.draws`), so it trains as one
+        device with that batch would, to float rounding.
 
         Raises:
             TrainingDiverged: a batch's loss is NaN or infinite (training stops there).
@@ -457,6 +464,17 @@ class _StopOnNonFiniteLoss(keras.callbacks.Callback):
                     variable.assign(value)
                 for variable, value in zip(self.model.optimizer.variables, slots, strict=False):
                     variable.assign(value)
+
+
+def _replicas() -> int:
+    """Replicas of the ``tf.distribute`` strategy the model trains under (1 without one, and on
+    every other backend). Keras' optimizer adds the replicas' gradients, so each replica's
+    mean loss is divided by their number, as Keras' own compiled losses are."""
+    if keras.backend.backend() != "tensorflow":
+        return 1
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy().num_replicas_in_sync
 
 
 def _is_array(x: Any) -> bool:

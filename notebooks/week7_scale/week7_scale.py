@@ -382,8 +382,12 @@ except RuntimeError as err:
 #   laptop, where the communication is pure cost.
 # * Checkpoints make a run's stop harmless: the resumed run is the uninterrupted run.
 #
-# What is not here yet: the Keras trainers on several processes (`tf.distribute` on the
-# tensorflow backend, DDP on the torch backend), and the command line on GPUs.
+# On Keras with the tensorflow backend, TensorFlow's own engine does the same for the VAE:
+# build and compile it inside `tf.distribute.MirroredStrategy().scope()` and call `fit` (each
+# replica's loss divided by the number of replicas, the draws cut from the global batch's, as
+# here; `tests/test_keras_distributed.py` checks it on 2 logical CPU devices). Not here yet: the
+# Keras DCGAN and EBM under `tf.distribute`, the Keras models under DDP on the torch backend,
+# and the command line on GPUs.
 
 # %% slideshow={"slide_type": "skip"}
 import shutil
