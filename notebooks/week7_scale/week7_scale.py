@@ -81,6 +81,7 @@ import numpy as np
 import torch
 from torch.nn import functional as nnf
 
+from coursekit.config import REPO_URL
 from coursekit.torch import DCGAN, VAE
 from coursekit.torch.vae import elbo_terms
 
@@ -290,7 +291,9 @@ for name in ("vae, 1 process x 2 threads", "vae, 2 processes x 1 thread"):
 # of `--standalone`) and submits itself again after a stop; the course's example for SLURM:
 
 # %%
-print(Path(ck.__file__).resolve().parents[1].joinpath("examples", "slurm_dcgan.sh").read_text())
+script = Path(ck.__file__).resolve().parents[1] / "examples" / "slurm_dcgan.sh"
+# in a clone of the repository; an installed package (Colab) links to it instead
+print(script.read_text() if script.is_file() else f"{REPO_URL}/blob/main/examples/slurm_dcgan.sh")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. What to expect: 2 CPU cores against a GPU node
