@@ -372,7 +372,7 @@ _ = compare("whole", "stopped")
 try:
     train([*args, "--batch", str(BATCH // 2), "--resume"], "stopped")
 except RuntimeError as err:
-    print(str(err).strip().splitlines()[-1])
+    print(str(err).strip().splitlines()[-1].replace(f"{WORK}/", ""))  # the run folder, not /tmp
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Summary
