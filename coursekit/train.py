@@ -17,8 +17,10 @@ the same ``--batch``. Process 0 alone writes into ``--out``:
 * ``model.npz``: the trained model (``coursekit.torch.DCGAN.load`` / ``VAE.load``);
 * ``history.json``: the training history (one row per epoch or per ``--log-every`` updates).
 
-Models: ``gan`` (the DCGAN of week 4) and ``vae`` (the VAE of week 3), in PyTorch, on the
-MNIST or Fashion-MNIST training images (``--data``; the first ``--rows`` of them).
+Models: ``gan`` (the DCGAN of week 4) and ``vae`` (the VAE of week 3), in PyTorch or, with
+``--framework keras``, in Keras (:mod:`coursekit.keras`; under ``torchrun`` on Keras' torch
+backend, ``KERAS_BACKEND=torch``, through DDP as well: :mod:`coursekit.keras.distributed`),
+on the MNIST or Fashion-MNIST training images (``--data``; the first ``--rows`` of them).
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("model", choices=["gan", "vae"], help="the DCGAN (week 4) or the VAE (week 3)")
     p.add_argument("--out", type=Path, required=True, help="folder for the checkpoint, model "
                    "and history (created)")
+    p.add_argument("--framework", default="torch", choices=["torch", "keras"],
+                   help="coursekit.torch (default) or coursekit.keras (its backend from "
+                   "KERAS_BACKEND; torch under torchrun)")
     p.add_argument("--data", default="mnist", choices=["mnist", "fashion_mnist"])
     p.add_argument("--rows", type=int, default=None, help="train on the first ROWS images")
     p.add_argument("--batch", type=int, default=None,
@@ -82,11 +87,18 @@ def _stop_on_sigterm() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    from coursekit import parallel
     from coursekit.config import seed_everything
-    from coursekit.torch import distributed
 
-    seed_everything(args.seed)  # torch's global generator too: dropout draws from it
-    shard = distributed.current()
+    if args.framework == "keras":
+        import keras  # noqa: F401  (before seeding, so that it is seeded too)
+
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1 and keras.backend.backend() != "torch":
+            raise SystemExit(f"--framework keras under torchrun needs KERAS_BACKEND=torch (DDP); "
+                             f"got the {keras.backend.backend()} backend, whose data "
+                             "parallelism is a tf.distribute strategy in one process")
+    seed_everything(args.seed)  # the global generators too: Keras' dropout seeds from them
+    shard = parallel.current()
     images, _ = load(args.data, "train")
     if args.rows is not None:
         if not 1 <= args.rows <= len(images):
@@ -110,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{stop}; continue with the same command and --resume", file=sys.stderr)
         return 130
     finally:
-        distributed.close()
+        parallel.close()
     if shard.main:
         model.save(out / "model.npz")
         rows = {k: [float(v) for v in vs] for k, vs in history.items()}
@@ -123,7 +135,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _fit(args: argparse.Namespace, x: Any, saving: dict[str, Any]) -> tuple[Any, dict]:
     """The model the arguments describe, trained; and its history."""
-    from coursekit.torch import DCGAN, VAE
+    if args.framework == "keras":
+        from coursekit.keras import DCGAN, VAE
+    else:
+        from coursekit.torch import DCGAN, VAE
 
     model: Any
     if args.model == "gan":
@@ -134,6 +149,10 @@ def _fit(args: argparse.Namespace, x: Any, saving: dict[str, Any]) -> tuple[Any,
         history.pop("grid")
     else:
         model = VAE(args.latent or 20, arch=args.arch, hidden=args.hidden, seed=args.seed)
+        if args.framework == "keras":  # Keras' fit: verbose, and a History
+            saving["verbose"] = int(saving.pop("progress"))
+            return model, model.fit(x, epochs=args.epochs, batch_size=args.batch or 128,
+                                    **saving).history
         history = model.fit(x, epochs=args.epochs, batch_size=args.batch or 128, **saving)
     return model, history
 

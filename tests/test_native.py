@@ -35,8 +35,10 @@ def _is_fast(f) -> bool:
 
 
 def _expect_fast(model) -> bool:
-    """Plain torch for every model on torch; on tensorflow only where a padding can be folded."""
-    return TORCH or any(isinstance(layer, keras.layers.ZeroPadding2D) for layer in model.layers)
+    """Plain torch for every model on torch; on tensorflow where a padding can be folded or
+    where dropout or batch norm must see the global batch under a tf.distribute strategy."""
+    kinds = (keras.layers.ZeroPadding2D, keras.layers.Dropout, keras.layers.BatchNormalization)
+    return TORCH or any(isinstance(layer, kinds) for layer in model.layers)
 
 
 MODELS = {

@@ -71,10 +71,16 @@ def two_losses_and_grads(
     fn: Callable[[], tuple[Any, Any, Any]],
     variables_a: Sequence[keras.Variable],
     variables_b: Sequence[keras.Variable],
+    *,
+    backward: bool = False,
 ) -> tuple[Any, list[Any], list[Any]]:
     """One forward pass, two gradients: ``fn()`` returns ``(loss_a, loss_b, aux)``; the result
     is ``aux``, the gradients of ``loss_a`` w.r.t. ``variables_a`` and of ``loss_b`` w.r.t.
-    ``variables_b`` (a GAN's discriminator and generator, updated from the same pass)."""
+    ``variables_b`` (a GAN's discriminator and generator, updated from the same pass).
+
+    ``backward`` (torch only): through ``Tensor.backward(inputs=...)``, which runs the hooks
+    ``DistributedDataParallel`` puts on the variables (they average the gradients over the
+    processes), rather than ``torch.autograd.grad``, which skips them."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -88,6 +94,8 @@ def two_losses_and_grads(
     if backend == "torch":
         import torch
 
+        if backward:
+            return _backward_two(torch, fn, variables_a, variables_b)
         with torch.enable_grad():
             loss_a, loss_b, aux = fn()
             grads_a = torch.autograd.grad(
@@ -98,6 +106,22 @@ def two_losses_and_grads(
     raise ValueError(
         f"Keras backend {backend!r} is not supported for training; use tensorflow or torch."
     )
+
+
+def _backward_two(torch: Any, fn: Callable[[], tuple[Any, Any, Any]],
+                  variables_a: Sequence[keras.Variable],
+                  variables_b: Sequence[keras.Variable]) -> tuple[Any, list[Any], list[Any]]:
+    params_a, params_b = [v.value for v in variables_a], [v.value for v in variables_b]
+    for p in (*params_a, *params_b):
+        p.grad = None
+    with torch.enable_grad():
+        loss_a, loss_b, aux = fn()
+        loss_a.backward(inputs=params_a, retain_graph=True)
+        loss_b.backward(inputs=params_b)
+    grads_a, grads_b = [p.grad for p in params_a], [p.grad for p in params_b]
+    for p in (*params_a, *params_b):
+        p.grad = None
+    return aux, grads_a, grads_b
 
 
 def compile_fn(fn: Callable[..., Any]) -> Callable[..., Any]:

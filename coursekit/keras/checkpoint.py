@@ -146,7 +146,7 @@ _REFUSED = {
 
 
 def _batches(x: np.ndarray, batch_size: int, order: Callable[[int], np.ndarray],
-             start: tuple[int, int], end: int) -> Iterator[tuple[np.ndarray]]:
+             start: tuple[int, int], end: int, shard: Any = None) -> Iterator[tuple[np.ndarray]]:
     """The batches ``(rows [<= batch_size, ...],)`` from batch ``start[1]`` of epoch
     ``start[0]`` to the end of epoch ``end - 1`` (Keras takes ``steps_per_epoch`` of them per
     epoch, all in one iterator)."""
@@ -154,17 +154,18 @@ def _batches(x: np.ndarray, batch_size: int, order: Callable[[int], np.ndarray],
     while epoch < end:
         rows = order(epoch)
         for j in range(batch, -(-len(x) // batch_size)):
-            yield (x[rows[j * batch_size : (j + 1) * batch_size]],)
+            batch = x[rows[j * batch_size : (j + 1) * batch_size]]
+            yield (batch if shard is None else shard.take(batch),)  # this process's rows
         epoch, batch = epoch + 1, 0
 
 
 def _dataset(x: np.ndarray, batch_size: int, order: Callable[[int], np.ndarray],
-             start: tuple[int, int], end: int) -> Any:
+             start: tuple[int, int], end: int, shard: Any = None) -> Any:
     """:func:`_batches` as Keras' ``fit`` takes it: a ``tf.data.Dataset`` on tensorflow (whose
     batch dimension is declared variable: the last batch of an epoch may be smaller), the
     generator itself elsewhere."""
     if keras.backend.backend() != "tensorflow":
-        return _batches(x, batch_size, order, start, end)
+        return _batches(x, batch_size, order, start, end, shard)
     import tensorflow as tf
 
     spec = (tf.TensorSpec((None, *x.shape[1:]), tf.as_dtype(x.dtype)),)
@@ -239,7 +240,7 @@ def fit_with_checkpoints(
     model: keras.Model, fit: Callable[..., keras.callbacks.History], x: np.ndarray,
     kwargs: dict[str, Any], *, checkpoint: str | os.PathLike[str] | None,
     checkpoint_every: int | None, resume: str | os.PathLike[str] | None, seed: int,
-    meta: Mapping[str, Any], what: str,
+    meta: Mapping[str, Any], what: str, shard: Any = None,
 ) -> keras.callbacks.History:
     """Keras' ``fit`` (``fit``, the model's ``super().fit``) of ``model`` on rows ``x``
     [n, ...] with ``kwargs`` (``epochs``, ``batch_size``, ``shuffle``, ``callbacks``,
@@ -254,6 +255,10 @@ def fit_with_checkpoints(
     checkpoint must match (the run's rows, batch size and shuffle are added); ``what`` names
     the model in errors. Returns the History of the whole run (the checkpoint's epochs
     first).
+
+    ``shard`` (a :class:`coursekit.parallel.Shard`, under ``torchrun``): each process trains
+    on its share of every batch of that order; only process 0 writes checkpoints, and all stop
+    after the same update on Ctrl-C.
     """
     for name, why in _REFUSED.items():
         value = kwargs.pop(name, None)
@@ -295,6 +300,8 @@ def fit_with_checkpoints(
     saving = loop_checkpoints(
         checkpoint, checkpoint_every, resume, arrays=state.arrays, restore=restore,
         meta={**meta, "rows": len(x), "batch_size": batch_size, "shuffle": shuffle}, what=what)
+    if shard is not None and not shard.main:  # process 0 writes
+        saving["checkpoint"] = None
     loop: LoopState | None = saving["resume"]
     epoch, batch, steps, history = 0, 0, 0, {}
     if loop is not None:
@@ -311,14 +318,14 @@ def fit_with_checkpoints(
     kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), saver]
     result = None
     with interrupt_between_steps() as interrupted:
-        saver.interrupted = interrupted
+        saver.interrupted = interrupted if shard is None else lambda: shard.any(interrupted())
         if batch and epoch < epochs:  # resumed inside an epoch: its remaining batches first
-            result = fit(_dataset(x, batch_size, order, (epoch, batch), epoch + 1),
+            result = fit(_dataset(x, batch_size, order, (epoch, batch), epoch + 1, shard),
                          epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
                          steps_per_epoch=per_epoch - batch, **kwargs)
             epoch += 1
         if epoch < epochs and not (result is not None and model.stop_training):
-            result = fit(_dataset(x, batch_size, order, (epoch, 0), epochs), epochs=epochs,
+            result = fit(_dataset(x, batch_size, order, (epoch, 0), epochs, shard), epochs=epochs,
                          initial_epoch=epoch, shuffle=False, steps_per_epoch=per_epoch,
                          **kwargs)
     if result is None:  # the checkpoint had done every epoch

@@ -10,7 +10,9 @@ one ``torch.Generator`` kept for each seed generator, seeded from its state when
 again whenever that state is assigned another value (as a loaded checkpoint does; the draws
 here do not advance it); elsewhere they are ``keras.random``'s. Each draw has the same law as
 Keras'; with a fixed seed the numbers are reproducible, but on torch they are other numbers
-than Keras' own.
+than Keras' own. Training data-parallel (``tf.distribute`` replicas, ``torchrun``
+processes), each draws its share of the global batch's numbers
+(:func:`coursekit.keras.distributed.share_of_draw`).
 
 A checkpoint (:mod:`coursekit.keras.checkpoint`) saves each torch generator with
 :func:`torch_state` and puts it back with :func:`set_torch_state`, so that a resumed run draws
@@ -25,6 +27,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from coursekit.keras.distributed import share_of_draw
+
 __all__ = ["normal", "set_torch_state", "torch_state", "uniform"]
 
 #: seed generator -> (the state it had when its torch generator was seeded, that generator)
@@ -34,38 +38,23 @@ _GENERATORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def uniform(shape: tuple[int, ...], seed: keras.random.SeedGenerator) -> Any:
     """Uniforms on [0, 1) of ``shape`` (float32), from ``seed``."""
     if keras.backend.backend() != "torch":
-        return _replica_share(shape, lambda full: keras.random.uniform(full, seed=seed))
+        return share_of_draw(shape, lambda full: keras.random.uniform(full, seed=seed))
     import torch
 
     gen = _torch_generator(seed)
-    return torch.rand(tuple(shape), generator=gen, device=gen.device)
+    return share_of_draw(shape, lambda full: torch.rand(tuple(full), generator=gen,
+                                                        device=gen.device))
 
 
 def normal(shape: tuple[int, ...], seed: keras.random.SeedGenerator) -> Any:
     """Standard normals of ``shape`` (float32), from ``seed``."""
     if keras.backend.backend() != "torch":
-        return _replica_share(shape, lambda full: keras.random.normal(full, seed=seed))
+        return share_of_draw(shape, lambda full: keras.random.normal(full, seed=seed))
     import torch
 
     gen = _torch_generator(seed)
-    return torch.randn(tuple(shape), generator=gen, device=gen.device)
-
-
-def _replica_share(shape: tuple[Any, ...], draw: Any) -> Any:
-    """``draw(shape)``; inside a ``tf.distribute`` strategy with R replicas (each holding an
-    equal share of a global batch of ``R * shape[0]`` rows), replica r's rows of a draw for the
-    whole global batch: every replica draws the same numbers from the same seed state, so the
-    replicas together see the draw one process with the global batch would make."""
-    if keras.backend.backend() != "tensorflow":
-        return draw(shape)
-    import tensorflow as tf
-
-    ctx = tf.distribute.get_replica_context()
-    if ctx is None or ctx.num_replicas_in_sync == 1:
-        return draw(shape)
-    n, r = shape[0], ctx.replica_id_in_sync_group
-    full = draw((ctx.num_replicas_in_sync * n, *shape[1:]))
-    return full[r * n : (r + 1) * n]
+    return share_of_draw(shape, lambda full: torch.randn(tuple(full), generator=gen,
+                                                         device=gen.device))
 
 
 def _torch_generator(seed: keras.random.SeedGenerator) -> Any:

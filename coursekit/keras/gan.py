@@ -40,7 +40,7 @@ from coursekit.common.gan import (
     check_z,
     diverged_message,
 )
-from coursekit.keras import draws  # keras.random, one torch generator on torch
+from coursekit.keras import distributed, draws  # draws: keras.random, fast on torch
 from coursekit.keras.autodiff import compile_fn, loss_and_grads, two_losses_and_grads
 from coursekit.keras.checkpoint import TrainingState
 from coursekit.keras.fused_adam import Adam  # keras.optimizers.Adam, fused on torch
@@ -152,6 +152,9 @@ class DCGAN(DCGANBase):
         self._grads = compile_fn(self._losses_and_grads)
         self._apply = compile_fn(self._apply_grads)
         self._apply_d = compile_fn(self._apply_d_grads)
+        self._raw_steps = {self._grads: self._losses_and_grads, self._apply: self._apply_grads,
+                           self._apply_d: self._apply_d_grads}
+        self._strategy_steps: dict[tuple[int, Any], Callable[..., Any]] = {}
 
     # ----------------------------------------------------------------------------------------
     # Generating and discriminating
@@ -184,20 +187,26 @@ class DCGAN(DCGANBase):
 
     def _losses_and_grads(self, real: Any) -> tuple[Any, list[Any], list[Any]]:
         n = ops.shape(real)[0]
+        # the noise of this share of the batch (the whole batch on one device)
         z = draws.normal((n, self.latent_dim), self.seed_generator)
+        # under torchrun, the forward passes through DDP (it averages the gradients)
+        g = distributed.wrapper(self.generator) or self._g
+        d = distributed.wrapper(self.discriminator) or self._d
+        scale = 1.0 / distributed.replicas()  # tf.distribute adds the replicas' gradients
 
         def fn():
-            fake = self._g(z, training=True)
+            fake = g(z, training=True)
             # real and fake apart (as the tutorial): the generator's gradient skips the real half
-            lr, lf = self._d(real, training=True), self._d(fake, training=True)
+            lr, lf = d(real, training=True), d(fake, training=True)
             d_loss = discriminator_loss(lr, lf)
             g_loss = generator_loss(lf, self.loss)
             stats = ops.stack([d_loss, g_loss, ops.mean(ops.sigmoid(lr)),
                                ops.mean(ops.sigmoid(lf))])  # fmt: skip
-            return d_loss, g_loss, stats
+            return d_loss * scale, g_loss * scale, stats
 
         return two_losses_and_grads(
-            fn, self.discriminator.trainable_variables, self.generator.trainable_variables
+            fn, self.discriminator.trainable_variables, self.generator.trainable_variables,
+            backward=distributed.active() is not None,
         )
 
     def _apply_grads(self, d_grads: list[Any], g_grads: list[Any]) -> None:
@@ -206,6 +215,35 @@ class DCGAN(DCGANBase):
 
     def _apply_d_grads(self, d_grads: list[Any]) -> None:
         self.d_optimizer.apply(d_grads, self.discriminator.trainable_variables)
+
+    def _replicated(self, fn: Callable[..., Any], *args: Any, split: bool = True) -> Any:
+        """``fn(*args)`` (``fn`` one of the compiled steps); under a ``tf.distribute`` strategy
+        with several replicas, ``fn`` on every replica (``strategy.run`` inside one compiled
+        function), each given its equal share of the rows of ``args`` when ``split`` (else
+        ``args`` are per-replica values already), and the statistics (the first result, if
+        any) averaged over the replicas."""
+        if distributed.replicas() == 1:
+            return fn(*args)
+        import tensorflow as tf
+
+        strategy = tf.distribute.get_strategy()
+        count = strategy.num_replicas_in_sync
+        key = (id(strategy), fn)
+        if key not in self._strategy_steps:  # merge_call needs strategy.run in the function
+            raw = self._raw_steps[fn]
+            self._strategy_steps[key] = compile_fn(lambda *a: strategy.run(raw, args=a))
+        if split:
+            def share(ctx: Any, a: Any) -> Any:
+                m, r = a.shape[0] // count, ctx.replica_id_in_sync_group
+                return a[r * m : (r + 1) * m]
+
+            args = tuple(strategy.experimental_distribute_values_from_function(
+                lambda ctx, a=a: share(ctx, a)) for a in args)  # fmt: skip
+        out = self._strategy_steps[key](*args)
+        if out is None:
+            return None
+        stats, *rest = out
+        return (strategy.reduce("MEAN", stats, axis=None), *rest)
 
     def train_step(self, x_real: Any, *, update_generator: bool = True) -> dict[str, float]:
         """One update of each network (of the discriminator only with
@@ -216,8 +254,15 @@ class DCGAN(DCGANBase):
         return self._update(real, check_bool(update_generator, "update_generator"))
 
     def _update(self, real: Any, update_generator: bool = True) -> dict[str, float]:
-        """:meth:`train_step` on a checked batch [B, L, L, 1] (what ``fit`` passes)."""
-        stats, d_grads, g_grads = self._grads(ops.convert_to_tensor(real, "float32"))
+        """:meth:`train_step` on a checked batch [B, L, L, 1] (what ``fit`` passes); data-parallel
+        under a ``tf.distribute`` strategy or ``torchrun`` (:mod:`coursekit.keras.distributed`)."""
+        real = ops.convert_to_tensor(real, "float32")
+        shard, run = distributed.active(), self._replicated
+        if shard is not None:  # this process's rows of the global batch
+            real = shard.take(real)
+        stats, d_grads, g_grads = run(self._grads, real)
+        if shard is not None:
+            stats = distributed.mean_over_processes(stats)
         values = to_numpy(stats).astype(np.float64).tolist()
         out = dict(zip(("d_loss", "g_loss", "d_real", "d_fake"), values, strict=True))
         if not all(math.isfinite(v) for v in values):
@@ -225,10 +270,10 @@ class DCGAN(DCGANBase):
                 diverged_message(self.updates + 1, out, self.learning_rate, self.loss)
             )
         if update_generator:
-            self._apply(d_grads, g_grads)
+            run(self._apply, d_grads, g_grads, split=False)
             self.updates += 1
         else:
-            self._apply_d(d_grads)
+            run(self._apply_d, d_grads, split=False)
         return out
 
     def fit(
@@ -272,11 +317,24 @@ class DCGAN(DCGANBase):
         def extra(steps: int) -> dict[str, Any]:
             return {"epoch": steps * batch_size / len(data), "grid": self.generate(grid_z)}
 
-        return train_updates(
-            self._update, data, updates=updates, batch_size=batch_size, log_every=log_every,
-            permutation=rng.permutation, model=self, done=lambda: self.updates, extra=extra,
-            callback=callback, progress=progress, desc="DCGAN updates", **saving,
-        )
+        shard = distributed.torch_shard()  # torchrun's processes (one without it)
+        distributed.check_even(shard, batch_size)
+        if batch_size % distributed.replicas():
+            raise ValueError(f"batch_size must split evenly over the "
+                             f"{distributed.replicas()} replicas of the tf.distribute "
+                             f"strategy, got {batch_size}")
+        if not shard.main:  # rank 0 writes the checkpoints, shows progress, calls back
+            saving["checkpoint"], callback, progress = None, None, False
+        g_vars, d_vars = self.generator.trainable_variables, self.discriminator.trainable_variables
+        with (distributed.sharded(shard),
+              distributed.data_parallel(self.generator, g_vars, self._g, shard),
+              distributed.data_parallel(self.discriminator, d_vars, self._d, shard)):
+            return train_updates(
+                self._update, data, updates=updates, batch_size=batch_size,
+                log_every=log_every, permutation=rng.permutation, model=self,
+                done=lambda: self.updates, extra=extra, callback=callback, progress=progress,
+                desc="DCGAN updates", agree=shard.any, **saving,
+            )
 
     def _checkpoints(self, checkpoint: Any, every: Any, resume: Any, rng: np.random.Generator,
                      run: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,10 @@ negative padding, whose gradient stays channels-last (a slice's would be a conti
 
 On tensorflow every layer is already compiled into the caller's graph; there, only a
 ``ZeroPadding2D`` followed by a "valid" ``Conv2D`` changes: it becomes one ``tf.nn.conv2d``
-with explicit padding, which saves the padded copy and its gradient's slice.
+with explicit padding, which saves the padded copy and its gradient's slice. Under a
+``tf.distribute`` strategy with several replicas (and under ``torchrun`` on torch), dropout's
+masks and batch norm's statistics are those of the global batch
+(:mod:`coursekit.keras.distributed`); with one, the layers' own calls.
 
 It is a drop-in for ``model(x, training=...)``: the same input and output shapes (Keras'
 channels-last), the same values (tested against the Keras call to float tolerance), the same
@@ -34,7 +37,7 @@ from typing import Any
 
 import keras
 
-from coursekit.keras import draws
+from coursekit.keras import distributed, draws
 
 __all__ = ["native"]
 
@@ -284,10 +287,22 @@ def _batch_norm(layer: keras.layers.Layer) -> Callable | None:
         mean, var = layer.moving_mean.value, layer.moving_variance.value
         if not training or not layer.trainable:
             return _f().batch_norm(x, mean, var, gamma, beta, False, 0.0, eps), image
-        y = _f().batch_norm(x, None, None, gamma, beta, True, 0.0, eps)
+        dims = [0, 2, 3] if x.ndim == 4 else [0]
+        moments = distributed.batch_norm_moments(x, dims)  # over all processes (torchrun)
+        if moments is None:
+            y = _f().batch_norm(x, None, None, gamma, beta, True, 0.0, eps)
+            with torch.no_grad():
+                batch_var, batch_mean = torch.var_mean(x, dim=dims, correction=0)
+        else:
+            batch_mean, batch_var = moments
+            view = (1, -1, 1, 1) if x.ndim == 4 else (1, -1)
+            y = (x - batch_mean.view(view)) * torch.rsqrt(batch_var + eps).view(view)
+            if gamma is not None:
+                y = y * gamma.view(view)
+            if beta is not None:
+                y = y + beta.view(view)
+            batch_mean, batch_var = batch_mean.detach(), batch_var.detach()
         with torch.no_grad():
-            dims = [0, 2, 3] if x.ndim == 4 else [0]
-            batch_var, batch_mean = torch.var_mean(x, dim=dims, correction=0)
             layer.moving_mean.assign(mean * momentum + batch_mean * (1.0 - momentum))
             layer.moving_variance.assign(var * momentum + batch_var * (1.0 - momentum))
         return y, image
@@ -319,8 +334,9 @@ def _tf_chain(chain: list[keras.layers.Layer]) -> Forward | None:
     """On tensorflow every layer is already compiled into the caller's graph; what is left is
     the copy a ``ZeroPadding2D`` makes of its input (and its gradient's slice). ``tf.nn.conv2d``
     takes the padding itself (explicit padding), so a ``ZeroPadding2D`` followed by a "valid"
-    ``Conv2D`` becomes one call; every other layer is called as Keras calls it. None when
-    there is no such pair (the Keras call is then the same thing)."""
+    ``Conv2D`` becomes one call; dropout and batch norm become :func:`_tf_replicas`; every
+    other layer is called as Keras calls it. None when there is none of these (the Keras call
+    is then the same thing)."""
     calls: list[Callable] = []
     folded = False
     for i, layer in enumerate(chain):
@@ -330,9 +346,42 @@ def _tf_chain(chain: list[keras.layers.Layer]) -> Forward | None:
         if nxt is not None and _foldable(layer, nxt):
             calls.append(_tf_conv(nxt, layer.padding))
             folded = True
+        elif type(layer) in (keras.layers.Dropout, keras.layers.BatchNormalization):
+            calls.append(_tf_replicas(layer))  # the Keras call itself with one replica
+            folded = True
         else:
             calls.append(lambda x, training, layer=layer: layer(x, training=training))
     return _Folded(calls) if folded else None
+
+
+def _tf_replicas(layer: keras.layers.Layer) -> Callable:
+    """A dropout or batch-norm layer's call; under a ``tf.distribute`` strategy with several
+    replicas, dropout's mask is the replica's share of the global batch's mask and batch norm
+    takes the global batch's statistics (:mod:`coursekit.keras.distributed`), so that R
+    replicas compute what one device does with the whole batch. Keras' own
+    ``BatchNormalization(synchronized=True)`` computes the variance as ``E[x^2] - E[x]^2``,
+    even on one device: another number than the layer's, and less accurate."""
+    import tensorflow as tf
+
+    dropout = type(layer) is keras.layers.Dropout
+
+    def call(x: Any, training: bool) -> Any:
+        if (not training or distributed.replicas() == 1
+                or (dropout and (layer.rate == 0 or layer.noise_shape is not None))):
+            return layer(x, training=training)
+        if dropout:  # Keras' draw for the global batch, cut to this replica's rows
+            keep = distributed.share_of_draw(keras.ops.shape(x), lambda full: keras.random.dropout(
+                tf.ones(full, x.dtype), layer.rate, seed=layer.seed_generator))
+            return x * keep
+        axes = list(range(len(x.shape) - 1))
+        mean, var = distributed.batch_norm_moments(x, axes)
+        m = layer.momentum
+        layer.moving_mean.assign(layer.moving_mean * m + mean * (1.0 - m))
+        layer.moving_variance.assign(layer.moving_variance * m + var * (1.0 - m))
+        return keras.ops.batch_normalization(x, mean, var, -1, layer.beta, layer.gamma,
+                                             layer.epsilon)
+
+    return call
 
 
 class _Folded:

@@ -57,7 +57,7 @@ from coursekit.common.vae import (
     diverged_message,
 )
 from coursekit.io import read_npz, write_npz
-from coursekit.keras import draws  # keras.random, one torch generator on torch
+from coursekit.keras import distributed, draws  # draws: keras.random, fast on torch
 from coursekit.keras.checkpoint import fit_with_checkpoints
 from coursekit.keras.fused_adam import Adam  # keras.optimizers.Adam, fused on torch
 from coursekit.keras.native import native
@@ -182,7 +182,14 @@ class VAE(keras.Model, VAEFile):
 
     def call(self, x: Any, training: bool = False) -> dict[str, Any]:
         """One pass: ``target`` (the binarised input when training), ``mean``, ``log_var``,
-        ``z = mean + exp(log_var / 2) * eps`` and the decoder's ``logits``."""
+        ``z = mean + exp(log_var / 2) * eps`` and the decoder's ``logits``. Training under
+        ``torchrun``, through ``DistributedDataParallel`` (:mod:`coursekit.keras.distributed`)."""
+        parallel = distributed.wrapper(self) if training else None
+        if parallel is not None:
+            return parallel(x)
+        return self._forward(x, training)
+
+    def _forward(self, x: Any, training: bool = False) -> dict[str, Any]:
         target = x
         if training and self.binarize == "dynamic":
             u = draws.uniform(ops.shape(x), self.seed_generator)
@@ -204,9 +211,13 @@ class VAE(keras.Model, VAEFile):
         """The negative one-sample ELBO, averaged over the batch; tracks its two terms."""
         rec, kl = elbo_terms(y_pred["target"], y_pred["mean"], y_pred["log_var"], y_pred["logits"])
         rec, kl = ops.mean(rec), ops.mean(kl)
+        loss = kl - rec
+        if distributed.active() is not None:  # torchrun: report the global batch's means
+            rec, kl = ops.unstack(distributed.mean_over_processes(ops.stack([rec, kl])))
+            loss = loss + ops.stop_gradient(kl - rec - loss)  # its value; DDP averages grads
         self.reconstruction_tracker.update_state(rec)
         self.kl_tracker.update_state(kl)
-        return (kl - rec) / _replicas()  # the replicas' gradients are added: see _replicas
+        return loss / distributed.replicas()  # tf.distribute adds the replicas' gradients
 
     def fit(self, x: Any = None, y: Any = None, *,
             checkpoint: str | os.PathLike[str] | None = None, checkpoint_every: int | None = None,
@@ -238,8 +249,11 @@ class VAE(keras.Model, VAEFile):
         strategy: build and compile it inside ``strategy.scope()`` (e.g. a
         ``MirroredStrategy`` over several devices) and call ``fit`` with the global batch;
         each replica's loss is divided by the number of replicas and the per-row draws are
-        cut from the global batch's (:mod:`coursekit.keras.draws`), so it trains as one
-        device with that batch would, to float rounding.
+        cut from the global batch's (:mod:`coursekit.keras.distributed`), so it trains as one
+        device with that batch would, to float rounding. On the torch backend the same ``fit``
+        runs unchanged under ``torchrun``: each process trains on its share of every batch
+        through ``DistributedDataParallel``, the rows' order drawn from the model's seed as
+        with ``checkpoint``; every batch, the last of an epoch too, must split evenly.
 
         Raises:
             TrainingDiverged: a batch's loss is NaN or infinite (training stops there).
@@ -259,15 +273,25 @@ class VAE(keras.Model, VAEFile):
                                                      self.image_side)
         guard = _StopOnNonFiniteLoss()
         kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), guard]
-        if checkpoint is None and checkpoint_every is None and resume is None:
+        shard = distributed.torch_shard()  # torchrun's processes (one without it)
+        if shard.world > 1:
+            if not isinstance(x, np.ndarray):
+                raise ValueError(f"x must be an array of rows under torchrun (every process "
+                                 f"draws their order), got {type(x).__name__}")
+            distributed.check_even(shard, kwargs["batch_size"], len(x))
+            if not shard.main:
+                kwargs["verbose"] = 0
+        if checkpoint is None and checkpoint_every is None and resume is None and shard.world == 1:
             history = super().fit(x, y, **kwargs)
         else:
             meta = {"model": "coursekit.keras.VAE", "backend": keras.backend.backend(),
                     **self.config, "binarize": self.binarize, "learning_rate": self.learning_rate}
-            history = fit_with_checkpoints(
-                self, super().fit, x, {"y": y, **kwargs}, checkpoint=checkpoint,
-                checkpoint_every=checkpoint_every, resume=resume, seed=self.seed, meta=meta,
-                what="VAE")
+            with (distributed.sharded(shard), distributed.data_parallel(
+                    self, self.trainable_variables, lambda x: self._forward(x, True), shard)):
+                history = fit_with_checkpoints(
+                    self, super().fit, x, {"y": y, **kwargs}, checkpoint=checkpoint,
+                    checkpoint_every=checkpoint_every, resume=resume, seed=self.seed,
+                    meta=meta, what="VAE", shard=shard)
         if guard.loss is not None:
             raise TrainingDiverged(diverged_message(f"update {guard.update}", guard.loss,
                                                     self.learning_rate))  # fmt: skip
@@ -464,17 +488,6 @@ class _StopOnNonFiniteLoss(keras.callbacks.Callback):
                     variable.assign(value)
                 for variable, value in zip(self.model.optimizer.variables, slots, strict=False):
                     variable.assign(value)
-
-
-def _replicas() -> int:
-    """Replicas of the ``tf.distribute`` strategy the model trains under (1 without one, and on
-    every other backend). Keras' optimizer adds the replicas' gradients, so each replica's
-    mean loss is divided by their number, as Keras' own compiled losses are."""
-    if keras.backend.backend() != "tensorflow":
-        return 1
-    import tensorflow as tf
-
-    return tf.distribute.get_strategy().num_replicas_in_sync
 
 
 def _is_array(x: Any) -> bool:

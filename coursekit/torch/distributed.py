@@ -26,11 +26,8 @@ callbacks. See week 7, "Training beyond one laptop" (``notebooks/week7_scale``).
 
 from __future__ import annotations
 
-import inspect
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from functools import partial
 
 import torch
@@ -39,110 +36,9 @@ from torch import nn
 from torch.nn import functional as nnf
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from coursekit.parallel import Shard, all_reduce_sum, close, current, ddp
+
 __all__ = ["Shard", "close", "current", "data_parallel", "global_batch_norm"]
-
-
-@dataclass(frozen=True)
-class Shard:
-    """This process's place among ``world`` processes: ``rank`` in ``[0, world)``."""
-
-    rank: int = 0
-    world: int = 1
-
-    @property
-    def main(self) -> bool:
-        """Whether this process logs, records and saves (rank 0)."""
-        return self.rank == 0
-
-    def bounds(self, n: int) -> tuple[int, int]:
-        """``(start, stop)`` of this rank's rows of a global batch of ``n`` rows: the first
-        ``n % world`` ranks take one row more (``torch.tensor_split``'s rule)."""
-        size, extra = divmod(n, self.world)
-        start = self.rank * size + min(self.rank, extra)
-        return start, start + size + (self.rank < extra)
-
-    def take(self, batch: torch.Tensor) -> torch.Tensor:
-        """This rank's rows of a global batch [n, ...] (all of it with one process)."""
-        if self.world == 1:
-            return batch
-        start, stop = self.bounds(len(batch))
-        return batch[start:stop]
-
-    def weight(self, n: int) -> float:
-        """``world * n_r / n``: the factor on this rank's mean loss that makes DDP's average of
-        the ranks' gradients the gradient of the global batch's mean loss."""
-        start, stop = self.bounds(n)
-        return self.world * (stop - start) / n
-
-    def check(self, batch_size: int, what: str = "batch_size") -> None:
-        """Every rank needs at least one row of a batch: one clear error otherwise."""
-        if batch_size < self.world:
-            raise ValueError(
-                f"{what} must be at least the number of processes ({self.world}, from "
-                f"torchrun's WORLD_SIZE) so that every process has a share of each batch, "
-                f"got {batch_size}")
-
-    def mean(self, stats: Mapping[str, float], n: int) -> dict[str, float]:
-        """Statistics of this rank's rows -> those of the global batch (row-weighted means)."""
-        if self.world == 1:
-            return dict(stats)
-        start, stop = self.bounds(n)
-        values = torch.tensor([float(v) * (stop - start) / n for v in stats.values()],
-                              dtype=torch.float64)
-        dist.all_reduce(values)
-        return dict(zip(stats, values.tolist(), strict=True))
-
-    def mean_tensors(self, stats: Mapping[str, torch.Tensor], n: int) -> dict[str, torch.Tensor]:
-        """:meth:`mean` for 0-d tensors, kept on their device (one all-reduce, no read)."""
-        if self.world == 1:
-            return dict(stats)
-        start, stop = self.bounds(n)
-        values = torch.stack([v.detach().double() for v in stats.values()]) * ((stop - start) / n)
-        dist.all_reduce(values)
-        return dict(zip(stats, values.float().unbind(), strict=True))
-
-    def any(self, flag: bool) -> bool:
-        """Whether ``flag`` is set on any rank (all ranks stop together on Ctrl-C)."""
-        if self.world == 1:
-            return flag
-        value = torch.tensor([int(flag)])
-        dist.all_reduce(value, op=dist.ReduceOp.MAX)
-        return bool(value.item())
-
-
-def current() -> Shard:
-    """This process's :class:`Shard`. Under ``torchrun`` (``WORLD_SIZE`` > 1 in the
-    environment) the process group is started here if nobody has yet: NCCL when CUDA is
-    available, else gloo. Without it: one process, rank 0."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1 and not dist.is_initialized():
-        dist.init_process_group()
-    if not dist.is_initialized():
-        return Shard()
-    return Shard(dist.get_rank(), dist.get_world_size())
-
-
-def close() -> None:
-    """End the process group :func:`current` started (at the end of a ``torchrun`` job)."""
-    if dist.is_initialized():
-        dist.destroy_process_group()
-
-
-class _AllReduceSum(torch.autograd.Function):
-    """``sum_r x_r`` over the ranks; the backward adds the ranks' output gradients likewise
-    (each rank's loss depends on every rank's input through the sum)."""
-
-    @staticmethod
-    def forward(ctx: object, x: torch.Tensor) -> torch.Tensor:
-        out = x.clone()
-        dist.all_reduce(out)
-        return out
-
-    @staticmethod
-    def backward(ctx: object, grad: torch.Tensor) -> torch.Tensor:
-        grad = grad.clone()
-        dist.all_reduce(grad)
-        return grad
 
 
 def _global_batch_norm(bn: _BatchNorm, x: torch.Tensor) -> torch.Tensor:
@@ -155,9 +51,9 @@ def _global_batch_norm(bn: _BatchNorm, x: torch.Tensor) -> torch.Tensor:
     count = torch.tensor([x.numel() / x.shape[1]], dtype=torch.float64, device=x.device)
     dist.all_reduce(count)
     total = float(count.item())
-    mean = _AllReduceSum.apply(x.sum(dims)) / total
+    mean = all_reduce_sum(x.sum(dims)) / total
     centred = x - mean.view(view)
-    var = _AllReduceSum.apply(centred.square().sum(dims)) / total
+    var = all_reduce_sum(centred.square().sum(dims)) / total
     with torch.no_grad():  # the moving statistics, as torch's BatchNorm keeps them
         bn.num_batches_tracked.add_(1)
         m = bn.momentum
@@ -181,14 +77,6 @@ def global_batch_norm(module: nn.Module) -> Iterator[None]:
             del bn.forward
 
 
-def _ddp(module: nn.Module) -> nn.Module:
-    """``DistributedDataParallel(module)`` without the buffers' broadcast at every forward pass
-    (the batch norms' statistics are equal on every rank already)."""
-    names = inspect.signature(nn.parallel.DistributedDataParallel).parameters
-    key = "forward_sync_buffers" if "forward_sync_buffers" in names else "broadcast_buffers"
-    return nn.parallel.DistributedDataParallel(module, **{key: False})
-
-
 @contextmanager
 def data_parallel(shard: Shard, *modules: nn.Module) -> Iterator[tuple[nn.Module, ...]]:
     """``modules`` wrapped in ``DistributedDataParallel`` (with global batch norm and, for
@@ -207,7 +95,7 @@ def data_parallel(shard: Shard, *modules: nn.Module) -> Iterator[tuple[nn.Module
         with ExitStack() as stack:
             for module in modules:
                 stack.enter_context(global_batch_norm(module))
-            yield tuple(_ddp(m) for m in modules)
+            yield tuple(ddp(m) for m in modules)
     finally:
         for drop in drops:
             drop.shard = None

@@ -202,13 +202,15 @@ WORK = Path(tempfile.mkdtemp(prefix="week7_"))
 ENV = {**os.environ, "PYTHONWARNINGS": "ignore"}
 
 
-def train(args: list[str], out: str, processes: int = 1, threads: int | None = None) -> dict:
-    """Run ``python -m coursekit.train`` (``torchrun`` for several processes); its history."""
+def train(args: list[str], out: str, processes: int = 1, threads: int | None = None,
+          **env: str) -> dict:
+    """Run ``python -m coursekit.train`` (``torchrun`` for several processes) with ``env``
+    added to the environment; its history."""
     launch = [sys.executable, "-m", "coursekit.train"]
     if processes > 1:
         launch = [sys.executable, "-m", "torch.distributed.run", "--standalone",
                   f"--nproc_per_node={processes}", "-m", "coursekit.train"]
-    env = ENV if threads is None else {**ENV, "COURSEKIT_THREADS": str(threads)}
+    env = {**ENV, **env} if threads is None else {**ENV, **env, "COURSEKIT_THREADS": str(threads)}
     run = subprocess.run([*launch, *args, "--quiet", "--out", str(WORK / out)], env=env,
                          capture_output=True, text=True)
     if run.returncode != 0:
@@ -283,6 +285,38 @@ print(f"the DCGAN's largest difference is in {where}")
 # %%
 for name in ("vae, 1 process x 2 threads", "vae, 2 processes x 1 thread"):
     print(f"{name:28s} loss per epoch:", np.round(histories[name]["loss"], 3))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### The same with Keras
+#
+# Keras 3 models on the torch backend are torch modules, so the same engine serves them: under
+# `torchrun`, the course's Keras `fit` sends its training forward pass through
+# `DistributedDataParallel` around the model's variables, draws every random number for the
+# global batch and takes global batch statistics (`coursekit/keras/distributed.py`). The
+# command line's `--framework keras` picks the Keras twin; `KERAS_BACKEND=torch` picks the
+# backend. The DCGAN again, against the same two yardsticks:
+
+# %%
+def train_keras(args: list[str], out: str, processes: int = 1, threads: int | None = None) -> dict:
+    """``train`` for the Keras twin on Keras' torch backend."""
+    return train([*args, "--framework", "keras"], out, processes, threads, KERAS_BACKEND="torch")
+
+
+keras_histories = {
+    "keras gan, 1 process": train_keras(GAN_ARGS, "kgan1"),
+    "keras gan, 2 processes": train_keras(GAN_ARGS, "kgan2", processes=2),
+    "keras gan, 1 process x 1 thread": train_keras(GAN_ARGS, "kgan1t", threads=1),
+}
+_ = compare("kgan1", "kgan2"), compare("kgan1", "kgan1t")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# On the tensorflow backend the engine is TensorFlow's: build the model inside
+# `tf.distribute.MirroredStrategy().scope()` (several GPUs of one machine;
+# `MultiWorkerMirroredStrategy` across machines) and call `fit` with the global batch. Each
+# replica's loss is divided by the number of replicas, because Keras' optimizer adds the
+# replicas' gradients; draws and batch statistics are again the global batch's.
+# `tests/test_keras_distributed.py` checks the DCGAN and the VAE both ways: on 2 logical CPU
+# devices against one device, and with 2 gloo processes against one.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### On a cluster
@@ -385,12 +419,9 @@ except RuntimeError as err:
 #   laptop, where the communication is pure cost.
 # * Checkpoints make a run's stop harmless: the resumed run is the uninterrupted run.
 #
-# On Keras with the tensorflow backend, TensorFlow's own engine does the same for the VAE:
-# build and compile it inside `tf.distribute.MirroredStrategy().scope()` and call `fit` (each
-# replica's loss divided by the number of replicas, the draws cut from the global batch's, as
-# here; `tests/test_keras_distributed.py` checks it on 2 logical CPU devices). Not here yet: the
-# Keras DCGAN and EBM under `tf.distribute`, the Keras models under DDP on the torch backend,
-# and the command line on GPUs.
+# The Keras twins train data-parallel the same way: under `torchrun` on Keras' torch backend,
+# and under a `tf.distribute` strategy on tensorflow. Not here yet: the EBMs and RBMs, which
+# train in one process, and a check of the command line on GPUs.
 
 # %% slideshow={"slide_type": "skip"}
 import shutil
