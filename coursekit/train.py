@@ -17,6 +17,9 @@ the same ``--batch``. Process 0 alone writes into ``--out``:
 * ``model.npz``: the trained model (``coursekit.torch.DCGAN.load`` / ``VAE.load``);
 * ``history.json``: the training history (one row per epoch or per ``--log-every`` updates).
 
+The PyTorch models train on the GPU when there is one (each ``torchrun`` process on its own,
+``LOCAL_RANK``; NCCL then averages the gradients), else on the CPU.
+
 Models: ``gan`` (the DCGAN of week 4) and ``vae`` (the VAE of week 3), in PyTorch or, with
 ``--framework keras``, in Keras (:mod:`coursekit.keras`; under ``torchrun`` on Keras' torch
 backend, ``KERAS_BACKEND=torch``, through DDP as well: :mod:`coursekit.keras.distributed`),
@@ -144,17 +147,37 @@ def _fit(args: argparse.Namespace, x: Any, saving: dict[str, Any]) -> tuple[Any,
     if args.model == "gan":
         model = DCGAN(args.latent or 100, generator_channels=args.generator_channels,
                       discriminator_channels=args.discriminator_channels, seed=args.seed)
+        if args.framework == "torch":
+            model.to(_torch_device())
         history = model.fit(2 * x - 1, updates=args.updates, batch_size=args.batch or 256,
                             log_every=args.log_every, **saving)
         history.pop("grid")
     else:
         model = VAE(args.latent or 20, arch=args.arch, hidden=args.hidden, seed=args.seed)
+        if args.framework == "torch":
+            model.to(_torch_device())
         if args.framework == "keras":  # Keras' fit: verbose, and a History
             saving["verbose"] = int(saving.pop("progress"))
             return model, model.fit(x, epochs=args.epochs, batch_size=args.batch or 128,
                                     **saving).history
         history = model.fit(x, epochs=args.epochs, batch_size=args.batch or 128, **saving)
     return model, history
+
+
+def _torch_device() -> str:
+    """The device the notebooks choose (``coursekit.torch.device()``); with CUDA under
+    ``torchrun``, this process's GPU (``LOCAL_RANK``). Keras picks its own (every backend uses
+    a GPU it sees)."""
+    from coursekit.torch import device
+
+    name = device()
+    if name != "cuda":
+        return name
+    import torch
+
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    torch.cuda.set_device(local)
+    return f"cuda:{local}"
 
 
 if __name__ == "__main__":

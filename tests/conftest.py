@@ -31,13 +31,30 @@ def pytest_configure(config: pytest.Config) -> None:
         "slow: statistical tests and notebooks (seconds each); `make test` runs them, "
         "`make test-quick` leaves them out",
     )
+    config.addinivalue_line(
+        "markers", "gpu: needs a CUDA GPU (torch); skipped, with that reason, where there is none"
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every notebook cell that nbval re-executes is ``slow``: a notebook takes seconds."""
+    """Every notebook cell that nbval re-executes is ``slow``: a notebook takes seconds. A ``gpu``
+    test is skipped where torch sees no CUDA GPU."""
     for item in items:
         if type(item).__name__ == "IPyNbCell":
             item.add_marker(pytest.mark.slow)
+    gpu = [item for item in items if item.get_closest_marker("gpu")]
+    if gpu and not _cuda():
+        skip = pytest.mark.skip(reason="needs a CUDA GPU: torch.cuda.is_available() is False here")
+        for item in gpu:
+            item.add_marker(skip)
+
+
+def _cuda() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
 
 
 @pytest.fixture(autouse=True)

@@ -156,6 +156,10 @@ class DCGAN(nn.Module, DCGANBase):
             ``[n, 1, L, L]`` (``generate`` and ``sample`` return ``[n, L, L]``) from a first grid
             of ``L/4 x L/4`` (7 x 7 for 28, 4 x 4 for 16), and the discriminator's dense layer
             reads ``(L/4)^2 d2`` numbers.
+
+    ``gan.to("cuda")`` (or any device) moves both networks; the noise is then drawn there and
+    ``fit`` copies the images there once. Results are reproducible per device, not across
+    devices (the noise comes from another stream).
     """
 
     def __init__(
@@ -196,21 +200,35 @@ class DCGAN(nn.Module, DCGANBase):
     # Generating and discriminating
     # ----------------------------------------------------------------------------------------
 
+    @property
+    def device(self) -> torch.device:
+        """Where the networks are (``gan.to("cuda")`` moves them; data and noise follow)."""
+        return next(self.parameters()).device
+
+    def _rng(self) -> torch.Generator:
+        """The model's generator of noise, on the model's device."""
+        if self._gen.device != self.device:  # moved with .to(device): follow with a new stream
+            seed = int(torch.randint(0, 2**62, (1,), generator=self._gen))
+            self._gen = torch.Generator(device=self.device).manual_seed(seed)
+        return self._gen
+
     def noise(self, n: int, seed: int | None = None) -> torch.Tensor:
-        """``z ~ N(0, I)`` [n, latent_dim] from the model's generator (or a fresh ``seed``)."""
+        """``z ~ N(0, I)`` [n, latent_dim] from the model's generator (or a fresh ``seed``),
+        on the model's device."""
         n = check_int(n, "n", 1, "number of samples")
-        gen = self._gen if seed is None else torch.Generator().manual_seed(check_seed(seed))
-        return torch.randn((n, self.latent_dim), generator=gen)
+        gen = (self._rng() if seed is None
+               else torch.Generator(device=self.device).manual_seed(check_seed(seed)))
+        return torch.randn((n, self.latent_dim), generator=gen, device=gen.device)
 
     def _z(self, z: Any) -> torch.Tensor:
-        return torch.from_numpy(check_z(z, self.latent_dim))
+        return torch.as_tensor(check_z(z, self.latent_dim), device=self.device)
 
     @torch.no_grad()
     def generate(self, z: Any) -> np.ndarray:
         """Generator output (eval mode: batch norm's moving statistics) for noise ``z``
         [n, latent_dim]: images [n, L, L] in [-1, 1] (``L = image_side``, 28 by default)."""
         self.generator.eval()
-        return self.generator(self._z(z))[:, 0].numpy()
+        return self.generator(self._z(z))[:, 0].cpu().numpy()
 
     def sample(self, n: int, *, seed: int | None = None) -> np.ndarray:
         """``n`` generated images [n, L, L] mapped to [0, 1] (for ``coursekit.metrics``)."""
@@ -220,8 +238,8 @@ class DCGAN(nn.Module, DCGANBase):
     def discriminate(self, x: Any) -> np.ndarray:
         """``D(x)`` [n] (eval mode, no dropout) for ``L x L`` images in [-1, 1]."""
         self.discriminator.eval()
-        data = torch.from_numpy(self._images(x, "x", "nchw"))
-        return torch.sigmoid(self.discriminator(data)).numpy()
+        data = torch.as_tensor(self._images(x, "x", "nchw"), device=self.device)
+        return torch.sigmoid(self.discriminator(data)).cpu().numpy()
 
     # ----------------------------------------------------------------------------------------
     # Training
@@ -249,7 +267,7 @@ class DCGAN(nn.Module, DCGANBase):
         unchanged) if a loss is NaN or infinite. ``x_real`` (array or tensor, any accepted
         layout) is checked as ``fit`` checks its data: shape, NaN, the range [-1, 1].
         """
-        real = torch.from_numpy(self._images(x_real, "x_real", "nchw"))
+        real = torch.as_tensor(self._images(x_real, "x_real", "nchw"), device=self.device)
         return self._update(real, check_bool(update_generator, "update_generator"))
 
     def _update(self, real: torch.Tensor, update_generator: bool = True) -> dict[str, float]:
@@ -257,15 +275,18 @@ class DCGAN(nn.Module, DCGANBase):
         self.generator.train()
         self.discriminator.train()
         n, shard = len(real), self._shard
-        z = torch.randn((n, self.latent_dim), generator=self._gen)  # the whole batch's noise
+        gen = self._rng()
+        z = torch.randn((n, self.latent_dim), generator=gen, device=gen.device)  # whole batch
         real, z = shard.take(real), shard.take(z)  # this process's share (all with one process)
         d_loss, g_loss, lr, lf = self._losses(real, z, self.loss, update_generator)
-        stats = shard.mean({
-            "d_loss": float(d_loss.detach()),
-            "g_loss": float(g_loss.detach()),
-            "d_real": float(torch.sigmoid(lr.detach()).mean()),
-            "d_fake": float(torch.sigmoid(lf.detach()).mean()),
+        stats = shard.mean_tensors({
+            "d_loss": d_loss.detach(),
+            "g_loss": g_loss.detach(),
+            "d_real": torch.sigmoid(lr.detach()).mean(),
+            "d_fake": torch.sigmoid(lf.detach()).mean(),
         }, n)
+        # read once per update from the device (the divergence check needs the values)
+        stats = dict(zip(stats, torch.stack(list(stats.values())).tolist(), strict=True))
         if not all(math.isfinite(v) for v in stats.values()):
             raise TrainingDiverged(
                 diverged_message(self.updates + 1, stats, self.learning_rate, self.loss)
@@ -326,7 +347,8 @@ class DCGAN(nn.Module, DCGANBase):
             ``d_loss``, ``g_loss``, ``seconds`` (cumulative training time) and ``grid`` (the
             fixed-noise images [grid_size, L, L] in [-1, 1]).
         """
-        data = torch.from_numpy(self._images(x, "x", "nchw"))
+        data = torch.as_tensor(self._images(x, "x", "nchw"), device=self.device)  # once
+        gen = self._rng()  # on the model's device, before the checkpoint takes it
         if log_every is None:  # one row per pass over x
             log_every = max(1, len(data) // check_int(batch_size, "batch_size", 1))
         grid_size = check_int(grid_size, "grid_size", 1, "images in the fixed-noise grid")
@@ -355,7 +377,8 @@ class DCGAN(nn.Module, DCGANBase):
                 return train_updates(
                     self._update, data, updates=updates, batch_size=batch_size,
                     log_every=log_every, model=self, done=lambda: self.updates,
-                    permutation=lambda n: torch.randperm(n, generator=self._gen), extra=extra,
+                    permutation=lambda n: torch.randperm(n, generator=gen, device=gen.device),
+                    extra=extra,
                     callback=callback, progress=progress, desc="DCGAN updates",
                     agree=shard.any, **saving)
             finally:
