@@ -59,6 +59,7 @@ from coursekit.common.gan import (
 from coursekit.loop import train_updates
 from coursekit.torch import distributed, fast
 from coursekit.torch.checkpoint import TrainingState
+from coursekit.torch.devices import OnDevice
 
 __all__ = ["DCGAN", "Discriminator", "Generator", "TrainingDiverged"]
 
@@ -134,7 +135,7 @@ def discriminator_loss(logit_real: torch.Tensor, logit_fake: torch.Tensor) -> to
     return nnf.softplus(-logit_real).mean() + nnf.softplus(logit_fake).mean()
 
 
-class DCGAN(nn.Module, DCGANBase):
+class DCGAN(nn.Module, OnDevice, DCGANBase):
     """Generator and discriminator of the DCGAN tutorial, trained together with two Adams.
 
     Args:
@@ -199,18 +200,6 @@ class DCGAN(nn.Module, DCGANBase):
     # ----------------------------------------------------------------------------------------
     # Generating and discriminating
     # ----------------------------------------------------------------------------------------
-
-    @property
-    def device(self) -> torch.device:
-        """Where the networks are (``gan.to("cuda")`` moves them; data and noise follow)."""
-        return next(self.parameters()).device
-
-    def _rng(self) -> torch.Generator:
-        """The model's generator of noise, on the model's device."""
-        if self._gen.device != self.device:  # moved with .to(device): follow with a new stream
-            seed = int(torch.randint(0, 2**62, (1,), generator=self._gen))
-            self._gen = torch.Generator(device=self.device).manual_seed(seed)
-        return self._gen
 
     def noise(self, n: int, seed: int | None = None) -> torch.Tensor:
         """``z ~ N(0, I)`` [n, latent_dim] from the model's generator (or a fresh ``seed``),

@@ -62,6 +62,7 @@ from coursekit.common.vae import (
 from coursekit.loop import train_epochs
 from coursekit.torch import distributed, fast
 from coursekit.torch.checkpoint import TrainingState
+from coursekit.torch.devices import OnDevice
 from coursekit.torch.vae_file import TorchVAEFile
 from coursekit.torch.vae_nets import decoder, encoder
 
@@ -96,7 +97,7 @@ def elbo_terms(
     return bernoulli_log_prob(x, logits), kl_standard_normal(mean, log_var)
 
 
-class VAE(nn.Module, TorchVAEFile):
+class VAE(nn.Module, OnDevice, TorchVAEFile):
     """A VAE with a Gaussian encoder and a Bernoulli decoder over square ``L x L`` images.
 
     Args:
@@ -156,16 +157,6 @@ class VAE(nn.Module, TorchVAEFile):
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in self.config.items())
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.parameters()).device
-
-    def _rng(self) -> torch.Generator:
-        if self._gen.device != self.device:  # moved with .to(device): follow with a new stream
-            seed = int(torch.randint(0, 2**62, (1,), generator=self._gen))
-            self._gen = torch.Generator(device=self.device).manual_seed(seed)
-        return self._gen
 
     def _generator(self, seed: int | None) -> torch.Generator:
         """A fresh generator seeded with ``seed``, or the VAE's own when ``seed`` is None."""
