@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-from coursekit.torch import DCGAN, RBM, VAE  # noqa: E402
+from coursekit.torch import DCGAN, EBM, RBM, VAE, CNNEnergy  # noqa: E402
 
 pytestmark = pytest.mark.gpu
 
@@ -71,3 +71,14 @@ def test_the_rbm_trains_on_the_gpu():
     assert _on_cuda(rbm) and rbm.W.device.type == "cuda"
     binary = (IMAGES.reshape(256, -1) > 0.5).astype(np.float32)
     assert bool(torch.isfinite(rbm.free_energy(binary)).all())
+
+
+def test_the_ebm_trains_on_the_gpu_with_its_chains_there():
+    ebm = EBM(CNNEnergy((8, 8, 8, 8), 16), (1, 28, 28), n_steps=5, buffer_size=256, seed=0)
+    ebm.to("cuda")
+    x = 2 * IMAGES[:, None] - 1
+    history = ebm.fit(x, updates=4, batch_size=16, log_every=2, progress=False)
+    assert ebm.device.type == "cuda" and np.isfinite(history["loss"]).all()
+    chains = ebm.sample(3, n_steps=3).x
+    assert chains.device.type == "cuda" and chains.shape == (3, 1, 28, 28)
+    assert np.isfinite(ebm.energies(x[:5])).all()

@@ -376,6 +376,11 @@ class EBMBase:
     def _training_rows(self, x: Any) -> Any:
         raise NotImplementedError
 
+    def _update(self, x: Any) -> dict[str, float]:
+        """One update on rows ``fit`` has checked and prepared (:meth:`_training_rows`); a
+        framework skips ``train_step``'s checks here (a GPU model's data stays there)."""
+        return self.train_step(x)
+
     def fit(
         self,
         x: Any,
@@ -409,7 +414,7 @@ class EBMBase:
             saving = self._checkpoints(checkpoint, checkpoint_every, resume, rng, {
                 "rows": len(data), "batch_size": batch_size, "log_every": log_every})
         return train_updates(
-            self.train_step, data, updates=updates, batch_size=batch_size, log_every=log_every,
+            self._update, data, updates=updates, batch_size=batch_size, log_every=log_every,
             permutation=rng.permutation, model=self, done=lambda: self.updates,
             callback=callback, progress=progress, desc="EBM updates", **saving,
         )  # fmt: skip

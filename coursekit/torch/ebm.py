@@ -115,6 +115,11 @@ class EBM(EBMBase):
         data_noise: standard deviation of noise added to data images (uvadlc: 0.005).
         max_energy: the divergence guard: training stops when an energy's magnitude exceeds it.
         seed: seeds the weights, the buffer and the chains.
+
+    ``ebm.to("cuda")`` (before training) moves the energy; the chains, the data and the noise
+    then live there. The replay buffer is a NumPy array shared with the Keras twin
+    (:class:`coursekit.common.ebm.ReplayBuffer`): each update copies its start states to the
+    device and the chains' ends back, ``B x prod(shape)`` numbers each way.
     """
 
     def __init__(
@@ -162,6 +167,24 @@ class EBM(EBMBase):
         self.optimizer = adam(energy.parameters(), lr, betas)  # fused (coursekit.torch.fast)
         self.generator = torch.Generator().manual_seed(seed)
 
+    @property
+    def device(self) -> torch.device:
+        """Where the energy network is."""
+        return next(self.energy.parameters()).device
+
+    def to(self, device: Any) -> EBM:
+        """Move the energy network to ``device`` (e.g. ``"cuda"``); draws follow it."""
+        self.energy.to(device)
+        return self
+
+    def _rng(self) -> torch.Generator:
+        """The model's generator, on the energy's device (seeded anew from the old one after a
+        move: reproducible per device)."""
+        if self.generator.device != self.device:
+            seed = int(torch.randint(0, 2**62, (1,), generator=self.generator))
+            self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        return self.generator
+
     # ---- energies and samples ---------------------------------------------------------------
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
@@ -173,17 +196,17 @@ class EBM(EBMBase):
         """Energies of ``x`` [n, *shape] (array or tensor) as a NumPy float64 array [n]."""
         check_rows(x, self.shape, training=False)
         batch_size = check_int(batch_size, "batch_size", 1, "states per forward pass")
-        x = torch.as_tensor(np.ascontiguousarray(to_numpy(x), dtype=np.float32))
-        x = x.reshape(-1, *self.shape)
-        return np.concatenate([self.energy(x[i:i + batch_size]).double().numpy()
+        x = torch.as_tensor(np.ascontiguousarray(to_numpy(x), dtype=np.float32),
+                            device=self.device).reshape(-1, *self.shape)
+        return np.concatenate([self.energy(x[i:i + batch_size]).double().cpu().numpy()
                                for i in range(0, len(x), batch_size)])
 
     def sample(self, n: int, *, n_steps: int | None = None, start: Any = None,
                return_chain: bool = False, stride: int = 1) -> LangevinResult:
         """Langevin chains with the training sampler's settings, from noise (or ``start``)."""
-        x0 = self._start(n, start)
+        x0 = torch.as_tensor(self._start(n, start), device=self.device)
         return langevin(self.log_prob, x0, **self._sampler_settings(n_steps),
-                        return_chain=return_chain, stride=stride, generator=self.generator)
+                        return_chain=return_chain, stride=stride, generator=self._rng())
 
     # ---- training ---------------------------------------------------------------------------
 
@@ -191,23 +214,28 @@ class EBM(EBMBase):
         """One update on a batch of data [B, *shape]; returns the loss and mean energies."""
         self._check_data(x_data, "x_data")
         self._check_batch_size(len(x_data), "x_data's rows")
-        x_data = torch.as_tensor(np.ascontiguousarray(to_numpy(x_data), dtype=np.float32))
-        x_data = x_data.reshape(-1, *self.shape)
-        n = x_data.shape[0]
+        return self._update(self._training_rows(to_numpy(x_data)))
+
+    def _update(self, x_data: torch.Tensor) -> dict[str, float]:
+        """:meth:`train_step` on checked data [B, *shape] on the model's device (``fit``'s)."""
+        n, gen = x_data.shape[0], self._rng()
         x0, idx = self.buffer.sample(n)
-        x_fake = langevin(self.log_prob, x0, **self.sampler, generator=self.generator).x
-        self.buffer.update(idx, x_fake.numpy())
+        x0 = torch.as_tensor(x0, device=x_data.device)
+        x_fake = langevin(self.log_prob, x0, **self.sampler, generator=gen).x
+        self.buffer.update(idx, x_fake)  # back to the host buffer
         if self.data_noise:
-            x_data = x_data + self.data_noise * torch.randn(x_data.shape, generator=self.generator)
+            noise = torch.randn(x_data.shape, generator=gen, device=gen.device)
+            x_data = x_data + self.data_noise * noise
             if self.sampler["clamp"] is not None:
                 x_data = x_data.clamp(*self.sampler["clamp"])
         e = self.energy(torch.cat([x_data, x_fake]))
         e_data, e_fake = e[:n], e[n:]
         loss, cdiv, reg = contrastive_loss(e_data, e_fake, self.alpha)
-        stats = {"loss": loss.item(), "cdiv": cdiv.item(), "reg": reg.item(),
-                 "e_data": e_data.mean().item(), "e_fake": e_fake.mean().item()}
+        values = torch.stack([loss, cdiv, reg, e_data.mean(), e_fake.mean(),
+                              e.abs().max()]).detach().tolist()  # one read from the device
+        stats = dict(zip(("loss", "cdiv", "reg", "e_data", "e_fake"), values, strict=False))
         self._guard("the loss", stats["loss"])
-        self._guard("the largest |energy|", float(e.detach().abs().max()))
+        self._guard("the largest |energy|", values[-1])
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         params = [p for p in self.energy.parameters() if p.grad is not None]
@@ -231,4 +259,7 @@ class EBM(EBMBase):
                              counters={"updates": (lambda: self.updates, put)})
 
     def _training_rows(self, x: Any) -> torch.Tensor:
-        return torch.as_tensor(np.ascontiguousarray(x, dtype=np.float32)).reshape(-1, *self.shape)
+        """``x`` as float32 [n, *shape] on the model's device (``fit`` copies its data once)."""
+        self._rng()  # on the model's device before a checkpoint takes it
+        return torch.as_tensor(np.ascontiguousarray(x, dtype=np.float32),
+                               device=self.device).reshape(-1, *self.shape)
