@@ -53,7 +53,10 @@ def seed_generators(layer: keras.layers.Layer) -> list[keras.random.SeedGenerato
 
 def _values(variable: keras.Variable) -> np.ndarray:
     """A copy of ``variable``'s value (on the CPU, detached)."""
-    return np.array(keras.ops.convert_to_numpy(variable.value), copy=True)
+    value = variable.value
+    if keras.backend.backend() == "tensorflow":  # a tf.distribute variable: its value here
+        value = value.read_value()
+    return np.array(keras.ops.convert_to_numpy(value), copy=True)
 
 
 class TrainingState:

@@ -218,16 +218,22 @@ class DCGAN(DCGANBase):
 
     def _replicated(self, fn: Callable[..., Any], *args: Any, split: bool = True) -> Any:
         """``fn(*args)`` (``fn`` one of the compiled steps); under a ``tf.distribute`` strategy
-        with several replicas, ``fn`` on every replica (``strategy.run`` inside one compiled
+        (one replica or several), ``fn`` on every replica (``strategy.run`` inside one compiled
         function), each given its equal share of the rows of ``args`` when ``split`` (else
         ``args`` are per-replica values already), and the statistics (the first result, if
         any) averaged over the replicas."""
-        if distributed.replicas() == 1:
+        if keras.backend.backend() != "tensorflow":
             return fn(*args)
         import tensorflow as tf
 
+        if not tf.distribute.has_strategy():  # the default: one device
+            return fn(*args)
         strategy = tf.distribute.get_strategy()
         count = strategy.num_replicas_in_sync
+        if count == 1:  # strategy.run hands one replica's gradients on without a device
+            raise ValueError(f"the DCGAN trains under a tf.distribute strategy only with several "
+                             f"replicas; {type(strategy).__name__} has one here: train without "
+                             "it (outside strategy.scope())")
         key = (id(strategy), fn)
         if key not in self._strategy_steps:  # merge_call needs strategy.run in the function
             raw = self._raw_steps[fn]
@@ -301,6 +307,15 @@ class DCGAN(DCGANBase):
         one never interrupted (bitwise on one CPU process). Unlike the torch model's, the
         checkpoint also sets the model's ``seed`` (of the fixed-noise grid and the rows'
         order): a model built with another seed resumes the run as it was.
+
+        Data-parallel (:mod:`coursekit.keras.distributed`), equal to one device with the same
+        global ``batch_size`` to float rounding: on tensorflow, build the model and call
+        ``fit`` inside the ``scope()`` of a ``tf.distribute`` strategy with several replicas
+        (each update runs on every replica with ``strategy.run``); on torch, the same ``fit``
+        under ``torchrun`` (DDP; process 0 alone writes checkpoints, shows progress and calls
+        back). ``batch_size`` must split evenly over the replicas or processes. The dropout
+        layers draw from Keras' global seed (``keras.utils.set_random_seed``, which
+        ``coursekit.seed_everything`` calls): seed it alike to compare runs.
         """
         data = self._images(x, "x", "nhwc")
         if log_every is None:  # one row per pass over x
