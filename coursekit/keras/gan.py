@@ -93,6 +93,13 @@ def build_discriminator(
 
 
 
+def _in_strategy() -> bool:
+    """Inside a ``tf.distribute`` strategy's scope (tensorflow only)."""
+    import tensorflow as tf
+
+    return tf.distribute.has_strategy()
+
+
 def generator_loss(logit_fake: Any, loss: str) -> Any:
     """Mean generator loss from the discriminator's logits on fakes (see reference.gan)."""
     if loss == "saturating":
@@ -152,6 +159,8 @@ class DCGAN(DCGANBase):
         self._grads = compile_fn(self._losses_and_grads)
         self._apply = compile_fn(self._apply_grads)
         self._apply_d = compile_fn(self._apply_d_grads)
+        self._step = (compile_fn(self._checked_step)
+                      if keras.backend.backend() == "tensorflow" else None)
         self._raw_steps = {self._grads: self._losses_and_grads, self._apply: self._apply_grads,
                            self._apply_d: self._apply_d_grads}
         self._strategy_steps: dict[tuple[int, Any], Callable[..., Any]] = {}
@@ -266,7 +275,11 @@ class DCGAN(DCGANBase):
         shard, run = distributed.active(), self._replicated
         if shard is not None:  # this process's rows of the global batch
             real = shard.take(real)
-        stats, d_grads, g_grads = run(self._grads, real)
+        if self._step is not None and distributed.replicas() == 1 and not _in_strategy():
+            stats = self._step(real, update_generator)  # tensorflow: the whole step compiled
+            d_grads = g_grads = None
+        else:
+            stats, d_grads, g_grads = run(self._grads, real)
         if shard is not None:
             stats = distributed.mean_over_processes(stats)
         values = to_numpy(stats).astype(np.float64).tolist()
@@ -276,11 +289,29 @@ class DCGAN(DCGANBase):
                 diverged_message(self.updates + 1, out, self.learning_rate, self.loss)
             )
         if update_generator:
-            run(self._apply, d_grads, g_grads, split=False)
+            if d_grads is not None:
+                run(self._apply, d_grads, g_grads, split=False)
             self.updates += 1
-        else:
+        elif d_grads is not None:
             run(self._apply_d, d_grads, split=False)
         return out
+
+    def _checked_step(self, real: Any, update_generator: bool) -> Any:
+        """tensorflow's step as one compiled function: the gradients, then the updates only if
+        every statistic is finite (a diverged step leaves the weights as they were)."""
+        import tensorflow as tf
+
+        stats, d_grads, g_grads = self._losses_and_grads(real)
+
+        def apply() -> Any:
+            if update_generator:
+                self._apply_grads(d_grads, g_grads)
+            else:
+                self._apply_d_grads(d_grads)
+            return tf.constant(True)
+
+        tf.cond(tf.reduce_all(tf.math.is_finite(stats)), apply, lambda: tf.constant(False))
+        return stats
 
     def fit(
         self,
