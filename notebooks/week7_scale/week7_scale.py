@@ -294,7 +294,8 @@ for name in ("vae, 1 process x 2 threads", "vae, 2 processes x 1 thread"):
 # `DistributedDataParallel` around the model's variables, draws every random number for the
 # global batch and takes global batch statistics (`coursekit/keras/distributed.py`). The
 # command line's `--framework keras` picks the Keras twin; `KERAS_BACKEND=torch` picks the
-# backend. The DCGAN again, against the same two yardsticks:
+# backend. The DCGAN again: 2 processes against 1, beside the same yardstick for rounding (one
+# process on one thread):
 
 # %%
 def train_keras(args: list[str], out: str, processes: int = 1, threads: int | None = None) -> dict:
