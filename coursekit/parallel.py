@@ -7,18 +7,24 @@
 :func:`current` starts the process group from ``torchrun``'s environment; :func:`all_reduce_sum`
 is a sum over the processes that autograd differentiates (the global batch norm's). Nothing here
 knows a model. See :mod:`coursekit.torch.distributed` for why W processes train as one.
+
+torch is imported only where a process group is used (more than one process): one process,
+Keras' tensorflow backend included, never imports it here.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import torch
-import torch.distributed as dist
-from torch import nn
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 __all__ = ["Shard", "all_reduce_sum", "close", "current", "ddp"]
 
@@ -67,6 +73,9 @@ class Shard:
         """Statistics of this rank's rows -> those of the global batch (row-weighted means)."""
         if self.world == 1:
             return dict(stats)
+        import torch
+        import torch.distributed as dist
+
         start, stop = self.bounds(n)
         values = torch.tensor([float(v) * (stop - start) / n for v in stats.values()],
                               dtype=torch.float64)
@@ -77,6 +86,9 @@ class Shard:
         """:meth:`mean` for 0-d tensors, kept on their device (one all-reduce, no read)."""
         if self.world == 1:
             return dict(stats)
+        import torch
+        import torch.distributed as dist
+
         start, stop = self.bounds(n)
         values = torch.stack([v.detach().double() for v in stats.values()]) * ((stop - start) / n)
         dist.all_reduce(values)
@@ -86,6 +98,9 @@ class Shard:
         """Whether ``flag`` is set on any rank (all ranks stop together on Ctrl-C)."""
         if self.world == 1:
             return flag
+        import torch
+        import torch.distributed as dist
+
         value = torch.tensor([int(flag)])
         dist.all_reduce(value, op=dist.ReduceOp.MAX)
         return bool(value.item())
@@ -96,6 +111,10 @@ def current() -> Shard:
     environment) the process group is started here if nobody has yet: NCCL when CUDA is
     available, else gloo. Without it: one process, rank 0."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1 and "torch.distributed" not in sys.modules:  # nobody started a group
+        return Shard()
+    import torch.distributed as dist
+
     if world > 1 and not dist.is_initialized():
         dist.init_process_group()
     if not dist.is_initialized():
@@ -105,36 +124,49 @@ def current() -> Shard:
 
 def close() -> None:
     """End the process group :func:`current` started (at the end of a ``torchrun`` job)."""
+    if "torch.distributed" not in sys.modules:
+        return
+    import torch.distributed as dist
+
     if dist.is_initialized():
         dist.destroy_process_group()
-
-
-class _AllReduceSum(torch.autograd.Function):
-    """``sum_r x_r`` over the ranks; the backward adds the ranks' output gradients likewise
-    (each rank's loss depends on every rank's input through the sum)."""
-
-    @staticmethod
-    def forward(ctx: object, x: torch.Tensor) -> torch.Tensor:
-        out = x.clone()
-        dist.all_reduce(out)
-        return out
-
-    @staticmethod
-    def backward(ctx: object, grad: torch.Tensor) -> torch.Tensor:
-        grad = grad.clone()
-        dist.all_reduce(grad)
-        return grad
 
 
 def all_reduce_sum(x: torch.Tensor) -> torch.Tensor:
     """``sum_r x_r`` over the processes (every rank gets it), differentiable: the gradient
     with respect to each rank's ``x_r`` is the sum of the ranks' output gradients."""
-    return _AllReduceSum.apply(x)
+    return _all_reduce_sum_function().apply(x)
+
+
+@functools.cache
+def _all_reduce_sum_function() -> Any:
+    import torch
+    import torch.distributed as dist
+
+    class AllReduceSum(torch.autograd.Function):
+        """``sum_r x_r`` over the ranks; the backward adds the ranks' output gradients likewise
+        (each rank's loss depends on every rank's input through the sum)."""
+
+        @staticmethod
+        def forward(ctx: object, x: torch.Tensor) -> torch.Tensor:
+            out = x.clone()
+            dist.all_reduce(out)
+            return out
+
+        @staticmethod
+        def backward(ctx: object, grad: torch.Tensor) -> torch.Tensor:
+            grad = grad.clone()
+            dist.all_reduce(grad)
+            return grad
+
+    return AllReduceSum
 
 
 def ddp(module: nn.Module) -> nn.Module:
     """``DistributedDataParallel(module)`` without the buffers' broadcast at every forward pass
     (the batch norms' statistics are equal on every rank already)."""
+    from torch import nn
+
     names = inspect.signature(nn.parallel.DistributedDataParallel).parameters
     key = "forward_sync_buffers" if "forward_sync_buffers" in names else "broadcast_buffers"
     return nn.parallel.DistributedDataParallel(module, **{key: False})
