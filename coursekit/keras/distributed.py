@@ -30,7 +30,8 @@ from typing import Any
 
 import keras
 
-__all__ = ["active", "batch_norm_moments", "data_parallel", "mean_over_processes", "replicas",
+__all__ = ["active", "batch_norm_moments", "check_even", "data_parallel", "mean_over_processes",
+           "replicas",
            "share_of_draw", "sharded", "torch_shard", "wrapper"]
 
 #: The torch processes' shard while a Keras model trains data-parallel (:func:`sharded`).
