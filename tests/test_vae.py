@@ -291,3 +291,52 @@ def test_keras_conv_encoder_dense_width_is_built_saved_and_loaded(tmp_path):
         VAE(2, arch="conv", seed=0)._load_into(path)
     with pytest.raises(ValueError, match="dense"):
         VAE(2, arch="conv", dense=0)
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
+def test_keras_several_updates_per_call_give_the_same_run(arch):
+    """On tensorflow the VAE's ``fit`` runs 8 batches per compiled call (coursekit.keras.
+    fit_steps); the weights and the history equal those of one batch per call, bitwise, over
+    epochs whose batch count is no multiple of 8 and with validation data."""
+    import keras
+
+    from coursekit.keras import VAE, fit_steps
+    from coursekit.keras.fused_adam import Adam
+
+    expected = fit_steps.STEPS_PER_EXECUTION if keras.backend.backend() == "tensorflow" else 1
+    x = _blobs(300)  # 300 / 16: 19 batches per epoch, the last of 12 rows
+    runs = []
+    for steps in (None, 1):
+        keras.utils.set_random_seed(0)  # fit's shuffle draws from the global generators
+        vae = VAE(2, arch=arch, hidden=16, dense=8, seed=3)
+        if steps is None:
+            assert vae.steps_per_execution == expected
+        else:
+            vae.compile(optimizer=Adam(1e-3), steps_per_execution=steps)
+        history = _fit(vae, x, epochs=2, batch_size=16, validation_data=x[:40])
+        runs.append((vae.get_weights(), history))
+    (w_fast, h_fast), (w_one, h_one) = runs
+    for p, q in zip(w_fast, w_one, strict=True):
+        np.testing.assert_array_equal(p, q)
+    assert h_fast == h_one and set(h_fast) >= {"loss", "val_loss", "kl"}
+
+
+@pytest.mark.keras
+def test_keras_checkpoints_see_every_update_and_leave_the_batches_per_call(tmp_path):
+    """A fit with checkpoints runs one batch per call (its callback saves between updates)
+    and puts the model's own setting back; the divergence guard names the update from the
+    optimizer, whatever the batches per call."""
+    from coursekit.checks import TrainingDiverged
+    from coursekit.keras import VAE
+
+    vae = VAE(2, arch="mlp", hidden=8, seed=0)
+    steps = vae.steps_per_execution
+    _fit(vae, _blobs(64), epochs=1, batch_size=16, checkpoint=tmp_path / "c.npz",
+         checkpoint_every=3)  # fmt: skip
+    assert vae.steps_per_execution == steps and vae.updates == 4
+    wild = VAE(2, arch="mlp", hidden=8, seed=0, learning_rate=1e6)
+    with pytest.raises(TrainingDiverged, match=r"at update (\d+):") as err:
+        _fit(wild, _blobs(256), epochs=3, batch_size=16)
+    update = int(err.value.args[0].split("at update ")[1].split(":")[0])
+    assert 1 <= update <= 3 * 16

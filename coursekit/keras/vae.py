@@ -31,7 +31,6 @@ maths as :mod:`coursekit.reference.vae` and :mod:`coursekit.torch.vae` (tested a
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 from pathlib import Path
@@ -57,7 +56,7 @@ from coursekit.common.vae import (
     diverged_message,
 )
 from coursekit.io import read_npz, write_npz
-from coursekit.keras import distributed, draws  # draws: keras.random, fast on torch
+from coursekit.keras import distributed, draws, fit_steps  # draws: keras.random, fast on torch
 from coursekit.keras.checkpoint import fit_with_checkpoints
 from coursekit.keras.fused_adam import Adam  # keras.optimizers.Adam, fused on torch
 from coursekit.keras.native import native
@@ -117,7 +116,8 @@ class VAE(keras.Model, VAEFile):
         binarize: ``"dynamic"`` (training images become a fresh Bernoulli draw in every batch)
             or None (train on the values given).
         learning_rate: Adam's step size; the model is compiled with it (``compile`` again to
-            change the optimiser).
+            change the optimiser; pass ``steps_per_execution`` there too, or ``fit`` runs one
+            batch per compiled call, slower, to the same numbers: :mod:`coursekit.keras.fit_steps`).
         jit_compile: passed to ``compile`` (``"auto"``: XLA where Keras supports it).
         seed: seeds the weights and every random draw; None takes one from Python's ``random``
             (seeded by ``coursekit.seed_everything``).
@@ -157,7 +157,9 @@ class VAE(keras.Model, VAEFile):
         self._encode, self._decode = native(self.encoder), native(self.decoder)
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
-        self.compile(optimizer=Adam(learning_rate), jit_compile=jit_compile)
+        # tensorflow: 8 updates per compiled call, the same numbers (coursekit.keras.fit_steps)
+        self.compile(optimizer=Adam(learning_rate), jit_compile=jit_compile,
+                     steps_per_execution=fit_steps.default_steps())
         self.built = True
 
     @property
@@ -271,7 +273,7 @@ class VAE(keras.Model, VAEFile):
         if _is_array(validation):
             kwargs["validation_data"] = check_images(validation, "validation_data",
                                                      self.image_side)
-        guard = _StopOnNonFiniteLoss()
+        guard = fit_steps.StopOnNonFiniteLoss()
         kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), guard]
         shard = distributed.torch_shard()  # torchrun's processes (one without it)
         if shard.world > 1:
@@ -286,8 +288,9 @@ class VAE(keras.Model, VAEFile):
         else:
             meta = {"model": "coursekit.keras.VAE", "backend": keras.backend.backend(),
                     **self.config, "binarize": self.binarize, "learning_rate": self.learning_rate}
-            with (distributed.sharded(shard), distributed.data_parallel(
-                    self, self.trainable_variables, lambda x: self._forward(x, True), shard)):
+            with (distributed.sharded(shard), fit_steps.one_batch_per_call(self),
+                  distributed.data_parallel(self, self.trainable_variables,
+                                            lambda x: self._forward(x, True), shard)):
                 history = fit_with_checkpoints(
                     self, super().fit, x, {"y": y, **kwargs}, checkpoint=checkpoint,
                     checkpoint_every=checkpoint_every, resume=resume, seed=self.seed,
@@ -459,35 +462,6 @@ class VAE(keras.Model, VAEFile):
                              "builds the model the file describes")
         self.set_weights(weights)
         return self
-
-
-class _StopOnNonFiniteLoss(keras.callbacks.Callback):
-    """Stops ``fit`` at the first batch whose loss is NaN or infinite, remembers it, and puts
-    back the weights (and the optimizer's state) of the start of that epoch."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.loss: float | None = None
-        self.update = 0
-        self._good: tuple[list, list] | None = None
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        optimizer = self.model.optimizer
-        self._good = ([np.array(v) for v in self.model.weights],
-                      [np.array(v) for v in optimizer.variables] if optimizer else [])  # fmt: skip
-
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        self.update += 1
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            self.loss = float(loss)
-            self.model.stop_training = True
-            if self._good is not None:
-                weights, slots = self._good
-                for variable, value in zip(self.model.weights, weights, strict=True):
-                    variable.assign(value)
-                for variable, value in zip(self.model.optimizer.variables, slots, strict=False):
-                    variable.assign(value)
 
 
 def _is_array(x: Any) -> bool:
